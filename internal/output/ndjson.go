@@ -1,0 +1,180 @@
+package output
+
+import (
+	"errors"
+	"io"
+	"syscall"
+)
+
+// DefaultBufferSize is the size of the write buffer: large enough that a
+// fast stream costs few write calls, small enough to stay in cache.
+const DefaultBufferSize = 64 << 10
+
+// DefaultChunkRows is the default number of rows after which buffered lines
+// are written out even when the buffer is not full.
+const DefaultChunkRows = 1000
+
+// nullText is written for an absent value (SQL NULL).
+var nullText = []byte("null")
+
+// WriteError reports that the destination refused a write. Nothing after
+// the last complete line is promised to have reached it.
+type WriteError struct {
+	// Err is the error from the destination.
+	Err error
+}
+
+func (e *WriteError) Error() string { return "cannot write output: " + e.Err.Error() }
+
+// Unwrap returns the destination's error.
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// IsBrokenPipe reports whether err means the reader of the output went away
+// (EPIPE), which a pipeline such as "| head" causes on purpose.
+func IsBrokenPipe(err error) bool {
+	return errors.Is(err, syscall.EPIPE)
+}
+
+// Options tune an NDJSON writer.
+type Options struct {
+	// BufferSize is the write buffer size in bytes; 0 means DefaultBufferSize.
+	BufferSize int
+	// ChunkRows is how many rows may wait in the buffer before they are
+	// written out; 0 means DefaultChunkRows.
+	ChunkRows int
+	// OneLine replaces raw CR, LF and TAB with spaces. JSON allows those
+	// bytes only as insignificant whitespace between tokens (never inside
+	// strings), so the value stays the same while fitting on one line. Set
+	// it for sources that keep their input text (PostgreSQL json).
+	OneLine bool
+}
+
+// NDJSON writes one JSON value per line. It is not safe for concurrent use.
+type NDJSON struct {
+	w       io.Writer
+	buf     []byte
+	pending int // rows in buf
+	chunk   int
+	oneLine bool
+	err     error
+
+	rows  int64
+	bytes int64
+}
+
+// NewNDJSON returns a writer of lines to w.
+func NewNDJSON(w io.Writer, opts Options) *NDJSON {
+	size := opts.BufferSize
+	if size <= 0 {
+		size = DefaultBufferSize
+	}
+	chunk := opts.ChunkRows
+	if chunk <= 0 {
+		chunk = DefaultChunkRows
+	}
+	return &NDJSON{w: w, buf: make([]byte, 0, size), chunk: chunk, oneLine: opts.OneLine}
+}
+
+// SetOneLine changes the OneLine option; the stream's source is known only
+// once the server has described it.
+func (n *NDJSON) SetOneLine(on bool) { n.oneLine = on }
+
+// WriteValue writes value and a newline. A nil value is written as null.
+// The bytes are copied; the caller may reuse value when WriteValue returns.
+// After an error every call returns the same error.
+func (n *NDJSON) WriteValue(value []byte) error {
+	if n.err != nil {
+		return n.err
+	}
+	if value == nil {
+		value = nullText
+	}
+	need := len(value) + 1
+	if len(n.buf)+need > cap(n.buf) {
+		if err := n.Flush(); err != nil {
+			return err
+		}
+		if need > cap(n.buf) {
+			return n.writeLarge(value)
+		}
+	}
+	start := len(n.buf)
+	n.buf = append(n.buf, value...)
+	if n.oneLine {
+		flatten(n.buf[start:])
+	}
+	n.buf = append(n.buf, '\n')
+	n.rows++
+	n.pending++
+	if n.pending >= n.chunk {
+		return n.Flush()
+	}
+	return nil
+}
+
+// writeLarge writes a value larger than the buffer straight to the
+// destination. The buffer is empty when it is called.
+func (n *NDJSON) writeLarge(value []byte) error {
+	if n.oneLine && needsFlatten(value) {
+		// Rare: a huge json value spread over lines. Copy it once.
+		value = append([]byte(nil), value...)
+		flatten(value)
+	}
+	if err := n.write(value); err != nil {
+		return err
+	}
+	n.buf = append(n.buf, '\n')
+	n.rows++
+	n.pending++
+	return n.Flush()
+}
+
+// Flush writes the buffered lines to the destination.
+func (n *NDJSON) Flush() error {
+	if n.err != nil {
+		return n.err
+	}
+	if len(n.buf) == 0 {
+		return nil
+	}
+	err := n.write(n.buf)
+	n.buf = n.buf[:0]
+	n.pending = 0
+	return err
+}
+
+func (n *NDJSON) write(p []byte) error {
+	m, err := n.w.Write(p)
+	n.bytes += int64(m)
+	if err == nil && m < len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		n.err = &WriteError{Err: err}
+		return n.err
+	}
+	return nil
+}
+
+// Rows returns the number of lines accepted so far.
+func (n *NDJSON) Rows() int64 { return n.rows }
+
+// Bytes returns the number of bytes the destination has accepted.
+func (n *NDJSON) Bytes() int64 { return n.bytes }
+
+func needsFlatten(p []byte) bool {
+	for _, c := range p {
+		if c == '\n' || c == '\r' || c == '\t' {
+			return true
+		}
+	}
+	return false
+}
+
+func flatten(p []byte) {
+	for i, c := range p {
+		if c == '\n' || c == '\r' || c == '\t' {
+			p[i] = ' '
+		}
+	}
+}

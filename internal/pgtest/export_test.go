@@ -1,0 +1,28 @@
+package pgtest
+
+import (
+	"os/exec"
+	"path/filepath"
+)
+
+// FindBinDir runs the binary finder against a fake environment: env holds
+// the environment variables, path maps command names to their location on
+// PATH, pgConfigBindir is what pg_config --bindir prints and globbed is
+// what the /usr/lib/postgresql/*/bin pattern matches.
+func FindBinDir(env, path map[string]string, pgConfigBindir string, globbed []string) (string, error) {
+	f := finder{
+		getenv: func(k string) string { return env[k] },
+		lookPath: func(name string) (string, error) {
+			if p, ok := path[name]; ok {
+				return p, nil
+			}
+			return "", exec.ErrNotFound
+		},
+		output: func(string, ...string) (string, error) {
+			return pgConfigBindir + "\n", nil
+		},
+		glob:         func(string) ([]string, error) { return globbed, nil },
+		evalSymlinks: filepath.EvalSymlinks,
+	}
+	return f.binDir()
+}

@@ -1,0 +1,176 @@
+package query
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Spec is what the user asked for: the parts of the one statement fraise runs.
+type Spec struct {
+	// Relation is the relation to read.
+	Relation Relation
+	// Column is the json/jsonb column to read.
+	Column string
+	// Where holds the --where fragments; they are ANDed.
+	Where []string
+	// OrderBy is the --order-by fragment, or "".
+	OrderBy string
+	// Limit is the --limit value; negative means no limit.
+	Limit int64
+	// Offset is the --offset value; zero or negative means none.
+	Offset int64
+}
+
+// Fragment is a piece of user SQL placed in the statement.
+type Fragment struct {
+	// Flag names the option the fragment came from, e.g. "--where".
+	Flag string
+	// Text is the fragment as the user gave it.
+	Text string
+	// Start is the offset, in characters (runes), of the fragment's first
+	// character in the statement.
+	Start int
+}
+
+// Statement is the SQL text to send and where the user's fragments sit in it.
+type Statement struct {
+	// SQL is the statement text.
+	SQL string
+	// Fragments lists the user fragments in the order they appear.
+	Fragments []Fragment
+}
+
+// FragmentError reports a --where or --order-by fragment refused before any
+// connection is made.
+type FragmentError struct {
+	// Flag names the option, e.g. "--where".
+	Flag string
+	// Reason says what is wrong.
+	Reason string
+}
+
+func (e *FragmentError) Error() string { return e.Flag + ": " + e.Reason }
+
+// Build renders the statement for spec.
+func Build(spec Spec) (Statement, error) {
+	if spec.Relation.Name == "" {
+		return Statement{}, errors.New("query: no relation given")
+	}
+	if spec.Column == "" {
+		return Statement{}, errors.New("query: no column given")
+	}
+	var b builder
+	b.text("SELECT " + QuoteIdent(spec.Column) + "\nFROM " + spec.Relation.String())
+	for i, w := range spec.Where {
+		if err := checkFragment("--where", w); err != nil {
+			return Statement{}, err
+		}
+		if i == 0 {
+			b.text("\nWHERE (\n")
+		} else {
+			b.text("\n) AND (\n")
+		}
+		b.fragment("--where", w)
+	}
+	if len(spec.Where) > 0 {
+		b.text("\n)")
+	}
+	if spec.OrderBy != "" {
+		if err := checkFragment("--order-by", spec.OrderBy); err != nil {
+			return Statement{}, err
+		}
+		b.text("\nORDER BY\n")
+		b.fragment("--order-by", spec.OrderBy)
+		// A lone closing line keeps a trailing "--" comment in the fragment
+		// from swallowing what follows.
+		b.text("\n")
+	}
+	if spec.Limit >= 0 {
+		b.text("\nLIMIT " + strconv.FormatInt(spec.Limit, 10))
+	}
+	if spec.Offset > 0 {
+		b.text("\nOFFSET " + strconv.FormatInt(spec.Offset, 10))
+	}
+	return Statement{SQL: b.sb.String(), Fragments: b.frags}, nil
+}
+
+func checkFragment(flag, s string) error {
+	if strings.TrimSpace(s) == "" {
+		return &FragmentError{Flag: flag, Reason: "the SQL fragment is empty; give an expression or leave the flag out"}
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return &FragmentError{Flag: flag, Reason: "the SQL fragment contains a NUL byte"}
+	}
+	if !utf8.ValidString(s) {
+		return &FragmentError{Flag: flag, Reason: "the SQL fragment is not valid UTF-8"}
+	}
+	return nil
+}
+
+type builder struct {
+	sb    strings.Builder
+	runes int
+	frags []Fragment
+}
+
+func (b *builder) text(s string) {
+	b.sb.WriteString(s)
+	b.runes += utf8.RuneCountInString(s)
+}
+
+func (b *builder) fragment(flag, s string) {
+	b.frags = append(b.frags, Fragment{Flag: flag, Text: s, Start: b.runes})
+	b.text(s)
+}
+
+// Locate maps a server error position (1-based, in characters, as in the
+// ErrorResponse P field) to the fragment it falls in. It returns the fragment
+// and the 0-based rune offset inside it; ok is false when the position is
+// outside every fragment.
+func (s Statement) Locate(position int) (frag Fragment, offset int, ok bool) {
+	p := position - 1
+	for _, f := range s.Fragments {
+		n := utf8.RuneCountInString(f.Text)
+		// A position just past the end (e.g. "unexpected end of input")
+		// still belongs to the fragment.
+		if p >= f.Start && p <= f.Start+n {
+			return f, p - f.Start, true
+		}
+	}
+	return Fragment{}, 0, false
+}
+
+// Caret renders the fragment line that holds rune offset off, with a caret
+// under that character, indented by indent.
+func Caret(f Fragment, off int, indent string) string {
+	runes := []rune(f.Text)
+	if off > len(runes) {
+		off = len(runes)
+	}
+	lineStart := 0
+	for i := 0; i < off; i++ {
+		if runes[i] == '\n' {
+			lineStart = i + 1
+		}
+	}
+	lineEnd := len(runes)
+	for i := off; i < len(runes); i++ {
+		if runes[i] == '\n' {
+			lineEnd = i
+			break
+		}
+	}
+	line := strings.TrimRight(string(runes[lineStart:lineEnd]), "\r")
+	pad := make([]rune, 0, off-lineStart)
+	for _, r := range runes[lineStart:off] {
+		if r == '\t' {
+			pad = append(pad, '\t')
+		} else {
+			pad = append(pad, ' ')
+		}
+	}
+	return fmt.Sprintf("%s%s %s\n%s%s %s^", indent, f.Flag, line, indent, strings.Repeat(" ", len(f.Flag)), string(pad))
+}

@@ -1,0 +1,179 @@
+// Identifier syntax as in the PostgreSQL documentation, "SQL Syntax",
+// section 4.1.1 "Identifiers and Key Words".
+
+package query
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxIdentifierBytes is the longest identifier PostgreSQL keeps
+// (NAMEDATALEN - 1); longer names are silently truncated by the server, so
+// fraise refuses them instead.
+const MaxIdentifierBytes = 63
+
+// Relation is a validated relation name, optionally qualified by a schema.
+type Relation struct {
+	// Schema is the schema name as PostgreSQL stores it, or "" when the
+	// relation is found through search_path.
+	Schema string
+	// Name is the relation name as PostgreSQL stores it.
+	Name string
+}
+
+// String returns the relation quoted for SQL, e.g. "public"."v_user".
+func (r Relation) String() string {
+	if r.Schema == "" {
+		return QuoteIdent(r.Name)
+	}
+	return QuoteIdent(r.Schema) + "." + QuoteIdent(r.Name)
+}
+
+// IdentError reports a relation or column name that is not a valid SQL
+// identifier.
+type IdentError struct {
+	// What names the input, e.g. "relation" or "--column".
+	What string
+	// Input is the text the user gave.
+	Input string
+	// Reason says what is wrong with it.
+	Reason string
+}
+
+func (e *IdentError) Error() string {
+	return fmt.Sprintf("invalid %s %q: %s", e.What, e.Input, e.Reason)
+}
+
+// ParseRelation parses name or schema.name in SQL identifier syntax:
+// unquoted parts are folded to lower case as PostgreSQL does, quoted parts
+// ("Odd Schema"."MixedCase") keep their case and may contain any character
+// but NUL, with "" standing for one double quote.
+func ParseRelation(s string) (Relation, error) {
+	parts, err := parseIdentChain(s, "relation")
+	if err != nil {
+		return Relation{}, err
+	}
+	switch len(parts) {
+	case 1:
+		return Relation{Name: parts[0]}, nil
+	case 2:
+		return Relation{Schema: parts[0], Name: parts[1]}, nil
+	default:
+		return Relation{}, &IdentError{What: "relation", Input: s,
+			Reason: "expected name or schema.name, got more than two dot-separated parts"}
+	}
+}
+
+// ParseColumn parses a single column name in SQL identifier syntax.
+func ParseColumn(s string) (string, error) {
+	parts, err := parseIdentChain(s, "--column")
+	if err != nil {
+		return "", err
+	}
+	if len(parts) != 1 {
+		return "", &IdentError{What: "--column", Input: s,
+			Reason: "expected a single column name, without a relation prefix"}
+	}
+	return parts[0], nil
+}
+
+// QuoteIdent returns name as a quoted SQL identifier.
+func QuoteIdent(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+// parseIdentChain splits s into dot-separated identifiers.
+func parseIdentChain(s, what string) ([]string, error) {
+	fail := func(format string, args ...any) error {
+		return &IdentError{What: what, Input: s, Reason: fmt.Sprintf(format, args...)}
+	}
+	if s == "" {
+		return nil, fail("the name is empty")
+	}
+	if !utf8.ValidString(s) {
+		return nil, fail("the name is not valid UTF-8")
+	}
+	var parts []string
+	i := 0
+	for {
+		if i >= len(s) {
+			return nil, fail("a name is missing after the last dot")
+		}
+		var part string
+		if s[i] == '"' {
+			var b strings.Builder
+			j := i + 1
+			closed := false
+			for j < len(s) {
+				if s[j] == '"' {
+					if j+1 < len(s) && s[j+1] == '"' {
+						b.WriteByte('"')
+						j += 2
+						continue
+					}
+					closed = true
+					j++
+					break
+				}
+				if s[j] == 0 {
+					return nil, fail("a quoted name may not contain a NUL byte")
+				}
+				b.WriteByte(s[j])
+				j++
+			}
+			if !closed {
+				return nil, fail("a quoted name is not closed: add the final \"")
+			}
+			part = b.String()
+			if part == "" {
+				return nil, fail(`a quoted name may not be empty ("")`)
+			}
+			i = j
+		} else {
+			j := i
+			for j < len(s) && s[j] != '.' {
+				c := s[j]
+				ok := c == '_' || c >= 0x80 || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') ||
+					(j > i && (('0' <= c && c <= '9') || c == '$'))
+				if !ok {
+					r, _ := utf8.DecodeRuneInString(s[j:])
+					if j == i {
+						return nil, fail("a name must start with a letter or underscore, not %q; quote it (\"...\") to use other characters", r)
+					}
+					return nil, fail("unexpected character %q; quote the name (\"...\") to use it", r)
+				}
+				j++
+			}
+			if j == i {
+				return nil, fail("a name is missing before a dot")
+			}
+			// PostgreSQL folds only ASCII letters of unquoted names.
+			part = asciiLower(s[i:j])
+			i = j
+		}
+		if len(part) > MaxIdentifierBytes {
+			return nil, fail("names are at most %d bytes in PostgreSQL; this one has %d and the server would truncate it", MaxIdentifierBytes, len(part))
+		}
+		parts = append(parts, part)
+		if i == len(s) {
+			return parts, nil
+		}
+		if s[i] != '.' {
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			return nil, fail("unexpected %q after a quoted name; parts are joined by a dot", r)
+		}
+		i++
+	}
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
+}
