@@ -1,0 +1,23 @@
+// Package pgconf parses the two text formats of libpq's connection contract:
+// connection strings (key/value "conninfo" and postgres:// URIs) and the
+// password file (.pgpass).
+//
+// It is a pure parser. It knows nothing of sockets or environment variables:
+// it does not read PGHOST and friends, apply defaults, consult a service
+// file, resolve host names or decide which keywords the caller supports.
+// [Parse] turns a string into [Settings] keyed by libpq keyword,
+// [ParsePassfile] and [ReadPassfile] load a password file, and
+// [Passfile.Lookup] finds the password for a connection the way libpq's
+// passwordFromFile does.
+//
+// The reference is the libpq documentation — "Connection Strings" (§34.1.1),
+// "Parameter Key Words" (§34.1.2) and "The Password File" (§34.16) — and,
+// where the documentation is silent, the behaviour of libpq's fe-connect.c
+// (conninfo_parse, conninfo_uri_parse_options, conninfo_uri_decode,
+// conninfo_storeval, passwordFromFile) as of PostgreSQL 17/18.
+//
+// Secrets: no error returned by this package contains the value of a
+// password (or of any other secret keyword: sslpassword, oauth_client_secret,
+// scram_client_key, scram_server_key). [Redact] and [Settings.String] render
+// connection strings for logs with those values replaced by "xxxxx".
+package pgconf

@@ -1,0 +1,339 @@
+// Connection URIs (postgresql://...), per the libpq documentation,
+// "Connection Strings" (§34.1.1, Connection URIs), and fe-connect.c's
+// conninfo_uri_parse_options, conninfo_uri_parse_params and
+// conninfo_uri_decode (PostgreSQL 17/18), which this follows step by step,
+// errors in the same order.
+
+package pgconf
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+const (
+	uriDesignator      = "postgresql://"
+	shortURIDesignator = "postgres://"
+)
+
+// uriPrefixLen is libpq's uri_prefix_length: the length of the URI
+// designator s starts with, or 0.
+func uriPrefixLen(s string) int {
+	switch {
+	case strings.HasPrefix(s, uriDesignator):
+		return len(uriDesignator)
+	case strings.HasPrefix(s, shortURIDesignator):
+		return len(shortURIDesignator)
+	}
+	return 0
+}
+
+// byteAt returns s[i], or 0 past the end (C's terminating NUL).
+func byteAt(s string, i int) byte {
+	if i < len(s) {
+		return s[i]
+	}
+	return 0
+}
+
+// parseURI is conninfo_uri_parse_options (see Parse for the rules it
+// implements):
+//
+//	postgres[ql]://[user[:password]@][netloc][:port][,netloc[:port]...][/dbname][?param=value&...]
+func parseURI(uri string) (Settings, []span, error) {
+	st := Settings{}
+	var spans []span
+	n := len(uri)
+	p := uriPrefixLen(uri)
+
+	// Look ahead for the user credentials designator.
+	if at := strings.IndexAny(uri[p:], "@/"); at >= 0 && uri[p+at] == '@' {
+		at += p
+		u := p
+		for uri[u] != ':' && uri[u] != '@' {
+			u++
+		}
+		if user := uri[p:u]; user != "" {
+			v, err := uriDecode(user, "")
+			if err != nil {
+				return nil, nil, err
+			}
+			st["user"] = v
+		}
+		if uri[u] == ':' {
+			spans = append(spans, span{start: u + 1, end: at})
+			if pw := uri[u+1 : at]; pw != "" {
+				v, err := uriDecode(pw, "password")
+				if err != nil {
+					return nil, nil, err
+				}
+				st["password"] = v
+			}
+		}
+		p = at + 1
+	}
+
+	// One or more netloc[:port], separated by commas.
+	var hosts, ports strings.Builder
+	var prev byte
+	for {
+		var host string
+		if byteAt(uri, p) == '[' {
+			p++
+			hs := p
+			for p < n && uri[p] != ']' {
+				p++
+			}
+			if p >= n {
+				return nil, nil, syntaxError("end of string reached when looking for matching \"]\" in IPv6 host address in URI: \"%s\"", maskURI(uri))
+			}
+			if p == hs {
+				return nil, nil, syntaxError("IPv6 host address may not be empty in URI: \"%s\"", maskURI(uri))
+			}
+			host = uri[hs:p]
+			p++
+			if c := byteAt(uri, p); c != 0 && c != ':' && c != '/' && c != '?' && c != ',' {
+				r, _ := utf8.DecodeRuneInString(uri[p:])
+				return nil, nil, syntaxError("unexpected character \"%c\" at position %d in URI (expected \":\" or \"/\"): \"%s\"", r, p+1, maskURI(uri))
+			}
+		} else {
+			hs := p
+			for p < n && !strings.ContainsRune(":/?,", rune(uri[p])) {
+				p++
+			}
+			host = uri[hs:p]
+		}
+		prev = byteAt(uri, p)
+		hosts.WriteString(host)
+
+		if prev == ':' {
+			p++
+			ps := p
+			for p < n && !strings.ContainsRune("/?,", rune(uri[p])) {
+				p++
+			}
+			prev = byteAt(uri, p)
+			ports.WriteString(uri[ps:p])
+		}
+		if prev != ',' {
+			break
+		}
+		p++
+		hosts.WriteByte(',')
+		ports.WriteByte(',')
+	}
+	if hosts.Len() > 0 {
+		v, err := uriDecode(hosts.String(), "")
+		if err != nil {
+			return nil, nil, err
+		}
+		st["host"] = v
+	}
+	if ports.Len() > 0 {
+		v, err := uriDecode(ports.String(), "")
+		if err != nil {
+			return nil, nil, err
+		}
+		st["port"] = v
+	}
+
+	// prev is now "/", "?" or end of string.
+	if prev != 0 && prev != '?' {
+		p++
+		ds := p
+		for p < n && uri[p] != '?' {
+			p++
+		}
+		prev = byteAt(uri, p)
+		if db := uri[ds:p]; db != "" {
+			v, err := uriDecode(db, "")
+			if err != nil {
+				return nil, nil, err
+			}
+			st["dbname"] = v
+		}
+	}
+
+	if prev != 0 {
+		p++
+		var err error
+		if spans, err = parseParams(st, uri, p, spans); err != nil {
+			return nil, nil, err
+		}
+	}
+	return st, spans, nil
+}
+
+// parseParams is conninfo_uri_parse_params for the query that starts at
+// uri[from:]: "&"-separated keyword=value pairs, both percent-decoded.
+func parseParams(st Settings, uri string, from int, spans []span) ([]span, error) {
+	n := len(uri)
+	i := from
+	for i < n {
+		kwStart, kwEnd, valStart, valEnd := i, -1, -1, -1
+		for {
+			c := byteAt(uri, i)
+			if c == '=' {
+				if valStart >= 0 {
+					return nil, syntaxError("extra key/value separator \"=\" in URI query parameter: \"%s\"", uri[kwStart:kwEnd])
+				}
+				kwEnd = i
+				i++
+				valStart = i
+				continue
+			}
+			if c == '&' || c == 0 {
+				end := i
+				if c != 0 {
+					i++
+				}
+				if valStart < 0 {
+					return nil, syntaxError("missing key/value separator \"=\" in URI query parameter: \"%s\"", uri[kwStart:end])
+				}
+				valEnd = end
+				break
+			}
+			i++
+		}
+
+		keyword, err := uriDecode(uri[kwStart:kwEnd], "")
+		if err != nil {
+			return nil, err
+		}
+		secret := ""
+		if isSecret(keyword) {
+			secret = keyword
+			spans = append(spans, span{start: valStart, end: valEnd})
+		}
+		value, err := uriDecode(uri[valStart:valEnd], secret)
+		if err != nil {
+			return nil, err
+		}
+
+		// JDBC compatibility, as in libpq.
+		if keyword == "ssl" && value == "true" {
+			keyword, value = "sslmode", "require"
+		}
+		if !st.store(keyword, value) {
+			return nil, unknownKeywordError(keyword, "invalid URI query parameter: \"%s\"")
+		}
+	}
+	return spans, nil
+}
+
+// unhex is libpq's get_hexdigit.
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
+}
+
+// uriDecode is conninfo_uri_decode as of PostgreSQL 17: leading and trailing
+// ASCII spaces are dropped, any other unencoded space is an error, %XY
+// (either case) is decoded, and a bad or truncated escape or %00 is an
+// error. When secret names a keyword, the messages name it rather than
+// quote the (secret) text.
+func uriDecode(s, secret string) (string, error) {
+	fail := func(plain, secretForm string) error {
+		if secret != "" {
+			return encodingError(secretForm, secret)
+		}
+		return encodingError(plain, s)
+	}
+	i := 0
+	for i < len(s) && s[i] == ' ' {
+		i++
+	}
+	var b []byte
+	for i < len(s) {
+		c := s[i]
+		if c == ' ' {
+			break
+		}
+		if c != '%' {
+			b = append(b, c)
+			i++
+			continue
+		}
+		hi, ok := unhex(byteAt(s, i+1))
+		lo, ok2 := unhex(byteAt(s, i+2))
+		if !ok || !ok2 {
+			return "", fail("invalid percent-encoded token: \"%s\"",
+				"invalid percent-encoded token in the value of \"%s\"")
+		}
+		if hi == 0 && lo == 0 {
+			return "", fail("forbidden value %%00 in percent-encoded value: \"%s\"",
+				"forbidden value %%00 in the percent-encoded value of \"%s\"")
+		}
+		b = append(b, hi<<4|lo)
+		i += 3
+	}
+	for i < len(s) && s[i] == ' ' {
+		i++
+	}
+	if i < len(s) {
+		return "", fail("unexpected spaces found in \"%s\", use percent-encoded spaces (%%20) instead",
+			"unexpected spaces found in the value of \"%s\", use percent-encoded spaces (%%20) instead")
+	}
+	return string(b), nil
+}
+
+// maskURI returns uri with the userinfo password and the values of secret
+// query parameters replaced by the mask, without failing on anything: it
+// is for quoting a URI that did not parse in an error message.
+func maskURI(uri string) string {
+	prefix := uriPrefixLen(uri)
+	rest := uri[prefix:]
+	var b strings.Builder
+	b.WriteString(uri[:prefix])
+	if at := strings.IndexAny(rest, "@/"); at >= 0 && rest[at] == '@' {
+		userinfo := rest[:at]
+		if c := strings.IndexByte(userinfo, ':'); c >= 0 {
+			userinfo = userinfo[:c+1] + mask
+		}
+		b.WriteString(userinfo)
+		b.WriteByte('@')
+		rest = rest[at+1:]
+	}
+	q := strings.IndexByte(rest, '?')
+	if q < 0 {
+		b.WriteString(rest)
+		return b.String()
+	}
+	b.WriteString(rest[:q+1])
+	for j, param := range strings.Split(rest[q+1:], "&") {
+		if j > 0 {
+			b.WriteByte('&')
+		}
+		if eq := strings.IndexByte(param, '='); eq >= 0 && isSecret(lenientDecode(param[:eq])) {
+			param = param[:eq+1] + mask
+		}
+		b.WriteString(param)
+	}
+	return b.String()
+}
+
+// lenientDecode decodes what uriDecode would, keeping anything invalid as
+// written; it never fails.
+func lenientDecode(s string) string {
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' {
+			hi, ok := unhex(byteAt(s, i+1))
+			lo, ok2 := unhex(byteAt(s, i+2))
+			if ok && ok2 {
+				b = append(b, hi<<4|lo)
+				i += 2
+				continue
+			}
+		}
+		b = append(b, s[i])
+	}
+	return strings.Trim(string(b), " ")
+}
