@@ -129,15 +129,27 @@ func (b *builder) fragment(flag, s string) {
 // Locate maps a server error position (1-based, in characters, as in the
 // ErrorResponse P field) to the fragment it falls in. It returns the fragment
 // and the 0-based rune offset inside it; ok is false when the position is
-// outside every fragment.
+// outside every fragment. A position on the first token after a fragment
+// (such as fraise's closing parenthesis, when the fragment closed it
+// early) is reported at the fragment's end.
 func (s Statement) Locate(position int) (frag Fragment, offset int, ok bool) {
 	p := position - 1
+	var sql []rune
 	for _, f := range s.Fragments {
 		n := utf8.RuneCountInString(f.Text)
+		end := f.Start + n
 		// A position just past the end (e.g. "unexpected end of input")
 		// still belongs to the fragment.
-		if p >= f.Start && p <= f.Start+n {
+		if p >= f.Start && p <= end {
 			return f, p - f.Start, true
+		}
+		if p > end {
+			if sql == nil {
+				sql = []rune(s.SQL)
+			}
+			if p < len(sql) && strings.TrimSpace(string(sql[end:p])) == "" {
+				return f, n, true
+			}
 		}
 	}
 	return Fragment{}, 0, false

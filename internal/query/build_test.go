@@ -100,6 +100,12 @@ func TestLocateAndCaret(t *testing.T) {
 	if got, want := query.Caret(f, off, ""), "--order-by b c d\n             ^"; got != want {
 		t.Errorf("Caret =\n%q\nwant\n%q", got, want)
 	}
+	// The closing parenthesis right after a fragment points at its end.
+	closing := strings.Index(st.SQL, "'y'\n)") + len("'y'\n)")
+	f, off, ok = st.Locate(len([]rune(st.SQL[:closing])))
+	if !ok || f.Text != "data->>'x' =! 'y'" || off != len("data->>'x' =! 'y'") {
+		t.Errorf("Locate(closing paren) = %+v, %d, %v; want the end of the second fragment", f, off, ok)
+	}
 	// Outside every fragment.
 	if _, _, ok := st.Locate(1); ok {
 		t.Error("Locate(1) found a fragment in SELECT")
