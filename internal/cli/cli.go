@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Main runs fraise with the process's arguments and streams and returns the
+// exit code.
+func Main() int {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 2)
+	// Handling SIGPIPE turns a write to a closed pipe into an EPIPE error,
+	// so that fraise can cancel the query and exit 0 instead of dying.
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
+	go func() {
+		n := 0
+		for s := range sigs {
+			if s == syscall.SIGPIPE {
+				continue
+			}
+			n++
+			if n > 1 {
+				// A second signal: stop at once.
+				os.Exit(exitCode(&signalError{s}))
+			}
+			cancel(&signalError{s})
+		}
+	}()
+	return Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+}
+
+// Run runs fraise with args, writing to stdout and stderr, and returns the
+// exit code. Errors are printed here and nowhere else.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := &app{stdout: stdout, stderr: stderr}
+	root := newRootCmd(app)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+		var se *signalError
+		if errors.As(cause, &se) {
+			err = fmt.Errorf("%w", se)
+		}
+	}
+	if !app.ran {
+		err = &usageError{err}
+	}
+	code := exitCode(err)
+	if code == ExitOK {
+		// The reader went away: nothing more to say.
+		return code
+	}
+	printError(stderr, err, app.stmt)
+	var ue *usageError
+	if errors.As(err, &ue) && cmd != nil {
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+	}
+	return code
+}
+
+// app carries the streams and what error rendering needs to know.
+type app struct {
+	stdout, stderr io.Writer
+	// ran is set once a command's own code starts: errors before it are
+	// usage errors found by cobra.
+	ran bool
+	// stmt is the statement being run, for showing error positions.
+	stmt *statementInfo
+}
+
+func newRootCmd(app *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "fraise",
+		Short: "Stream JSON documents out of PostgreSQL views",
+		Long: `fraise streams the json/jsonb column of a PostgreSQL relation as NDJSON,
+one document per line, with bounded memory, inside a read-only transaction.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// A bare "fraise" with an unknown word is a usage error.
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmd.Help()
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.AddCommand(newStreamCmd(app), newVersionCmd(app))
+	return root
+}

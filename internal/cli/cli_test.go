@@ -1,0 +1,127 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/fraiseql/fraise/internal/cli"
+	"github.com/fraiseql/fraise/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.RunMain(m)) }
+
+// run runs fraise in-process with a clean libpq environment.
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	for _, k := range []string{"PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "PGSERVICE", "PGSSLMODE", "PGOPTIONS", "FRAISE_DSN", "FRAISE_WHERE", "FRAISE_LIMIT"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("PGPASSFILE", "/nonexistent/pgpass")
+	var out, errb bytes.Buffer
+	code = cli.Run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestStreamMatchesPsqlByteForByte(t *testing.T) {
+	srv := pgtest.Require(t)
+	const order = "data->>'name'"
+	code, got, stderr := run(t, "stream", "v_seq", "--order-by", order, "-d", srv.ConnString(pgtest.RoleTrust, false))
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	cmd := srv.PsqlCommand(context.Background(), "-At", "-c", "SELECT data FROM v_seq ORDER BY "+order)
+	want, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(got, "\n") != 100000 {
+		t.Fatalf("%d lines, want 100000", strings.Count(got, "\n"))
+	}
+	if got != string(want) {
+		t.Fatal("fraise's output differs from psql -At for the same statement")
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	srv := pgtest.Require(t)
+	trust := srv.ConnString(pgtest.RoleTrust, false)
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"unknown relation", []string{"stream", "no_such_view", "-d", trust}, 4, `relation "no_such_view" does not exist (SQLSTATE 42P01)`},
+		{"two columns, none named data", []string{"stream", "v_two_cols", "-d", trust}, 4, `column "data" does not exist (SQLSTATE 42703)`},
+		{"int column", []string{"stream", "v_int", "-d", trust}, 4, `column "data" of type integer is not json or jsonb`},
+		{"jsonb[] column", []string{"stream", "v_jsonb_array", "-d", trust}, 4, `of type jsonb[] is not json or jsonb`},
+		{"text column", []string{"stream", "v_text", "-d", trust}, 4, `of type text is not json or jsonb`},
+		{"other column chosen", []string{"stream", "v_two_cols", "--column", "payload", "--limit", "1", "-d", trust}, 0, ""},
+		{"unknown database", []string{"stream", "v_user", "-d", trust + " dbname=nope"}, 3, `database "nope" does not exist`},
+		{"unreachable", []string{"stream", "v_user", "-d", "host=/nonexistent port=1"}, 3, "failed at connect"},
+		{"bad relation name", []string{"stream", "v;x", "-d", trust}, 2, "invalid relation"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr: %s", code, tt.code, stderr)
+			}
+			if !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("stderr %q does not contain %q", stderr, tt.stderr)
+			}
+			if tt.code != 0 && stdout != "" {
+				t.Errorf("stdout %q, want nothing", stdout)
+			}
+			if tt.code != 0 && (!strings.HasPrefix(stderr, "fraise: ") || strings.Count(stderr, "fraise: ") != 1) {
+				t.Errorf("stderr should carry one error prefixed fraise:, got %q", stderr)
+			}
+		})
+	}
+}
+
+func TestWrongPasswordExit3WithoutThePassword(t *testing.T) {
+	srv := pgtest.Require(t)
+	const secret = "Wr0ng-s3cret"
+	for _, dsn := range []string{
+		strings.Replace(srv.URL(pgtest.RoleSCRAM, false), "fraise_scram@", "fraise_scram:"+secret+"@", 1),
+		srv.ConnString(pgtest.RoleMD5, true) + " password=" + secret,
+	} {
+		code, stdout, stderr := run(t, "stream", "v_user", "-d", dsn)
+		if code != 3 {
+			t.Errorf("exit %d, want 3; stderr %s", code, stderr)
+		}
+		if !strings.Contains(stderr, "28P01") || !strings.Contains(stderr, "password authentication failed") {
+			t.Errorf("stderr %q lacks the SQLSTATE and message", stderr)
+		}
+		if strings.Contains(stdout+stderr, secret) {
+			t.Errorf("the password appears in the output: %q", stderr)
+		}
+	}
+}
+
+// epipe is a stdout whose reader has gone.
+type epipe struct{ n int }
+
+func (e *epipe) Write(p []byte) (int, error) {
+	e.n++
+	return 0, fmt.Errorf("write /dev/stdout: %w", syscall.EPIPE)
+}
+
+func TestBrokenPipeExitsQuietly(t *testing.T) {
+	srv := pgtest.Require(t)
+	var errb bytes.Buffer
+	w := &epipe{}
+	code := cli.Run(context.Background(), []string{"stream", "v_seq", "-d", srv.ConnString(pgtest.RoleTrust, false)}, w, &errb)
+	if code != 0 || errb.Len() != 0 {
+		t.Errorf("exit %d, stderr %q; want 0 and nothing", code, errb.String())
+	}
+	if w.n != 1 {
+		t.Errorf("%d writes after EPIPE, want 1", w.n)
+	}
+}

@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"os"
+	"syscall"
+
+	"github.com/fraiseql/fraise/internal/output"
+	"github.com/fraiseql/fraise/internal/query"
+	"github.com/fraiseql/fraise/internal/wire"
+)
+
+// Exit codes, documented in the README and the man pages.
+const (
+	ExitOK         = 0   // success, including a reader that closed the pipe early
+	ExitInternal   = 1   // unexpected internal error
+	ExitUsage      = 2   // bad flag or argument, found before connecting
+	ExitConnection = 3   // network, authentication, server unavailable
+	ExitQuery      = 4   // the server rejected or aborted the query
+	ExitFilter     = 5   // jq failed on a row
+	ExitOutput     = 6   // the output cannot be written
+	ExitSIGINT     = 130 // interrupted by SIGINT
+	ExitSIGTERM    = 143 // terminated by SIGTERM
+)
+
+// usageError marks an error in how fraise was called.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// signalError is the cancellation cause when a signal stops the run.
+type signalError struct{ sig os.Signal }
+
+func (e *signalError) Error() string { return "interrupted by " + e.sig.String() }
+
+// exitCode maps an error to the documented exit code.
+func exitCode(err error) int {
+	var (
+		ue  *usageError
+		ie  *query.IdentError
+		fe  *query.FragmentError
+		cfg *wire.ConfigError
+		ce  *wire.ConnectError
+		cl  *wire.ConnLostError
+		pe  *wire.ProtocolError
+		qe  *wire.QueryError
+		we  *output.WriteError
+		se  *signalError
+	)
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &se):
+		if se.sig == syscall.SIGTERM {
+			return ExitSIGTERM
+		}
+		return ExitSIGINT
+	case errors.As(err, &we):
+		if output.IsBrokenPipe(err) {
+			return ExitOK
+		}
+		return ExitOutput
+	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &fe), errors.As(err, &cfg):
+		return ExitUsage
+	case errors.As(err, &ce), errors.As(err, &cl), errors.As(err, &pe):
+		return ExitConnection
+	case errors.As(err, &qe):
+		return ExitQuery
+	case errors.Is(err, context.Canceled):
+		return ExitSIGINT
+	}
+	return ExitInternal
+}

@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"errors"
+	"io"
+	"strings"
+
+	"github.com/fraiseql/fraise/internal/output"
+	"github.com/fraiseql/fraise/internal/query"
+	"github.com/fraiseql/fraise/internal/wire"
+)
+
+// printError writes err for humans: once, prefixed "fraise:", with the
+// server's detail and hint, a caret under a --where/--order-by position, and
+// advice on what to do next.
+func printError(w io.Writer, err error, st *statementInfo) {
+	var b strings.Builder
+	b.WriteString("fraise: ")
+	b.WriteString(headline(err))
+	b.WriteString("\n")
+	var pe *wire.PgError
+	if errors.As(err, &pe) {
+		if pe.Position > 0 && st != nil {
+			if f, off, ok := st.stmt.Locate(pe.Position); ok {
+				b.WriteString(query.Caret(f, off, "  "))
+				b.WriteString("\n")
+			}
+		}
+		if pe.Detail != "" {
+			b.WriteString("DETAIL: " + pe.Detail + "\n")
+		}
+		if pe.Hint != "" {
+			b.WriteString("HINT: " + pe.Hint + "\n")
+		}
+	}
+	if advice := adviceFor(err); advice != "" {
+		b.WriteString("hint: " + advice + "\n")
+	}
+	_, _ = io.WriteString(w, b.String())
+}
+
+func headline(err error) string {
+	var (
+		qe *wire.QueryError
+		ce *wire.ConnectError
+		we *output.WriteError
+	)
+	switch {
+	case errors.As(err, &ce):
+		return err.Error()
+	case errors.As(err, &qe):
+		return "query failed: " + err.Error()
+	case errors.As(err, &we):
+		return err.Error()
+	}
+	return err.Error()
+}
+
+// adviceFor says what to do next, where fraise knows better than the server.
+func adviceFor(err error) string {
+	var (
+		ce  *wire.ConnectError
+		ae  *wire.AuthError
+		col *wire.ColumnError
+		cl  *wire.ConnLostError
+		we  *output.WriteError
+	)
+	switch {
+	case errors.As(err, &ae):
+		return ae.Hint
+	case errors.As(err, &col):
+		return "fraise streams one json or jsonb column; choose it with --column (default \"data\")"
+	case errors.As(err, &we):
+		return "check that the output destination is writable and has free space"
+	case errors.As(err, &cl):
+		return "the server closed the connection or the network failed; check the server log, then retry"
+	}
+	switch wire.SQLState(err) {
+	case "42P01":
+		return "check the relation name and schema; unquoted names are folded to lower case, so quote mixed-case names: '\"MyView\"'"
+	case "42703":
+		return "the relation has no such column; choose its json/jsonb column with --column (default \"data\")"
+	case "42501":
+		return "the role lacks a privilege on the relation; ask for GRANT SELECT, or connect as another user"
+	case "25006":
+		return "fraise runs every query in a READ ONLY transaction: --where and --order-by cannot write"
+	case "42601":
+		var pe *wire.PgError
+		if errors.As(err, &pe) && (strings.Contains(pe.Message, "multiple commands") || strings.Contains(pe.Message, `near ";"`)) {
+			return "--where and --order-by take one SQL expression each, not statements"
+		}
+	case "28P01":
+		return "check the password (PGPASSWORD, ~/.pgpass, or the connection string) for this user"
+	case "28000":
+		return "the server's pg_hba.conf has no rule for this host, user and database; ask the administrator"
+	case "3D000":
+		return "check dbname in --dsn, or PGDATABASE"
+	case "57P03":
+		return "the server is starting up or shutting down; retry in a moment"
+	case "53300":
+		return "the server has no free connection slots; retry later"
+	}
+	if errors.As(err, &ce) && ce.Step == wire.StepDial {
+		return "is the server running and accepting connections there? Point fraise at it with --dsn, FRAISE_DSN, or PGHOST and PGPORT"
+	}
+	return ""
+}

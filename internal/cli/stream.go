@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/fraiseql/fraise/internal/output"
+	"github.com/fraiseql/fraise/internal/query"
+	"github.com/fraiseql/fraise/internal/wire"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// statementInfo is what error rendering needs to point into the SQL.
+type statementInfo struct {
+	stmt query.Statement
+}
+
+const streamLong = `Stream the json/jsonb column of RELATION as NDJSON: one JSON document per
+line on standard output, exactly as the server sends it (SQL NULL becomes
+null; json values spread over several lines are put on one).
+
+RELATION is name or schema.name in SQL identifier syntax: unquoted names are
+folded to lower case, "Quoted Names" keep their case. The statement run is
+
+  SELECT <column> FROM <relation> [WHERE (<where>) AND …] [ORDER BY <order>]
+  [LIMIT n] [OFFSET m]
+
+inside a READ ONLY, REPEATABLE READ transaction; --where and --order-by are
+SQL fragments and are the only way SQL gets in.
+
+Connection settings come from --dsn (a postgres:// URL or key=value
+conninfo), then the PG* environment variables (PGHOST, PGPORT, PGUSER,
+PGDATABASE, PGPASSWORD, PGPASSFILE, PGAPPNAME, PGCONNECT_TIMEOUT, …), then
+~/.pgpass, then libpq's defaults, as psql does.
+
+Every flag can also be set as FRAISE_<FLAG>, e.g. FRAISE_DSN, FRAISE_ORDER_BY.`
+
+const streamExample = `  fraise stream v_user
+  fraise stream v_user -d "host=/var/run/postgresql dbname=app" \
+      --where "data->>'active' = 'true'" --order-by "data->>'name'" --limit 10
+  fraise stream '"Odd Schema"."MixedCase"' --column payload | jq .id`
+
+func newStreamCmd(app *app) *cobra.Command {
+	v := viper.New()
+	cmd := &cobra.Command{
+		Use:     "stream RELATION",
+		Short:   "Stream the JSON column of a relation as NDJSON",
+		Long:    streamLong,
+		Example: streamExample,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return &usageError{fmt.Errorf("stream takes exactly one RELATION argument, got %d", len(args))}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			app.ran = true
+			return runStream(cmd, app, v, args[0])
+		},
+	}
+	f := cmd.Flags()
+	f.StringP("dsn", "d", "", "connection string: postgres:// URL or key=value conninfo (default: PG* environment, libpq defaults)")
+	f.StringArrayP("where", "w", nil, "SQL condition on the rows; repeatable, conditions are ANDed")
+	f.String("order-by", "", "SQL ORDER BY expression list")
+	f.Int64("limit", -1, "stop after `N` rows")
+	f.Int64("offset", 0, "skip the first `N` rows")
+	f.String("column", "data", "the json/jsonb column to stream")
+	f.Int("chunk-size", output.DefaultChunkRows, "rows written out together at most (bounds rows in flight and output latency)")
+	f.Lookup("limit").DefValue = "none"
+	v.SetEnvPrefix("FRAISE")
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
+	v.AutomaticEnv()
+	_ = v.BindPFlags(f)
+	return cmd
+}
+
+func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) error {
+	rel, err := query.ParseRelation(relArg)
+	if err != nil {
+		return err
+	}
+	col, err := query.ParseColumn(v.GetString("column"))
+	if err != nil {
+		return err
+	}
+	limit, offset := v.GetInt64("limit"), v.GetInt64("offset")
+	if limit < -1 {
+		return &usageError{fmt.Errorf("--limit must be 0 or more, got %d", limit)}
+	}
+	if offset < 0 {
+		return &usageError{fmt.Errorf("--offset must be 0 or more, got %d", offset)}
+	}
+	chunk := v.GetInt("chunk-size")
+	if chunk < 1 {
+		return &usageError{fmt.Errorf("--chunk-size must be at least 1, got %d", chunk)}
+	}
+	stmt, err := query.Build(query.Spec{
+		Relation: rel, Column: col,
+		Where:   stringsFlag(cmd, v, "where"),
+		OrderBy: v.GetString("order-by"),
+		Limit:   limit, Offset: offset,
+	})
+	if err != nil {
+		return err
+	}
+	app.stmt = &statementInfo{stmt: stmt}
+
+	cfg, err := wire.ParseConfig(v.GetString("dsn"), wire.Environment{})
+	if err != nil {
+		return err
+	}
+	cfg.OnWarning = func(msg string) { fmt.Fprintf(app.stderr, "fraise: warning: %s\n", msg) }
+	cfg.OnNotice = func(n *wire.PgError) { fmt.Fprintf(app.stderr, "fraise: %s: %s\n", n.Severity, n.Message) }
+
+	ctx := cmd.Context()
+	conn, err := wire.Connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	w := output.NewNDJSON(app.stdout, output.Options{ChunkRows: chunk})
+	_, err = conn.Stream(ctx, wire.Statement{SQL: stmt.SQL}, &ndjsonSink{w})
+	return err
+}
+
+// stringsFlag returns a repeatable flag's values; from the environment it
+// is one value, never split on spaces or commas (SQL contains both).
+func stringsFlag(cmd *cobra.Command, v *viper.Viper, name string) []string {
+	if f := cmd.Flags().Lookup(name); f.Changed {
+		// GetStringArray round-trips through text and loses a lone "".
+		return f.Value.(pflag.SliceValue).GetSlice()
+	}
+	if s, ok := os.LookupEnv("FRAISE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); ok && s != "" {
+		return []string{s}
+	}
+	return nil
+}
+
+// ndjsonSink adapts the NDJSON writer to the wire's row sink.
+type ndjsonSink struct{ w *output.NDJSON }
+
+func (s *ndjsonSink) Begin(col wire.Column) error {
+	s.w.SetOneLine(col.KeepsInputText())
+	return nil
+}
+
+func (s *ndjsonSink) WriteValue(v []byte) error { return s.w.WriteValue(v) }
+func (s *ndjsonSink) Flush() error              { return s.w.Flush() }

@@ -1,0 +1,48 @@
+// Canceling requests in progress: protocol documentation 55.2.8.
+
+package wire
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// ErrNoCancelKey means the server sent no BackendKeyData, so the query can
+// only be stopped by closing the connection.
+var ErrNoCancelKey = errors.New("server gave no cancel key")
+
+// Cancel asks the server to cancel the statement in progress, over a new
+// connection to the same address. The server never answers; Cancel returns
+// once the server has closed that connection or ctx is done. It is safe to
+// call from another goroutine while the session is streaming.
+func (c *Conn) Cancel(ctx context.Context) error {
+	if c.secret == nil {
+		return ErrNoCancelKey
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, c.netw, c.addr)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = nc.SetDeadline(dl)
+	}
+	buf, err := (&pgproto3.CancelRequest{ProcessID: c.pid, SecretKey: c.secret}).Encode(nil)
+	if err != nil {
+		return err
+	}
+	if _, err := nc.Write(buf); err != nil {
+		return err
+	}
+	// Wait for the server to hang up, so the cancel has been delivered.
+	_, err = io.Copy(io.Discard, nc)
+	return err
+}

@@ -1,0 +1,181 @@
+package wire
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// ConfigError reports connection settings that cannot be used. It is found
+// before any network activity.
+type ConfigError struct {
+	// Keyword is the libpq keyword at fault, if one is.
+	Keyword string
+	// Err says what is wrong.
+	Err error
+}
+
+func (e *ConfigError) Error() string { return "invalid connection settings: " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Step names a stage of connecting, for error messages.
+type Step string
+
+// The stages of connecting.
+const (
+	StepDial    Step = "connect"
+	StepStartup Step = "startup"
+	StepAuth    Step = "authentication"
+)
+
+// ConnectError reports a failure to establish a session with one server
+// address, or with every address tried.
+type ConnectError struct {
+	// Host is the host or socket directory as configured.
+	Host string
+	// Addr is the address dialled (IP:port or socket path).
+	Addr string
+	// User is the role name used.
+	User string
+	// Step is the stage that failed.
+	Step Step
+	// Err is the cause; a *PgError when the server refused.
+	Err error
+	// Others holds the failures of addresses tried before this one.
+	Others []*ConnectError
+}
+
+func (e *ConnectError) Error() string {
+	var b strings.Builder
+	for _, o := range e.Others {
+		b.WriteString(o.single())
+		b.WriteString("\n")
+	}
+	b.WriteString(e.single())
+	return b.String()
+}
+
+func (e *ConnectError) single() string {
+	where := "server at " + strconv.Quote(e.Host)
+	if e.Addr != "" && e.Addr != e.Host {
+		where += " (" + e.Addr + ")"
+	}
+	return fmt.Sprintf("connection to %s as user %q failed at %s: %v", where, e.User, e.Step, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *ConnectError) Unwrap() error { return e.Err }
+
+// AuthError reports that authentication could not even be attempted or was
+// not trustworthy (no password available, an unsupported method, a server
+// that failed to prove it knows the password).
+type AuthError struct {
+	// Msg says what happened.
+	Msg string
+	// Hint says what to do.
+	Hint string
+}
+
+func (e *AuthError) Error() string { return e.Msg }
+
+// QueryError reports that the server rejected or aborted the statement, or
+// that its result has a shape fraise does not stream.
+type QueryError struct {
+	// Step is "begin", "prepare", "describe", "execute" or "commit".
+	Step string
+	// Err is the cause; a *PgError when the server reported it.
+	Err error
+}
+
+func (e *QueryError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *QueryError) Unwrap() error { return e.Err }
+
+// ColumnError reports a result that is not exactly one json or jsonb column.
+type ColumnError struct {
+	// Columns describes the result columns as "name type".
+	Columns []string
+}
+
+func (e *ColumnError) Error() string {
+	if len(e.Columns) == 1 {
+		return fmt.Sprintf("column %s is not json or jsonb", e.Columns[0])
+	}
+	return fmt.Sprintf("the query returns %d columns (%s), not one json or jsonb column", len(e.Columns), strings.Join(e.Columns, ", "))
+}
+
+// ConnLostError reports that the connection broke: the server went away,
+// the network failed, or the server sent something fraise cannot read.
+type ConnLostError struct {
+	// Err is the cause.
+	Err error
+}
+
+func (e *ConnLostError) Error() string {
+	return "lost the connection to the server: " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *ConnLostError) Unwrap() error { return e.Err }
+
+// ProtocolError reports a message from the server that breaks the protocol.
+type ProtocolError struct {
+	// Msg says what was wrong.
+	Msg string
+}
+
+func (e *ProtocolError) Error() string { return "protocol violation: " + e.Msg }
+
+// PgError is an ErrorResponse from the server, with every field it carries.
+// See "Error and Notice Message Fields" in the protocol documentation.
+type PgError struct {
+	Severity         string // localized severity (S)
+	SeverityNonLocal string // severity in English (V)
+	Code             string // SQLSTATE (C)
+	Message          string // primary message (M)
+	Detail           string // detail (D)
+	Hint             string // hint (H)
+	Position         int    // 1-based position in characters in the statement (P)
+	InternalPosition int    // position in InternalQuery (p)
+	InternalQuery    string // internally generated query (q)
+	Where            string // context (W)
+	Schema           string // schema name (s)
+	Table            string // table name (t)
+	Column           string // column name (c)
+	DataType         string // data type name (d)
+	Constraint       string // constraint name (n)
+}
+
+func (e *PgError) Error() string {
+	sev := e.SeverityNonLocal
+	if sev == "" {
+		sev = e.Severity
+	}
+	return fmt.Sprintf("%s: %s (SQLSTATE %s)", sev, e.Message, e.Code)
+}
+
+func pgErrorFrom(m *pgproto3.ErrorResponse) *PgError {
+	return &PgError{
+		Severity: m.Severity, SeverityNonLocal: m.SeverityUnlocalized, Code: m.Code,
+		Message: m.Message, Detail: m.Detail, Hint: m.Hint,
+		Position: int(m.Position), InternalPosition: int(m.InternalPosition),
+		InternalQuery: m.InternalQuery, Where: m.Where,
+		Schema: m.SchemaName, Table: m.TableName, Column: m.ColumnName,
+		DataType: m.DataTypeName, Constraint: m.ConstraintName,
+	}
+}
+
+// SQLState returns the SQLSTATE of the first *PgError in err's chain, or "".
+func SQLState(err error) string {
+	var pe *PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}

@@ -1,0 +1,337 @@
+// The query path: one read-only transaction, the extended query protocol
+// (documentation 55.2.3), a column check before execution, and rows handed
+// on undecoded.
+
+package wire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// Type OIDs of the column types fraise streams (pg_type.dat).
+const (
+	OIDJSON  = 114
+	OIDJSONB = 3802
+)
+
+// BeginSQL opens the transaction every statement runs in.
+const BeginSQL = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+
+// drainTimeout bounds the wait for the server to acknowledge a cancel.
+const drainTimeout = 5 * time.Second
+
+// Statement is the one statement a stream runs.
+type Statement struct {
+	// SQL is the statement text; it must return one json or jsonb column.
+	SQL string
+	// Params are bound, in text form, to $1…$n.
+	Params []string
+}
+
+// Column describes the streamed column.
+type Column struct {
+	// Name is the column name the server reports.
+	Name string
+	// TypeOID is OIDJSON or OIDJSONB (a domain arrives as its base type).
+	TypeOID uint32
+}
+
+// KeepsInputText reports whether values are the text as it was stored
+// (json), which may hold raw newlines between tokens; jsonb values are
+// normalized and never do.
+func (c Column) KeepsInputText() bool { return c.TypeOID == OIDJSON }
+
+// RowSink receives a stream's rows.
+type RowSink interface {
+	// Begin is called once, after the column check and before any row.
+	Begin(col Column) error
+	// WriteValue receives one row's value; nil means SQL NULL. The slice
+	// is valid only during the call.
+	WriteValue(value []byte) error
+	// Flush is called whenever no more data is waiting on the network, so
+	// that a slow stream still reaches its reader promptly, and at the end.
+	Flush() error
+}
+
+// Result summarizes a finished stream.
+type Result struct {
+	// Rows is the number of rows received.
+	Rows int64
+	// Bytes is the number of value bytes received.
+	Bytes int64
+}
+
+// Stream runs st inside a read-only REPEATABLE READ transaction and hands
+// each row to sink. It checks the result's shape before executing. When ctx
+// is done mid-stream it stops writing, asks the server to cancel and waits
+// (for a few seconds at most) for the acknowledgement.
+func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, error) {
+	var res Result
+	var stopping atomic.Bool
+	stop := context.AfterFunc(ctx, func() {
+		stopping.Store(true)
+		_ = c.nc.SetReadDeadline(time.Now().Add(drainTimeout))
+		go func() { _ = c.Cancel(context.Background()) }()
+	})
+	defer stop()
+	ctxErr := func(err error) error {
+		if ctx.Err() != nil {
+			c.abort()
+			return &QueryError{Step: "execute", Err: fmt.Errorf("stopped: %w", context.Cause(ctx))}
+		}
+		return err
+	}
+
+	if err := c.simple(ctx, BeginSQL, "begin"); err != nil {
+		return res, ctxErr(err)
+	}
+	col, err := c.prepare(ctx, st)
+	if err != nil {
+		return res, ctxErr(err)
+	}
+	if err := sink.Begin(col); err != nil {
+		return res, c.sinkFailed(err)
+	}
+
+	params := make([][]byte, len(st.Params))
+	for i, p := range st.Params {
+		params[i] = []byte(p)
+	}
+	c.fe.SendBind(&pgproto3.Bind{Parameters: params})
+	c.fe.SendExecute(&pgproto3.Execute{})
+	c.fe.SendSync(&pgproto3.Sync{})
+	if err := c.fe.Flush(); err != nil {
+		return res, ctxErr(c.lost(err))
+	}
+
+	var pgErr *PgError
+	tagRows := int64(-1)
+	for {
+		if c.fe.ReadBufferLen() == 0 && !stopping.Load() {
+			if err := sink.Flush(); err != nil {
+				return res, c.sinkFailed(err)
+			}
+		}
+		msg, err := c.fe.Receive()
+		if err != nil {
+			return res, ctxErr(c.lost(err))
+		}
+		switch m := msg.(type) {
+		case *pgproto3.DataRow:
+			if len(m.Values) != 1 {
+				c.abort()
+				return res, &ProtocolError{Msg: fmt.Sprintf("data row with %d values, expected 1", len(m.Values))}
+			}
+			if stopping.Load() {
+				continue
+			}
+			res.Rows++
+			res.Bytes += int64(len(m.Values[0]))
+			if err := sink.WriteValue(m.Values[0]); err != nil {
+				return res, c.sinkFailed(err)
+			}
+		case *pgproto3.BindComplete:
+		case *pgproto3.CommandComplete:
+			n, ok := selectCount(m.CommandTag)
+			if !ok {
+				c.abort()
+				return res, &ProtocolError{Msg: fmt.Sprintf("unexpected command tag %q", m.CommandTag)}
+			}
+			tagRows = n
+		case *pgproto3.ErrorResponse:
+			pgErr = pgErrorFrom(m)
+			if pgErr.SeverityNonLocal == "FATAL" || pgErr.SeverityNonLocal == "PANIC" {
+				c.abort()
+				return res, ctxErr(&QueryError{Step: "execute", Err: pgErr})
+			}
+		case *pgproto3.ReadyForQuery:
+			if ctx.Err() != nil {
+				return res, ctxErr(nil)
+			}
+			if pgErr != nil {
+				return res, &QueryError{Step: "execute", Err: pgErr}
+			}
+			if tagRows != res.Rows {
+				c.abort()
+				return res, &ProtocolError{Msg: fmt.Sprintf("server reported %d rows but sent %d", tagRows, res.Rows)}
+			}
+			if err := sink.Flush(); err != nil {
+				return res, c.sinkFailed(err)
+			}
+			if err := c.simple(ctx, "COMMIT", "commit"); err != nil {
+				return res, ctxErr(err)
+			}
+			return res, nil
+		default:
+			if err := c.background(msg); err != nil {
+				return res, err
+			}
+		}
+	}
+}
+
+// prepare parses and describes st, then checks that it returns exactly one
+// json or jsonb column, before anything is executed.
+func (c *Conn) prepare(ctx context.Context, st Statement) (Column, error) {
+	c.fe.SendParse(&pgproto3.Parse{Query: st.SQL})
+	c.fe.SendDescribe(&pgproto3.Describe{ObjectType: 'S'})
+	c.fe.SendSync(&pgproto3.Sync{})
+	if err := c.fe.Flush(); err != nil {
+		return Column{}, c.lost(err)
+	}
+	var pgErr *PgError
+	var fields []pgproto3.FieldDescription
+	nParams := -1
+	for {
+		msg, err := c.fe.Receive()
+		if err != nil {
+			return Column{}, c.lost(err)
+		}
+		switch m := msg.(type) {
+		case *pgproto3.ParseComplete:
+		case *pgproto3.ParameterDescription:
+			nParams = len(m.ParameterOIDs)
+		case *pgproto3.RowDescription:
+			fields = make([]pgproto3.FieldDescription, len(m.Fields))
+			for i, f := range m.Fields {
+				fields[i] = f
+				fields[i].Name = append([]byte(nil), f.Name...)
+			}
+		case *pgproto3.NoData:
+		case *pgproto3.ErrorResponse:
+			pgErr = pgErrorFrom(m)
+		case *pgproto3.ReadyForQuery:
+			if pgErr != nil {
+				return Column{}, &QueryError{Step: "prepare", Err: pgErr}
+			}
+			if nParams != len(st.Params) {
+				return Column{}, &QueryError{Step: "prepare", Err: fmt.Errorf(
+					"the statement has %d parameter placeholders ($1…) but %d values were given", nParams, len(st.Params))}
+			}
+			return c.checkColumns(ctx, fields)
+		default:
+			if err := c.background(msg); err != nil {
+				return Column{}, err
+			}
+		}
+	}
+}
+
+func (c *Conn) checkColumns(ctx context.Context, fields []pgproto3.FieldDescription) (Column, error) {
+	if len(fields) == 1 && (fields[0].DataTypeOID == OIDJSON || fields[0].DataTypeOID == OIDJSONB) {
+		return Column{Name: string(fields[0].Name), TypeOID: fields[0].DataTypeOID}, nil
+	}
+	ce := &ColumnError{}
+	for _, f := range fields {
+		ce.Columns = append(ce.Columns, strconv.Quote(string(f.Name))+" of type "+c.typeName(ctx, f.DataTypeOID))
+	}
+	return Column{}, &QueryError{Step: "describe", Err: ce}
+}
+
+// typeName asks the server for the SQL name of a type, falling back to its
+// OID.
+func (c *Conn) typeName(ctx context.Context, oid uint32) string {
+	name, err := c.value(ctx, "SELECT format_type("+strconv.FormatUint(uint64(oid), 10)+", NULL)")
+	if err != nil || name == "" {
+		return "oid " + strconv.FormatUint(uint64(oid), 10)
+	}
+	return name
+}
+
+// simple runs a fixed statement with the simple query protocol and
+// discards any rows.
+func (c *Conn) simple(ctx context.Context, sql, step string) error {
+	_, err := c.run(ctx, sql, step)
+	return err
+}
+
+// value runs a fixed statement and returns the first column of its first row.
+func (c *Conn) value(ctx context.Context, sql string) (string, error) {
+	return c.run(ctx, sql, "lookup")
+}
+
+func (c *Conn) run(_ context.Context, sql, step string) (string, error) {
+	c.fe.SendQuery(&pgproto3.Query{String: sql})
+	if err := c.fe.Flush(); err != nil {
+		return "", c.lost(err)
+	}
+	var pgErr *PgError
+	var first string
+	got := false
+	for {
+		msg, err := c.fe.Receive()
+		if err != nil {
+			return "", c.lost(err)
+		}
+		switch m := msg.(type) {
+		case *pgproto3.RowDescription, *pgproto3.CommandComplete, *pgproto3.EmptyQueryResponse:
+		case *pgproto3.DataRow:
+			if !got && len(m.Values) > 0 {
+				first, got = string(m.Values[0]), true
+			}
+		case *pgproto3.ErrorResponse:
+			pgErr = pgErrorFrom(m)
+		case *pgproto3.ReadyForQuery:
+			if pgErr != nil {
+				return "", &QueryError{Step: step, Err: pgErr}
+			}
+			return first, nil
+		default:
+			if err := c.background(msg); err != nil {
+				return "", err
+			}
+		}
+	}
+}
+
+// background handles messages that may arrive at any time.
+func (c *Conn) background(msg pgproto3.BackendMessage) error {
+	switch m := msg.(type) {
+	case *pgproto3.NoticeResponse:
+		c.notice((*pgproto3.ErrorResponse)(m))
+	case *pgproto3.ParameterStatus:
+		c.params[m.Name] = m.Value
+	case *pgproto3.NotificationResponse:
+	default:
+		c.abort()
+		return &ProtocolError{Msg: fmt.Sprintf("unexpected message %T", msg)}
+	}
+	return nil
+}
+
+// sinkFailed stops the statement after the row writer failed: the server
+// may still be producing rows nobody will read.
+func (c *Conn) sinkFailed(err error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = c.Cancel(ctx)
+	c.abort()
+	return err
+}
+
+func (c *Conn) lost(err error) error {
+	c.abort()
+	var pe *ProtocolError
+	if errors.As(err, &pe) {
+		return err
+	}
+	return &ConnLostError{Err: err}
+}
+
+// selectCount parses "SELECT n".
+func selectCount(tag []byte) (int64, bool) {
+	s, ok := strings.CutPrefix(string(tag), "SELECT ")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}

@@ -1,0 +1,195 @@
+// Start-up and authentication: protocol documentation 55.2.1 "Start-up" and
+// 55.3 "SASL Authentication".
+
+package wire
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/fraiseql/fraise/internal/wire/scram"
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+func (c *Conn) startup() error {
+	params := map[string]string{
+		"user":             c.cfg.User,
+		"database":         c.cfg.Database,
+		"application_name": c.cfg.ApplicationName,
+		"client_encoding":  "UTF8",
+	}
+	if c.cfg.Options != "" {
+		params["options"] = c.cfg.Options
+	}
+	c.fe.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30, Parameters: params})
+	if err := c.fe.Flush(); err != nil {
+		return err
+	}
+	c.method = "trust"
+	var sc *scram.Client
+	authDone := false
+	for {
+		msg, err := c.fe.Receive()
+		if err != nil {
+			if m := unsupportedAuth(c.fe.GetAuthType()); m != "" && !authDone {
+				return c.authFail(&AuthError{Msg: "server requested " + m + " authentication, which fraise does not support",
+					Hint: "ask the administrator for a pg_hba.conf rule with scram-sha-256, md5 or password for this user"})
+			}
+			return err
+		}
+		switch m := msg.(type) {
+		case *pgproto3.AuthenticationOk:
+			if sc != nil && !sc.Verified() {
+				return c.authFail(&AuthError{Msg: "server accepted the login without proving it knows the password (no SCRAM server signature)",
+					Hint: "this may be an impostor server; check the host you connect to"})
+			}
+			authDone = true
+		case *pgproto3.AuthenticationCleartextPassword:
+			c.method = "password"
+			pw, err := c.password()
+			if err != nil {
+				return err
+			}
+			c.fe.Send(&pgproto3.PasswordMessage{Password: pw})
+			if err := c.fe.Flush(); err != nil {
+				return err
+			}
+		case *pgproto3.AuthenticationMD5Password:
+			c.method = "md5"
+			pw, err := c.password()
+			if err != nil {
+				return err
+			}
+			c.fe.Send(&pgproto3.PasswordMessage{Password: MD5Password(c.cfg.User, pw, m.Salt)})
+			if err := c.fe.Flush(); err != nil {
+				return err
+			}
+		case *pgproto3.AuthenticationSASL:
+			c.method = "scram-sha-256"
+			pw, err := c.password()
+			if err != nil {
+				return err
+			}
+			if sc, err = scram.NewClient(pw, scram.ChannelBinding{}); err != nil {
+				return c.authFail(err)
+			}
+			mech, err := sc.Choose(m.AuthMechanisms)
+			if err != nil {
+				return c.authFail(fmt.Errorf("server offered SASL mechanisms %s: %w", strings.Join(m.AuthMechanisms, ", "), err))
+			}
+			c.fe.Send(&pgproto3.SASLInitialResponse{AuthMechanism: mech, Data: sc.ClientFirst()})
+			if err := c.fe.Flush(); err != nil {
+				return err
+			}
+		case *pgproto3.AuthenticationSASLContinue:
+			if sc == nil {
+				return &ProtocolError{Msg: "SASL continue without SASL start"}
+			}
+			final, err := sc.ClientFinal(m.Data)
+			if err != nil {
+				return c.authFail(err)
+			}
+			c.fe.Send(&pgproto3.SASLResponse{Data: final})
+			if err := c.fe.Flush(); err != nil {
+				return err
+			}
+		case *pgproto3.AuthenticationSASLFinal:
+			if sc == nil {
+				return &ProtocolError{Msg: "SASL final without SASL start"}
+			}
+			if err := sc.Verify(m.Data); err != nil {
+				return c.authFail(err)
+			}
+		case *pgproto3.AuthenticationGSS, *pgproto3.AuthenticationGSSContinue:
+			return c.authFail(&AuthError{Msg: "server requested GSSAPI authentication, which fraise does not support",
+				Hint: "ask the administrator for a pg_hba.conf rule with scram-sha-256, md5 or password for this user"})
+		case *pgproto3.ParameterStatus:
+			c.params[m.Name] = m.Value
+		case *pgproto3.BackendKeyData:
+			c.pid = m.ProcessID
+			c.secret = append([]byte(nil), m.SecretKey...)
+		case *pgproto3.NoticeResponse:
+			c.notice((*pgproto3.ErrorResponse)(m))
+		case *pgproto3.NegotiateProtocolVersion:
+			// The server speaks an older minor version; 3.0 is all we use.
+		case *pgproto3.ErrorResponse:
+			pe := pgErrorFrom(m)
+			if !authDone {
+				return c.authFail(c.explainAuthError(pe))
+			}
+			return pe
+		case *pgproto3.ReadyForQuery:
+			if !authDone {
+				return &ProtocolError{Msg: "ReadyForQuery before authentication completed"}
+			}
+			if enc := c.params["client_encoding"]; enc != "" && !strings.EqualFold(enc, "UTF8") {
+				return fmt.Errorf("server did not accept client_encoding UTF8 (it reports %q)", enc)
+			}
+			return nil
+		default:
+			return &ProtocolError{Msg: fmt.Sprintf("unexpected %T during startup", msg)}
+		}
+	}
+}
+
+func unsupportedAuth(t uint32) string {
+	switch t {
+	case pgproto3.AuthTypeSCMCreds:
+		return "SCM credential"
+	case pgproto3.AuthTypeSSPI:
+		return "SSPI"
+	case pgproto3.AuthTypeGSS, pgproto3.AuthTypeGSSCont:
+		return "GSSAPI"
+	case 2:
+		return "Kerberos V5"
+	}
+	return ""
+}
+
+func (c *Conn) authFail(err error) error {
+	return &ConnectError{Host: c.host.String(), Addr: c.addr, User: c.cfg.User, Step: StepAuth, Err: err}
+}
+
+// password returns the password to send, from the settings or the password
+// file; it is asked for only when the server requests one.
+func (c *Conn) password() (string, error) {
+	if c.cfg.HasPassword {
+		return c.cfg.Password, nil
+	}
+	if pw, ok := c.passfileLookup(); ok {
+		return pw, nil
+	}
+	return "", c.authFail(&AuthError{Msg: errNoPassword.Error() + " (server requested a password)",
+		Hint: "set PGPASSWORD, add a line to " + c.passfileName() + ", or put the password in the connection string"})
+}
+
+// explainAuthError adds where the password came from to a server refusal.
+func (c *Conn) explainAuthError(pe *PgError) error {
+	if pe.Code == "28P01" && pe.Hint == "" {
+		switch {
+		case c.cfg.HasPassword:
+			pe.Hint = "the password came from " + c.cfg.PasswordSource
+		case c.passwordFromFile:
+			pe.Hint = "the password came from the password file " + c.cfg.Passfile
+		}
+	}
+	return pe
+}
+
+func (c *Conn) notice(m *pgproto3.ErrorResponse) {
+	if c.cfg.OnNotice != nil {
+		c.cfg.OnNotice(pgErrorFrom(m))
+	}
+}
+
+// MD5Password computes the response to an MD5 password request:
+// "md5" + hex(md5(hex(md5(password + user)) + salt)).
+func MD5Password(user, password string, salt [4]byte) string {
+	inner := md5.Sum([]byte(password + user))
+	h := md5.New()
+	h.Write([]byte(hex.EncodeToString(inner[:])))
+	h.Write(salt[:])
+	return "md5" + hex.EncodeToString(h.Sum(nil))
+}
