@@ -1,0 +1,45 @@
+# fraise — build, test and demo. "make test" is what CI runs.
+
+GO          ?= go
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT      ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+DATE        ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS     := -s -w -X github.com/fraiseql/fraise/internal/cli.version=$(VERSION) \
+               -X github.com/fraiseql/fraise/internal/cli.commit=$(COMMIT) \
+               -X github.com/fraiseql/fraise/internal/cli.date=$(DATE)
+
+# Packages whose tests need no server.
+UNIT        := ./internal/query/... ./internal/output/... ./internal/wire/pgconf/... ./internal/wire/scram/...
+# Packages whose tests run against the throwaway PostgreSQL of internal/pgtest.
+INTEGRATION := ./internal/pgtest/ ./internal/wire/ ./internal/cli/
+
+.PHONY: all build test lint unit integration scripts demo clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/fraise ./cmd/fraise
+
+test: lint unit integration scripts
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+unit:
+	$(GO) test -race -count=1 $(UNIT)
+
+integration:
+	$(GO) test -race -count=1 $(INTEGRATION)
+
+scripts:
+	$(GO) test -count=1 ./testscripts/
+
+demo:
+	$(GO) run ./internal/pgtest/demo
+
+clean:
+	rm -rf bin
