@@ -41,6 +41,7 @@ func TestScripts(t *testing.T) {
 			"psql":        cmdPsql,
 			"stdout-rows": cmdStdoutRows,
 			"fails":       cmdFails,
+			"pg-await":    cmdPgAwait,
 		},
 	})
 }
@@ -132,5 +133,22 @@ func cmdFails(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if fmt.Sprint(ee.ExitCode()) != args[0] {
 		ts.Fatalf("%s: exit code %d, want %s", args[1], ee.ExitCode(), args[0])
+	}
+}
+
+// cmdPgAwait waits, for at most 30 seconds, until a query run as the
+// superuser prints the expected text: pg-await 'SQL' 'want'.
+func cmdPgAwait(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: pg-await 'SQL' 'want'")
+	}
+	srv, err := server()
+	if err != nil {
+		ts.Fatalf("no server: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Await(ctx, args[0], args[1]); err != nil {
+		ts.Fatalf("%v", err)
 	}
 }

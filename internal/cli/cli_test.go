@@ -3,17 +3,26 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/fraiseql/fraise/internal/cli"
 	"github.com/fraiseql/fraise/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.RunMain(m)) }
+func TestMain(m *testing.M) {
+	// Re-executed by TestSignals as the fraise command itself.
+	if os.Getenv("FRAISE_TEST_AS_MAIN") == "1" {
+		os.Exit(cli.Main())
+	}
+	os.Exit(pgtest.RunMain(m))
+}
 
 // run runs fraise in-process with a clean libpq environment.
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -123,5 +132,56 @@ func TestBrokenPipeExitsQuietly(t *testing.T) {
 	}
 	if w.n != 1 {
 		t.Errorf("%d writes after EPIPE, want 1", w.n)
+	}
+}
+
+// TestSignals interrupts fraise while the server is computing: the query is
+// cancelled and the exit code says which signal ended the run.
+func TestSignals(t *testing.T) {
+	srv := pgtest.Require(t)
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+		name string
+	}{{syscall.SIGINT, 130, "SIGINT"}, {syscall.SIGTERM, 143, "SIGTERM"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := "fraise-test-" + strings.ToLower(tc.name)
+			cmd := exec.Command(os.Args[0], "stream", "v_user", "--where", "pg_sleep(60) IS NOT NULL",
+				"-d", srv.ConnString(pgtest.RoleTrust, false)+" application_name="+app)
+			cmd.Env = append(os.Environ(), "FRAISE_TEST_AS_MAIN=1")
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			active := "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + app + "'"
+			awaitCount(t, srv, active+" AND state = 'active'", "1")
+			if err := cmd.Process.Signal(tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != tc.code {
+				t.Errorf("exit = %v, want code %d", err, tc.code)
+			}
+			if want := "fraise: interrupted by " + tc.name + "; the query was cancelled\n"; stderr.String() != want {
+				t.Errorf("stderr = %q, want %q", stderr.String(), want)
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("stdout = %q, want nothing", stdout.String())
+			}
+			awaitCount(t, srv, active, "0")
+		})
+	}
+}
+
+// awaitCount waits until a count query prints want, for at most 30 s.
+func awaitCount(t *testing.T, srv *pgtest.Server, sql, want string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Await(ctx, sql, want); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -33,7 +33,16 @@ func (e *usageError) Unwrap() error { return e.err }
 // signalError is the cancellation cause when a signal stops the run.
 type signalError struct{ sig os.Signal }
 
-func (e *signalError) Error() string { return "interrupted by " + e.sig.String() }
+func (e *signalError) Error() string {
+	name := e.sig.String()
+	switch e.sig {
+	case syscall.SIGINT:
+		name = "SIGINT"
+	case syscall.SIGTERM:
+		name = "SIGTERM"
+	}
+	return "interrupted by " + name + "; the query was cancelled"
+}
 
 // exitCode maps an error to the documented exit code.
 func exitCode(err error) int {

@@ -162,3 +162,22 @@ func cleanEnv() []string {
 	}
 	return env
 }
+
+// Await runs sql as the superuser until its output, trimmed, equals want,
+// and returns an error saying what it last saw if ctx ends first. It is for
+// waiting on server-side events, such as a backend appearing in or leaving
+// pg_stat_activity, without fixed sleeps.
+func (s *Server) Await(ctx context.Context, sql, want string) error {
+	var out string
+	var err error
+	for {
+		if out, err = s.Psql(ctx, sql); err == nil && strings.TrimSpace(out) == want {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("pgtest: %s: got %q (%v), want %q", sql, strings.TrimSpace(out), err, want)
+		}
+		// The server's own sleep paces the polling.
+		_, _ = s.Psql(ctx, "SELECT pg_sleep(0.05)")
+	}
+}
