@@ -23,8 +23,7 @@ func (c *Conn) startup() error {
 	if c.cfg.Options != "" {
 		params["options"] = c.cfg.Options
 	}
-	c.fe.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30, Parameters: params})
-	if err := c.fe.Flush(); err != nil {
+	if err := c.send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30, Parameters: params}); err != nil {
 		return err
 	}
 	c.method = "trust"
@@ -52,8 +51,7 @@ func (c *Conn) startup() error {
 			if err != nil {
 				return err
 			}
-			c.fe.Send(&pgproto3.PasswordMessage{Password: pw})
-			if err := c.fe.Flush(); err != nil {
+			if err := c.send(&pgproto3.PasswordMessage{Password: pw}); err != nil {
 				return err
 			}
 		case *pgproto3.AuthenticationMD5Password:
@@ -62,8 +60,7 @@ func (c *Conn) startup() error {
 			if err != nil {
 				return err
 			}
-			c.fe.Send(&pgproto3.PasswordMessage{Password: MD5Password(c.cfg.User, pw, m.Salt)})
-			if err := c.fe.Flush(); err != nil {
+			if err := c.send(&pgproto3.PasswordMessage{Password: MD5Password(c.cfg.User, pw, m.Salt)}); err != nil {
 				return err
 			}
 		case *pgproto3.AuthenticationSASL:
@@ -79,8 +76,7 @@ func (c *Conn) startup() error {
 			if err != nil {
 				return c.authFail(fmt.Errorf("server offered SASL mechanisms %s: %w", strings.Join(m.AuthMechanisms, ", "), err))
 			}
-			c.fe.Send(&pgproto3.SASLInitialResponse{AuthMechanism: mech, Data: sc.ClientFirst()})
-			if err := c.fe.Flush(); err != nil {
+			if err := c.send(&pgproto3.SASLInitialResponse{AuthMechanism: mech, Data: sc.ClientFirst()}); err != nil {
 				return err
 			}
 		case *pgproto3.AuthenticationSASLContinue:
@@ -91,8 +87,7 @@ func (c *Conn) startup() error {
 			if err != nil {
 				return c.authFail(err)
 			}
-			c.fe.Send(&pgproto3.SASLResponse{Data: final})
-			if err := c.fe.Flush(); err != nil {
+			if err := c.send(&pgproto3.SASLResponse{Data: final}); err != nil {
 				return err
 			}
 		case *pgproto3.AuthenticationSASLFinal:
@@ -132,6 +127,12 @@ func (c *Conn) startup() error {
 			return &ProtocolError{Msg: fmt.Sprintf("unexpected %T during startup", msg)}
 		}
 	}
+}
+
+// send writes one message to the server.
+func (c *Conn) send(msg pgproto3.FrontendMessage) error {
+	c.fe.Send(msg)
+	return c.fe.Flush()
 }
 
 func unsupportedAuth(t uint32) string {
