@@ -104,6 +104,9 @@ type ColumnError struct {
 }
 
 func (e *ColumnError) Error() string {
+	if len(e.Columns) == 0 {
+		return "the query returns no columns, not one json or jsonb column"
+	}
 	if len(e.Columns) == 1 {
 		return fmt.Sprintf("column %s is not json or jsonb", e.Columns[0])
 	}
@@ -158,6 +161,17 @@ func (e *PgError) Error() string {
 		sev = e.Severity
 	}
 	return fmt.Sprintf("%s: %s (SQLSTATE %s)", sev, e.Message, e.Code)
+}
+
+// fatal reports whether the server ends the session with this error. The
+// non-localized severity is missing from PgBouncer's own errors and from
+// servers before 9.6; the localized one stands in for it then.
+func (e *PgError) fatal() bool {
+	sev := e.SeverityNonLocal
+	if sev == "" {
+		sev = e.Severity
+	}
+	return sev == "FATAL" || sev == "PANIC"
 }
 
 func pgErrorFrom(m *pgproto3.ErrorResponse) *PgError {

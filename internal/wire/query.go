@@ -122,7 +122,7 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 		}
 		msg, err := c.fe.Receive()
 		if err != nil {
-			return res, ctxErr(c.lost(err))
+			return res, ctxErr(c.lostAfter(pgErr, "execute", err))
 		}
 		switch m := msg.(type) {
 		case *pgproto3.DataRow:
@@ -148,7 +148,7 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 			tagRows = n
 		case *pgproto3.ErrorResponse:
 			pgErr = pgErrorFrom(m)
-			if pgErr.SeverityNonLocal == "FATAL" || pgErr.SeverityNonLocal == "PANIC" {
+			if pgErr.fatal() {
 				c.abort()
 				return res, ctxErr(&QueryError{Step: "execute", Err: pgErr})
 			}
@@ -158,6 +158,10 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 			}
 			if pgErr != nil {
 				return res, &QueryError{Step: "execute", Err: pgErr}
+			}
+			if tagRows < 0 {
+				c.abort()
+				return res, &ProtocolError{Msg: fmt.Sprintf("server sent %d rows but no CommandComplete", res.Rows)}
 			}
 			if tagRows != res.Rows {
 				c.abort()
@@ -193,7 +197,7 @@ func (c *Conn) prepare(ctx context.Context, st Statement) (Column, error) {
 	for {
 		msg, err := c.fe.Receive()
 		if err != nil {
-			return Column{}, c.lost(err)
+			return Column{}, c.lostAfter(pgErr, "prepare", err)
 		}
 		switch m := msg.(type) {
 		case *pgproto3.ParseComplete:
@@ -269,7 +273,7 @@ func (c *Conn) run(_ context.Context, sql, step string) (string, error) {
 	for {
 		msg, err := c.fe.Receive()
 		if err != nil {
-			return "", c.lost(err)
+			return "", c.lostAfter(pgErr, step, err)
 		}
 		switch m := msg.(type) {
 		case *pgproto3.RowDescription, *pgproto3.CommandComplete, *pgproto3.EmptyQueryResponse:
@@ -315,6 +319,16 @@ func (c *Conn) sinkFailed(err error) error {
 	_ = c.Cancel(ctx)
 	c.abort()
 	return err
+}
+
+// lostAfter is lost, except that an error the server sent before hanging
+// up (a FATAL such as 57P01 admin shutdown) is what the user needs to see.
+func (c *Conn) lostAfter(pgErr *PgError, step string, err error) error {
+	if pgErr != nil {
+		c.abort()
+		return &QueryError{Step: step, Err: pgErr}
+	}
+	return c.lost(err)
 }
 
 func (c *Conn) lost(err error) error {

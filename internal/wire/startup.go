@@ -111,7 +111,10 @@ func (c *Conn) startup() error {
 			// The server speaks an older minor version; 3.0 is all we use.
 		case *pgproto3.ErrorResponse:
 			pe := pgErrorFrom(m)
-			if !authDone {
+			// Class 28 is an authorization failure, which ends the search
+			// over hosts; anything else (57P03 starting up, 53300 too many
+			// connections) lets the next host be tried, as libpq does.
+			if !authDone && strings.HasPrefix(pe.Code, "28") {
 				return c.authFail(c.explainAuthError(pe))
 			}
 			return pe
