@@ -50,11 +50,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return ExitOK
 	}
-	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
-		var se *signalError
-		if errors.As(cause, &se) {
-			err = fmt.Errorf("%w", se)
-		}
+	// A signal ends the run whatever error it caused on the way out.
+	var se *signalError
+	if ctx.Err() != nil && errors.As(context.Cause(ctx), &se) {
+		err = se
 	}
 	if !app.ran {
 		err = &usageError{err}

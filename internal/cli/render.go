@@ -40,18 +40,9 @@ func printError(w io.Writer, err error, st *statementInfo) {
 }
 
 func headline(err error) string {
-	var (
-		qe *wire.QueryError
-		ce *wire.ConnectError
-		we *output.WriteError
-	)
-	switch {
-	case errors.As(err, &ce):
-		return err.Error()
-	case errors.As(err, &qe):
+	var qe *wire.QueryError
+	if errors.As(err, &qe) {
 		return "query failed: " + err.Error()
-	case errors.As(err, &we):
-		return err.Error()
 	}
 	return err.Error()
 }
