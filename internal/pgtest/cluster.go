@@ -30,7 +30,21 @@ type Options struct {
 	// Settings are extra postgresql.conf parameters, such as work_mem for
 	// benchmarks; they override the defaults pgtest writes.
 	Settings map[string]string
+	// Dir, when set, keeps the cluster in this directory across runs
+	// instead of a temporary one: a cluster that an earlier Start finished
+	// there is started again as it is (no initdb, roles or fixtures), and
+	// Close stops the server but leaves Dir. Benchmarks use it so that
+	// their data sets are loaded once.
+	Dir string
 }
+
+// readyMarker is the file, in a kept Dir, whose presence says an earlier
+// Start finished setting up the cluster there.
+const readyMarker = "pgtest-ready"
+
+// baseConf keeps initdb's postgresql.conf, to which every start appends
+// pgtest's settings afresh.
+const baseConf = "postgresql.conf.initdb"
 
 const (
 	// portAttempts bounds the retries when the chosen port is taken
@@ -68,7 +82,12 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := makeWorkDir(cred)
+	dir, err := opts.Dir, error(nil)
+	if dir == "" {
+		dir, err = makeWorkDir(cred)
+	} else {
+		dir, err = keptDir(dir, cred)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +99,7 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 		SocketDir: filepath.Join(dir, "sock"),
 		LogFile:   filepath.Join(dir, "log"),
 		HasIPv6:   ipv6Loopback(),
+		kept:      opts.Dir != "",
 		cred:      cred,
 	}
 	track(s)
@@ -88,6 +108,20 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 			_ = s.Close()
 		}
 	}()
+	if s.kept && fileExists(filepath.Join(dir, readyMarker)) {
+		if err := s.startServer(ctx, opts.Settings); err != nil {
+			return nil, err
+		}
+		return s, s.readVersion(ctx)
+	}
+	if s.kept {
+		// An unfinished earlier attempt: start over.
+		for _, p := range []string{s.DataDir, s.SocketDir, s.LogFile} {
+			if err := os.RemoveAll(p); err != nil {
+				return nil, fmt.Errorf("pgtest: %w", err)
+			}
+		}
+	}
 	if err := s.mkdirOwned(s.SocketDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -103,6 +137,11 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 	}
 	if err := s.bootstrap(ctx, opts.NoFixtures); err != nil {
 		return nil, err
+	}
+	if s.kept {
+		if err := os.WriteFile(filepath.Join(dir, readyMarker), nil, 0o644); err != nil {
+			return nil, fmt.Errorf("pgtest: %w", err)
+		}
 	}
 	return s, nil
 }
@@ -120,8 +159,10 @@ func (s *Server) Close() error {
 				_ = s.pgCtl(ctx, "-m", "immediate", "-w", "stop").Run()
 			}
 		}
-		if err := os.RemoveAll(s.Dir); err != nil {
-			errs = append(errs, fmt.Errorf("pgtest: %w", err))
+		if !s.kept {
+			if err := os.RemoveAll(s.Dir); err != nil {
+				errs = append(errs, fmt.Errorf("pgtest: %w", err))
+			}
 		}
 		s.closeErr = errors.Join(errs...)
 		untrack(s)
@@ -133,7 +174,20 @@ func (s *Server) Close() error {
 // retrying with another port when binding fails.
 func (s *Server) startServer(ctx context.Context, settings map[string]string) error {
 	confPath := filepath.Join(s.DataDir, "postgresql.conf")
-	baseConf, err := os.ReadFile(confPath)
+	basePath := filepath.Join(s.DataDir, baseConf)
+	if !fileExists(basePath) {
+		b, err := os.ReadFile(confPath)
+		if err != nil {
+			return fmt.Errorf("pgtest: %w", err)
+		}
+		if err := os.WriteFile(basePath, b, 0o600); err != nil {
+			return fmt.Errorf("pgtest: %w", err)
+		}
+		if err := chownTo(basePath, s.cred); err != nil {
+			return err
+		}
+	}
+	baseConf, err := os.ReadFile(basePath)
 	if err != nil {
 		return fmt.Errorf("pgtest: %w", err)
 	}
@@ -243,6 +297,11 @@ CREATE ROLE %s LOGIN PASSWORD %s;
 			return fmt.Errorf("pgtest: loading fixtures.sql: %w", err)
 		}
 	}
+	return s.readVersion(ctx)
+}
+
+// readVersion sets Major from the running server.
+func (s *Server) readVersion(ctx context.Context) error {
 	out, err := s.Psql(ctx, "SHOW server_version_num")
 	if err != nil {
 		return fmt.Errorf("pgtest: reading server version: %w", err)
@@ -321,6 +380,33 @@ func makeWorkDir(cred *syscall.Credential) (string, error) {
 		return "", errors.Join(err, os.RemoveAll(dir))
 	}
 	return dir, nil
+}
+
+// keptDir creates dir (and its parents) when missing, owned by the
+// cluster's owner, and checks that its socket path is short enough.
+func keptDir(dir string, cred *syscall.Credential) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("pgtest: %w", err)
+	}
+	if n := len(filepath.Join(dir, "sock", ".s.PGSQL.65535")); n > sockPathMax {
+		return "", fmt.Errorf("pgtest: %s is too long a directory for the server's socket (%d bytes, at most %d); choose a shorter one", dir, n, sockPathMax)
+	}
+	if cred != nil && !traversable(filepath.Dir(dir)) {
+		return "", fmt.Errorf("pgtest: the server's user cannot reach %s: every parent directory must be searchable by others", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("pgtest: %w", err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return "", fmt.Errorf("pgtest: %w", err)
+	}
+	return dir, chownTo(dir, cred)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // traversable reports whether every directory from / to dir may be

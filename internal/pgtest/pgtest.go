@@ -70,6 +70,7 @@ type Server struct {
 	// Major is the server's major version, such as 15.
 	Major int
 
+	kept      bool                // Options.Dir: Close leaves Dir
 	cred      *syscall.Credential // who runs initdb, pg_ctl and postgres; nil for the current user
 	closeOnce sync.Once
 	closeErr  error

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -286,5 +287,53 @@ func TestStartFailure(t *testing.T) {
 				t.Errorf("Start error does not contain %q:\n%v", tt.wantErr, err)
 			}
 		})
+	}
+}
+
+// TestKeptDir checks that a cluster started with Options.Dir survives
+// Close with its data, and that the next Start reuses it without initdb.
+func TestKeptDir(t *testing.T) {
+	pgtest.Require(t) // skips or fails as the shared server would
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	base, err := os.MkdirTemp("/tmp", "fraise-kept-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chmod(base, 0o755)
+	t.Cleanup(func() { _ = os.RemoveAll(base) })
+	dir := filepath.Join(base, "c")
+
+	s, err := pgtest.Start(ctx, pgtest.Options{NoFixtures: true, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Dir != dir {
+		t.Errorf("Dir = %q, want %q", s.Dir, dir)
+	}
+	if _, err := s.Psql(ctx, "CREATE TABLE kept AS SELECT 42 AS answer"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "PG_VERSION")); err != nil {
+		t.Fatalf("Close removed the kept cluster: %v", err)
+	}
+
+	s2, err := pgtest.Start(ctx, pgtest.Options{NoFixtures: true, Dir: dir, Settings: map[string]string{"work_mem": "8MB"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	out, err := s2.Psql(ctx, "SELECT answer FROM kept; SHOW work_mem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Fields(out); len(got) != 2 || got[0] != "42" || got[1] != "8MB" {
+		t.Errorf("second start: got %q, want the kept row 42 and work_mem 8MB", out)
+	}
+	if s2.Major != s.Major {
+		t.Errorf("Major = %d after restart, want %d", s2.Major, s.Major)
 	}
 }
