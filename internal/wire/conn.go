@@ -17,6 +17,7 @@ import (
 type Conn struct {
 	nc     net.Conn
 	fe     *pgproto3.Frontend
+	rd     *msgReader
 	cfg    *Config
 	host   Host
 	addr   string // dialled address, for cancel requests
@@ -120,7 +121,8 @@ func connectOne(ctx context.Context, cfg *Config, h Host, t target) (*Conn, erro
 	c := &Conn{nc: nc, cfg: cfg, host: h, addr: t.addr, netw: t.network, params: map[string]string{}}
 	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	c.fe = pgproto3.NewFrontend(nc, nc)
+	c.fe = pgproto3.NewFrontend(nil, nc) // sends only: rd reads
+	c.rd = newMsgReader(nc)
 	if err := c.startup(); err != nil {
 		_ = nc.Close()
 		var ce *ConnectError

@@ -115,29 +115,37 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 	var pgErr *PgError
 	tagRows := int64(-1)
 	for {
-		if c.fe.ReadBufferLen() == 0 && !stopping.Load() {
+		if c.rd.buffered() == 0 && !stopping.Load() {
 			if err := sink.Flush(); err != nil {
 				return res, c.sinkFailed(err)
 			}
 		}
-		msg, err := c.fe.Receive()
+		typ, body, err := c.rd.next()
 		if err != nil {
 			return res, ctxErr(c.lostAfter(pgErr, "execute", err))
 		}
-		switch m := msg.(type) {
-		case *pgproto3.DataRow:
-			if len(m.Values) != 1 {
+		if typ == 'D' {
+			v, err := dataRowValue(body)
+			if err != nil {
 				c.abort()
-				return res, &ProtocolError{Msg: fmt.Sprintf("data row with %d values, expected 1", len(m.Values))}
+				return res, err
 			}
 			if stopping.Load() {
 				continue
 			}
 			res.Rows++
-			res.Bytes += int64(len(m.Values[0]))
-			if err := sink.WriteValue(m.Values[0]); err != nil {
+			res.Bytes += int64(len(v))
+			if err := sink.WriteValue(v); err != nil {
 				return res, c.sinkFailed(err)
 			}
+			continue
+		}
+		msg, err := c.rd.decode(typ, body)
+		if err != nil {
+			c.abort()
+			return res, err
+		}
+		switch m := msg.(type) {
 		case *pgproto3.BindComplete:
 		case *pgproto3.CommandComplete:
 			n, ok := selectCount(m.CommandTag)
@@ -195,7 +203,7 @@ func (c *Conn) prepare(ctx context.Context, st Statement) (Column, error) {
 	var fields []pgproto3.FieldDescription
 	nParams := -1
 	for {
-		msg, err := c.fe.Receive()
+		msg, err := c.rd.receive()
 		if err != nil {
 			return Column{}, c.lostAfter(pgErr, "prepare", err)
 		}
@@ -271,7 +279,7 @@ func (c *Conn) run(_ context.Context, sql, step string) (string, error) {
 	var first string
 	got := false
 	for {
-		msg, err := c.fe.Receive()
+		msg, err := c.rd.receive()
 		if err != nil {
 			return "", c.lostAfter(pgErr, step, err)
 		}

@@ -30,9 +30,9 @@ func (c *Conn) startup() error {
 	var sc *scram.Client
 	authDone := false
 	for {
-		msg, err := c.fe.Receive()
+		msg, err := c.rd.receive()
 		if err != nil {
-			if m := unsupportedAuth(c.fe.GetAuthType()); m != "" && !authDone {
+			if m := unsupportedAuth(c.rd.authType); m != "" && !authDone {
 				return c.authFail(&AuthError{Msg: "server requested " + m + " authentication, which fraise does not support",
 					Hint: "ask the administrator for a pg_hba.conf rule with scram-sha-256, md5 or password for this user"})
 			}
