@@ -1,6 +1,7 @@
 package output
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"syscall"
@@ -162,7 +163,29 @@ func (n *NDJSON) Rows() int64 { return n.rows }
 // Bytes returns the number of bytes the destination has accepted.
 func (n *NDJSON) Bytes() int64 { return n.bytes }
 
+// Bytes below 0x20 are rare in JSON text: outside strings only TAB, LF
+// and CR may appear, and inside strings none. flatten and needsFlatten
+// test eight bytes at a time for any of them and look closer only when the
+// test fires. ones has 0x01 in every byte.
+const ones = 0x0101010101010101
+
+// hasControl reports whether any byte of x is below 0x20 (the classic
+// "hasless" bit trick: exact for the word as a whole).
+func hasControl(x uint64) bool {
+	return (x-0x20*ones)&^x&(0x80*ones) != 0
+}
+
 func needsFlatten(p []byte) bool {
+	i := 0
+	for ; i+8 <= len(p); i += 8 {
+		if hasControl(binary.LittleEndian.Uint64(p[i:])) && needsFlattenSlow(p[i:i+8]) {
+			return true
+		}
+	}
+	return needsFlattenSlow(p[i:])
+}
+
+func needsFlattenSlow(p []byte) bool {
 	for _, c := range p {
 		if c == '\n' || c == '\r' || c == '\t' {
 			return true
@@ -171,7 +194,18 @@ func needsFlatten(p []byte) bool {
 	return false
 }
 
+// flatten replaces TAB, LF and CR in p with spaces.
 func flatten(p []byte) {
+	i := 0
+	for ; i+8 <= len(p); i += 8 {
+		if hasControl(binary.LittleEndian.Uint64(p[i:])) {
+			flattenSlow(p[i : i+8])
+		}
+	}
+	flattenSlow(p[i:])
+}
+
+func flattenSlow(p []byte) {
 	for i, c := range p {
 		if c == '\n' || c == '\r' || c == '\t' {
 			p[i] = ' '
