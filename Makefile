@@ -14,14 +14,14 @@ UNIT        := ./internal/query/... ./internal/output/... ./internal/wire/pgconf
 # Packages whose tests run against the throwaway PostgreSQL of internal/pgtest.
 INTEGRATION := ./internal/pgtest/ ./internal/wire/ ./internal/cli/
 
-.PHONY: all build test lint unit integration scripts demo clean
+.PHONY: all build test lint unit integration scripts bench-smoke bench demo clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/fraise ./cmd/fraise
 
-test: lint unit integration scripts
+test: lint unit integration scripts bench-smoke
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -37,6 +37,15 @@ integration:
 
 scripts:
 	$(GO) test -count=1 ./testscripts/
+
+# The benchmark harness on tiny data, one round: keeps it from rotting.
+bench-smoke:
+	$(GO) run ./bench -smoke -out "$${TMPDIR:-/tmp}/fraise-bench-smoke"
+
+# The full benchmarks against psql and pgx (minutes; the data sets are
+# seeded once into /var/tmp/fraise-bench). Report in bench/results/.
+bench:
+	$(GO) run ./bench $(BENCHFLAGS)
 
 demo:
 	$(GO) run ./internal/pgtest/demo

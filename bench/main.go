@@ -1,0 +1,182 @@
+// Command bench measures fraise against the tools its users would pick
+// instead — psql (COPY, -At, -At with FETCH_COUNT) and a minimal pgx v5
+// program — in one run, on the data sets of product.md, and writes a
+// markdown report to bench/results/.
+//
+//	go run ./bench            full run (seeds a kept cluster once, 5 rounds)
+//	go run ./bench -smoke     tiny data, one round, temporary cluster (CI)
+//
+// Commands run alternately, round after round, each writing to a pipe
+// that the harness drains; wall time, CPU and peak RSS come from the
+// process's own rusage (wait4). Every run's output is checked: row counts
+// for all, and exact byte counts for the raw-value commands.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/fraiseql/fraise/internal/pgtest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// bench holds what every measurement needs.
+type bench struct {
+	smoke   bool
+	rounds  int
+	srv     *pgtest.Server
+	work    string // scratch directory: binaries, HOME of the commands
+	fraise  string
+	pgxloop string
+	// baseline is an optional second fraise binary.
+	baseline string
+	// toolFilter limits the peers measured (-tools).
+	toolFilter string
+	readBuf    []byte
+	logf       func(string, ...any)
+}
+
+func run(ctx context.Context) error {
+	smoke := flag.Bool("smoke", false, "tiny data sets, one round, a temporary cluster: checks the harness itself")
+	rounds := flag.Int("rounds", 5, "rounds of alternating runs per data set")
+	dir := flag.String("dir", "/var/tmp/fraise-bench", "where the kept benchmark cluster lives (ignored with -smoke)")
+	out := flag.String("out", "bench/results", "directory for the markdown report")
+	only := flag.String("only", "", "comma-separated views to stream (default: all)")
+	baseline := flag.String("baseline", "", "other fraise binaries to measure beside this one, as a comma-separated list of [name=]path, to show a change's effect")
+	toolFilter := flag.String("tools", "", "comma-separated substrings: measure only the commands whose names contain one (fraise always runs)")
+	skipLatency := flag.Bool("no-latency", false, "skip the memory, first-row and connection measurements")
+	flag.Parse()
+	if _, err := os.Stat("bench/pgxloop/go.mod"); err != nil {
+		return fmt.Errorf("run me from the repository root (go run ./bench): %w", err)
+	}
+	sets, err := selected(*only)
+	if err != nil {
+		return err
+	}
+	b := &bench{smoke: *smoke, rounds: *rounds, baseline: *baseline, toolFilter: *toolFilter, readBuf: make([]byte, 1<<20)}
+	b.logf = func(f string, a ...any) {
+		fmt.Fprintf(os.Stderr, "bench: "+f+"\n", a...)
+	}
+	if b.smoke {
+		b.rounds = 1
+	}
+	if b.rounds < 1 {
+		return fmt.Errorf("-rounds must be at least 1")
+	}
+	work, err := os.MkdirTemp("", "fraise-bench-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	b.work = work
+	if err := b.build(ctx); err != nil {
+		return err
+	}
+
+	opts := pgtest.Options{NoFixtures: true, Settings: serverSettings(b.smoke)}
+	if !b.smoke {
+		opts.Dir = *dir
+	}
+	b.logf("starting PostgreSQL (%s)", map[bool]string{true: "temporary", false: "kept in " + *dir}[b.smoke])
+	srv, err := pgtest.Start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	b.srv = srv
+	if err := seed(ctx, srv, b.smoke, b.logf); err != nil {
+		return err
+	}
+
+	rep := &report{started: time.Now(), smoke: b.smoke, rounds: b.rounds}
+	if err := rep.describe(ctx, b); err != nil {
+		return err
+	}
+	for _, d := range sets {
+		r, err := b.throughput(ctx, d)
+		if err != nil {
+			return fmt.Errorf("%s: %w", d.view, err)
+		}
+		rep.sets = append(rep.sets, r)
+	}
+	if !*skipLatency {
+		if rep.memory, err = b.memory(ctx); err != nil {
+			return err
+		}
+		if rep.firstRow, err = b.firstRow(ctx); err != nil {
+			return err
+		}
+		if rep.connect, err = b.connect(ctx); err != nil {
+			return err
+		}
+	}
+	path, err := rep.write(*out)
+	if err != nil {
+		return err
+	}
+	b.logf("report written to %s", path)
+	return nil
+}
+
+// serverSettings tune the server for repeatable streaming: everything in
+// shared buffers, no JIT, no parallel plans, no background vacuum.
+func serverSettings(smoke bool) map[string]string {
+	s := map[string]string{
+		"jit":                             "off",
+		"max_parallel_workers_per_gather": "0",
+		"autovacuum":                      "off",
+	}
+	if !smoke {
+		s["shared_buffers"] = "2GB"
+	}
+	return s
+}
+
+// build compiles fraise and the pgx baseline into the scratch directory.
+func (b *bench) build(ctx context.Context) error {
+	b.fraise = filepath.Join(b.work, "fraise")
+	b.pgxloop = filepath.Join(b.work, "pgxloop")
+	steps := [][]string{
+		{"go", "build", "-trimpath", "-o", b.fraise, "./cmd/fraise"},
+		{"go", "build", "-C", "bench/pgxloop", "-trimpath", "-o", b.pgxloop, "."},
+	}
+	for _, s := range steps {
+		cmd := exec.CommandContext(ctx, s[0], s[1:]...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%v: %w\n%s", s, err, out)
+		}
+	}
+	return nil
+}
+
+// env is the environment of every measured command: the PG* variables of
+// the trust role over the socket, and a HOME without rc files.
+func (b *bench) env() []string {
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + b.work,
+		"LC_ALL=C.UTF-8",
+		"PGHOST=" + b.srv.SocketDir,
+		"PGPORT=" + strconv.Itoa(b.srv.Port),
+		"PGDATABASE=" + pgtest.Database,
+		"PGUSER=" + pgtest.RoleTrust,
+		"PGCLIENTENCODING=UTF8",
+		"PGAPPNAME=fraise-bench",
+	}
+}

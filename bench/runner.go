@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The compared commands.
+const (
+	toolFraise = "fraise stream"
+	toolPgx    = "pgx v5 loop"
+	toolCopy   = "psql COPY TO STDOUT"
+	toolAt     = "psql -At"
+	toolFetch  = "psql -At FETCH_COUNT=1000"
+)
+
+// tool is one command the benchmarks compare.
+type tool struct {
+	name string
+	// argv returns the command line streaming sql's single column, or,
+	// for fraise, streaming view with the given row limit (-1: none).
+	argv func(view string, limit int) []string
+	// raw reports whether the output is each value as the server sent it
+	// plus a newline, so its size can be checked exactly.
+	raw bool
+}
+
+// tools returns the compared commands that -tools selects; fraise comes
+// first.
+func (b *bench) tools() []tool {
+	ts := b.allTools()
+	if b.toolFilter == "" {
+		return ts
+	}
+	var keep []tool
+	for _, t := range ts {
+		if strings.HasPrefix(t.name, "fraise") {
+			keep = append(keep, t)
+			continue
+		}
+		for _, f := range strings.Split(b.toolFilter, ",") {
+			if f != "" && strings.Contains(t.name, f) {
+				keep = append(keep, t)
+				break
+			}
+		}
+	}
+	return keep
+}
+
+// pick returns the named commands, in that order.
+func (b *bench) pick(names ...string) []tool {
+	var out []tool
+	for _, n := range names {
+		for _, t := range b.allTools() {
+			if t.name == n {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+// allTools returns every compared command; fraise comes first.
+func (b *bench) allTools() []tool {
+	sel := func(view string, limit int) string {
+		if limit >= 0 {
+			return fmt.Sprintf("SELECT data FROM %s LIMIT %d", view, limit)
+		}
+		return "SELECT data FROM " + view
+	}
+	psql := []string{b.srv.PsqlPath, "-X", "-q", "-v", "ON_ERROR_STOP=1"}
+	ts := []tool{
+		{name: toolFraise, raw: true, argv: func(v string, limit int) []string {
+			a := []string{b.fraise, "stream", v}
+			if limit >= 0 {
+				a = append(a, "--limit", fmt.Sprint(limit))
+			}
+			return a
+		}},
+		{name: toolPgx, raw: true, argv: func(v string, limit int) []string {
+			return []string{b.pgxloop, sel(v, limit)}
+		}},
+		{name: toolCopy, argv: func(v string, limit int) []string {
+			return append(slices.Clone(psql), "-c", "COPY ("+sel(v, limit)+") TO STDOUT")
+		}},
+		{name: toolAt, raw: true, argv: func(v string, limit int) []string {
+			return append(slices.Clone(psql), "-At", "-c", sel(v, limit))
+		}},
+		{name: toolFetch, raw: true, argv: func(v string, limit int) []string {
+			return append(slices.Clone(psql), "-At", "-v", "FETCH_COUNT=1000", "-c", sel(v, limit))
+		}},
+	}
+	for _, bl := range b.baselines() {
+		ts = append(ts, tool{name: "fraise (" + bl[0] + ")", raw: true, argv: func(v string, limit int) []string {
+			a := []string{bl[1], "stream", v}
+			if limit >= 0 {
+				a = append(a, "--limit", fmt.Sprint(limit))
+			}
+			return a
+		}})
+	}
+	if b.toolFilter == "" {
+		return ts
+	}
+	var keep []tool
+	for _, t := range ts {
+		if strings.HasPrefix(t.name, "fraise") {
+			keep = append(keep, t)
+			continue
+		}
+		for _, f := range strings.Split(b.toolFilter, ",") {
+			if f != "" && strings.Contains(t.name, f) {
+				keep = append(keep, t)
+				break
+			}
+		}
+	}
+	return keep
+}
+
+// sample is one measured run of a command.
+type sample struct {
+	wall      time.Duration
+	cpu       time.Duration // user + system
+	maxRSS    int64         // bytes
+	outBytes  int64
+	outLines  int64
+	firstLine time.Duration // until the first newline reached the reader
+}
+
+// runOpts adjusts one run.
+type runOpts struct {
+	env []string
+	// stopAfterFirst closes the read end of the pipe as soon as the first
+	// line has arrived, as `| head -n 1` does.
+	stopAfterFirst bool
+}
+
+// measure runs argv with its standard output on a pipe that the harness
+// drains (counting bytes and lines), and returns the wall time, the
+// process's rusage and what it wrote.
+func (b *bench) measure(ctx context.Context, argv []string, o runOpts) (sample, error) {
+	var s sample
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = append(b.env(), o.env...)
+	cmd.Dir = b.work
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return s, err
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return s, err
+	}
+	buf := b.readBuf
+	for {
+		n, rerr := out.Read(buf)
+		if n > 0 {
+			if s.outLines == 0 {
+				if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
+					s.firstLine = time.Since(start)
+					if o.stopAfterFirst {
+						s.outBytes += int64(i + 1)
+						s.outLines = 1
+						break
+					}
+				}
+			}
+			s.outBytes += int64(n)
+			s.outLines += int64(bytes.Count(buf[:n], []byte{'\n'}))
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return s, rerr
+		}
+	}
+	_ = out.Close()
+	werr := cmd.Wait()
+	s.wall = time.Since(start)
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		s.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		s.maxRSS = ru.Maxrss * 1024
+	}
+	if werr != nil && !(o.stopAfterFirst && killedByPipe(werr)) {
+		return s, fmt.Errorf("%s: %w\n%s", argv[0], werr, stderr.Bytes())
+	}
+	return s, nil
+}
+
+// killedByPipe reports whether a command ended from SIGPIPE, which is how
+// psql and Go programs without a handler end when their reader goes away.
+func killedByPipe(err error) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGPIPE
+}
+
+// median returns the median of xs (the lower middle for an even count).
+func median[T int64 | time.Duration](xs []T) T {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
+}
+
+// baselines returns the -baseline binaries as name, path pairs; a path
+// without a "name=" prefix is named "baseline".
+func (b *bench) baselines() [][2]string {
+	var out [][2]string
+	for _, f := range strings.Split(b.baseline, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		name, path, ok := strings.Cut(f, "=")
+		if !ok {
+			name, path = "baseline", f
+		}
+		out = append(out, [2]string{name, path})
+	}
+	return out
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// setResult is the throughput of every tool on one data set.
+type setResult struct {
+	d         dataset
+	rows      int64
+	dataBytes int64 // sum of the values' text sizes
+	floor     []time.Duration
+	tools     []string
+	samples   map[string][]sample
+}
+
+// throughput streams one data set with every tool, alternately, after a
+// warm-up run of each that also fills the caches.
+func (b *bench) throughput(ctx context.Context, d dataset) (*setResult, error) {
+	r := &setResult{d: d, samples: map[string][]sample{}}
+	rows, size, _, err := b.floorQuery(ctx, d.view)
+	if err != nil {
+		return nil, err
+	}
+	r.rows, r.dataBytes = rows, size
+	tools := b.tools()
+	for _, t := range tools {
+		r.tools = append(r.tools, t.name)
+	}
+	b.logf("%s: %d rows, %.1f MB; warming up", d.view, rows, float64(size)/1e6)
+	for _, t := range tools {
+		s, err := b.measure(ctx, t.argv(d.view, -1), runOpts{})
+		if err != nil {
+			return nil, err
+		}
+		if err := r.check(t, s); err != nil {
+			return nil, err
+		}
+	}
+	for round := range b.rounds {
+		_, _, fl, err := b.floorQuery(ctx, d.view)
+		if err != nil {
+			return nil, err
+		}
+		r.floor = append(r.floor, fl)
+		for i := range tools {
+			t := tools[(i+round)%len(tools)] // rotate who goes first
+			s, err := b.measure(ctx, t.argv(d.view, -1), runOpts{})
+			if err != nil {
+				return nil, err
+			}
+			if err := r.check(t, s); err != nil {
+				return nil, err
+			}
+			r.samples[t.name] = append(r.samples[t.name], s)
+		}
+		b.logf("%s: round %d/%d done", d.view, round+1, b.rounds)
+	}
+	return r, nil
+}
+
+// check verifies one run's output: one line per row, and for raw-value
+// commands exactly the values' bytes plus a newline each.
+func (r *setResult) check(t tool, s sample) error {
+	if s.outLines != r.rows {
+		return fmt.Errorf("%s wrote %d lines, want %d", t.name, s.outLines, r.rows)
+	}
+	if t.raw && s.outBytes != r.dataBytes+r.rows {
+		return fmt.Errorf("%s wrote %d bytes, want %d", t.name, s.outBytes, r.dataBytes+r.rows)
+	}
+	return nil
+}
+
+// floorQuery has the server produce every value's text without sending
+// it: the time no client can beat. It returns the row count, the values'
+// total size and the wall time of the psql run.
+func (b *bench) floorQuery(ctx context.Context, view string) (rows, size int64, wall time.Duration, err error) {
+	start := time.Now()
+	out, err := b.srv.Psql(ctx, "SELECT count(*), coalesce(sum(octet_length(data::text)), 0) FROM "+view)
+	wall = time.Since(start)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	f := strings.Split(strings.TrimSpace(out), "|")
+	if len(f) != 2 {
+		return 0, 0, 0, fmt.Errorf("floor query: unexpected output %q", out)
+	}
+	rows, err1 := strconv.ParseInt(f[0], 10, 64)
+	size, err2 := strconv.ParseInt(f[1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0, 0, fmt.Errorf("floor query: unexpected output %q", out)
+	}
+	return rows, size, wall, nil
+}
+
+// selected returns the data sets named in only (comma-separated), or all.
+func selected(only string) ([]dataset, error) {
+	if only == "" {
+		return datasets, nil
+	}
+	var out []dataset
+next:
+	for _, v := range strings.Split(only, ",") {
+		for _, d := range datasets {
+			if strings.TrimSpace(v) == d.view {
+				out = append(out, d)
+				continue next
+			}
+		}
+		return nil, fmt.Errorf("-only: no data set %q; the data sets are v_small, v_medium, v_large, v_small_json and v_medium_json", v)
+	}
+	return out, nil
+}
