@@ -197,6 +197,16 @@ func needsFlattenSlow(p []byte) bool {
 // flatten replaces TAB, LF and CR in p with spaces.
 func flatten(p []byte) {
 	i := 0
+	for ; i+32 <= len(p); i += 32 {
+		a := binary.LittleEndian.Uint64(p[i:])
+		b := binary.LittleEndian.Uint64(p[i+8:])
+		c := binary.LittleEndian.Uint64(p[i+16:])
+		d := binary.LittleEndian.Uint64(p[i+24:])
+		const k, h = 0x20 * ones, 0x80 * ones
+		if ((a-k)&^a|(b-k)&^b|(c-k)&^c|(d-k)&^d)&h != 0 {
+			flattenSlow(p[i : i+32])
+		}
+	}
 	for ; i+8 <= len(p); i += 8 {
 		if hasControl(binary.LittleEndian.Uint64(p[i:])) {
 			flattenSlow(p[i : i+8])
