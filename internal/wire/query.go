@@ -115,9 +115,17 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 	var pgErr *PgError
 	tagRows := int64(-1)
 	for {
-		if c.rd.buffered() == 0 && !stopping.Load() {
-			if err := sink.Flush(); err != nil {
-				return res, c.sinkFailed(err)
+		if !c.rd.complete() {
+			// The next message needs a read: take what the socket holds,
+			// and if that is not enough, flush the output before waiting.
+			ok, err := c.rd.fillNow()
+			if err != nil {
+				return res, ctxErr(c.lostAfter(pgErr, "execute", err))
+			}
+			if !ok && !stopping.Load() {
+				if err := sink.Flush(); err != nil {
+					return res, c.sinkFailed(err)
+				}
 			}
 		}
 		typ, body, err := c.rd.next()
