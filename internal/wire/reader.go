@@ -46,6 +46,13 @@ type msgReader struct {
 	rp, wp   int    // read and write positions in buf
 	authType uint32 // of the last Authentication message
 	flowing  bool   // the last read without waiting brought a large batch
+
+	// tryRead's state: the read function is made once, as a closure
+	// made per call would be an allocation per read.
+	readFn  func(fd uintptr) bool
+	readBuf []byte
+	readN   int
+	readErr error
 }
 
 func newMsgReader(r io.Reader) *msgReader {
@@ -53,6 +60,10 @@ func newMsgReader(r io.Reader) *msgReader {
 	if sc, ok := r.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			m.raw = raw
+			m.readFn = func(fd uintptr) bool {
+				m.readN, m.readErr = syscall.Read(int(fd), m.readBuf)
+				return true
+			}
 		}
 	}
 	return m
@@ -106,14 +117,14 @@ func (m *msgReader) fillNow() (bool, error) {
 
 // tryRead is one read(2) that does not wait: io.EOF at end of stream,
 // EAGAIN when nothing is there.
-func (m *msgReader) tryRead(p []byte) (n int, err error) {
-	rerr := m.raw.Read(func(fd uintptr) bool {
-		n, err = syscall.Read(int(fd), p)
-		return true
-	})
+func (m *msgReader) tryRead(p []byte) (int, error) {
+	m.readBuf = p
+	rerr := m.raw.Read(m.readFn)
+	m.readBuf = nil
 	if rerr != nil {
 		return 0, rerr
 	}
+	n, err := m.readN, m.readErr
 	if n < 0 {
 		n = 0
 	}

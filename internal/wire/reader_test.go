@@ -253,3 +253,30 @@ func TestFillNow(t *testing.T) {
 		t.Errorf("after the peer closed: %v, want io.ErrUnexpectedEOF", err)
 	}
 }
+
+// TestFillNowAllocs: reading without waiting allocates nothing, so a long
+// stream's memory does not grow with its length.
+func TestFillNowAllocs(t *testing.T) {
+	client, server := socketPair(t)
+	m := newMsgReader(client)
+	row := encode(t, &pgproto3.DataRow{Values: [][]byte{[]byte(`[1,2,3]`)}})
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := server.Write(row); err != nil {
+			t.Fatal(err)
+		}
+		for !m.complete() {
+			if _, err := m.fillNow(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, err := m.next(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.fillNow(); err != nil { // the empty socket
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("fillNow and next allocate %.1f times per row, want 0", allocs)
+	}
+}
