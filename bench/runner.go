@@ -80,11 +80,7 @@ func (b *bench) allTools() []tool {
 	psql := []string{b.srv.PsqlPath, "-X", "-q", "-v", "ON_ERROR_STOP=1"}
 	ts := []tool{
 		{name: toolFraise, raw: true, argv: func(v string, limit int) []string {
-			a := []string{b.fraise, "stream", v}
-			if limit >= 0 {
-				a = append(a, "--limit", fmt.Sprint(limit))
-			}
-			return a
+			return fraiseArgv(b.fraise, v, limit)
 		}},
 		{name: toolPgx, raw: true, argv: func(v string, limit int) []string {
 			return []string{b.pgxloop, sel(v, limit)}
@@ -101,30 +97,20 @@ func (b *bench) allTools() []tool {
 	}
 	for _, bl := range b.baselines() {
 		ts = append(ts, tool{name: "fraise (" + bl[0] + ")", raw: true, argv: func(v string, limit int) []string {
-			a := []string{bl[1], "stream", v}
-			if limit >= 0 {
-				a = append(a, "--limit", fmt.Sprint(limit))
-			}
-			return a
+			return fraiseArgv(bl[1], v, limit)
 		}})
 	}
-	if b.toolFilter == "" {
-		return ts
+	return ts
+}
+
+// fraiseArgv returns the command line of a fraise binary streaming view
+// with the given row limit (-1: none).
+func fraiseArgv(bin, view string, limit int) []string {
+	a := []string{bin, "stream", view}
+	if limit >= 0 {
+		a = append(a, "--limit", fmt.Sprint(limit))
 	}
-	var keep []tool
-	for _, t := range ts {
-		if strings.HasPrefix(t.name, "fraise") {
-			keep = append(keep, t)
-			continue
-		}
-		for _, f := range strings.Split(b.toolFilter, ",") {
-			if f != "" && strings.Contains(t.name, f) {
-				keep = append(keep, t)
-				break
-			}
-		}
-	}
-	return keep
+	return a
 }
 
 // sample is one measured run of a command.
