@@ -36,6 +36,10 @@ type Options struct {
 	// Close stops the server but leaves Dir. Benchmarks use it so that
 	// their data sets are loaded once.
 	Dir string
+	// TLS switches TLS on (ssl=on) with certificates and keys that every
+	// start generates afresh, also when a kept Dir is started again; the
+	// client-side files are described by Server.TLS.
+	TLS bool
 }
 
 // readyMarker is the file, in a kept Dir, whose presence says an earlier
@@ -109,7 +113,7 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 		}
 	}()
 	if s.kept && fileExists(filepath.Join(dir, readyMarker)) {
-		if err := s.startServer(ctx, opts.Settings); err != nil {
+		if err := s.startServer(ctx, opts); err != nil {
 			return nil, err
 		}
 		return s, s.readVersion(ctx)
@@ -132,7 +136,7 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 	if err := s.writeHBA(); err != nil {
 		return nil, err
 	}
-	if err := s.startServer(ctx, opts.Settings); err != nil {
+	if err := s.startServer(ctx, opts); err != nil {
 		return nil, err
 	}
 	if err := s.bootstrap(ctx, opts.NoFixtures); err != nil {
@@ -170,9 +174,15 @@ func (s *Server) Close() error {
 	return s.closeErr
 }
 
-// startServer writes postgresql.conf and starts the server on a free port,
-// retrying with another port when binding fails.
-func (s *Server) startServer(ctx context.Context, settings map[string]string) error {
+// startServer writes the TLS files when opts.TLS is set, writes
+// postgresql.conf and starts the server on a free port, retrying with
+// another port when binding fails.
+func (s *Server) startServer(ctx context.Context, opts Options) error {
+	if opts.TLS {
+		if err := s.writeTLS(); err != nil {
+			return err
+		}
+	}
 	confPath := filepath.Join(s.DataDir, "postgresql.conf")
 	basePath := filepath.Join(s.DataDir, baseConf)
 	if !fileExists(basePath) {
@@ -196,7 +206,7 @@ func (s *Server) startServer(ctx context.Context, settings map[string]string) er
 		if err != nil {
 			return err
 		}
-		conf := append(slices.Clip(baseConf), s.confAppendix(port, settings)...)
+		conf := append(slices.Clip(baseConf), s.confAppendix(port, opts.Settings)...)
 		if err := os.WriteFile(confPath, conf, 0o600); err != nil {
 			return fmt.Errorf("pgtest: %w", err)
 		}
@@ -235,6 +245,7 @@ func (s *Server) confAppendix(port int, extra map[string]string) []byte {
 		{"log_min_messages", "warning"},
 		{"password_encryption", "scram-sha-256"},
 	}
+	settings = append(settings, s.tlsSettings()...)
 	for _, k := range slices.Sorted(maps.Keys(extra)) {
 		settings = append(settings, [2]string{k, extra[k]})
 	}
@@ -246,36 +257,6 @@ func (s *Server) confAppendix(port int, extra map[string]string) []byte {
 	return []byte(b.String())
 }
 
-// writeHBA replaces initdb's pg_hba.conf with one rule per role and
-// connection type, falling back to scram-sha-256 for any other role.
-func (s *Server) writeHBA() error {
-	rules := [][2]string{
-		{Superuser, "trust"},
-		{RoleTrust, "trust"},
-		{RolePassword, "password"},
-		{RoleMD5, "md5"},
-		{RoleSCRAM, "scram-sha-256"},
-		{"all", "scram-sha-256"},
-	}
-	conns := []string{"local   all", "host    all", "host    all"}
-	addrs := []string{"", "127.0.0.1/32", "::1/128"}
-	if !s.HasIPv6 {
-		conns, addrs = conns[:2], addrs[:2]
-	}
-	var b strings.Builder
-	b.WriteString("# Written by pgtest: loopback and socket only.\n")
-	for i, conn := range conns {
-		for _, r := range rules {
-			fmt.Fprintf(&b, "%s %-16s %-13s %s\n", conn, r[0], addrs[i], r[1])
-		}
-	}
-	path := filepath.Join(s.DataDir, "pg_hba.conf")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		return fmt.Errorf("pgtest: %w", err)
-	}
-	return nil
-}
-
 // bootstrap creates Database and the roles, loads the fixtures and reads
 // the server version.
 func (s *Server) bootstrap(ctx context.Context, noFixtures bool) error {
@@ -283,11 +264,17 @@ func (s *Server) bootstrap(ctx context.Context, noFixtures bool) error {
 CREATE ROLE %s LOGIN;
 CREATE ROLE %s LOGIN PASSWORD %s;
 CREATE ROLE %s LOGIN PASSWORD %s;
+CREATE ROLE %s LOGIN PASSWORD %s;
+CREATE ROLE %s LOGIN PASSWORD %s;
+CREATE ROLE %s LOGIN;
 SET password_encryption = 'md5';
 CREATE ROLE %s LOGIN PASSWORD %s;
 `, Database, RoleTrust,
 		RolePassword, quoteLiteral(Password(RolePassword)),
 		RoleSCRAM, quoteLiteral(Password(RoleSCRAM)),
+		RoleTLSOnly, quoteLiteral(Password(RoleTLSOnly)),
+		RoleNoTLS, quoteLiteral(Password(RoleNoTLS)),
+		RoleCert,
 		RoleMD5, quoteLiteral(Password(RoleMD5)))
 	if _, err := s.Psql(ctx, sql, "-d", "postgres"); err != nil {
 		return fmt.Errorf("pgtest: creating database and roles: %w", err)

@@ -10,9 +10,26 @@
 // of fixtures.sql. Durability is switched off for speed: even a kept
 // cluster holds only data that can be made again.
 //
-// Test binaries share one lazily started cluster: call Require from tests,
-// Shared from testscript setup code, and wrap TestMain with RunMain so the
-// cluster is stopped and removed when the tests end or are interrupted.
+// With Options.TLS the server also accepts TLS (ssl=on). On every start,
+// a kept cluster's restart included, Start generates with crypto/x509 a
+// new ECDSA P-256 CA, a server certificate that CA signs for the host
+// name "localhost" only (TLSServerName: sslmode=verify-full succeeds with
+// host=localhost and fails with host=127.0.0.1), a client certificate for
+// RoleCert, and, for negative tests, an unrelated CA and a client
+// certificate it signs; Server.TLS gives their paths. The server trusts
+// the CA for client certificates.
+//
+// Every cluster also has three roles whose pg_hba.conf rules depend on
+// TLS: RoleTLSOnly (scram-sha-256, only over TCP with TLS), RoleNoTLS
+// (scram-sha-256, only over TCP without TLS or over the socket, so that
+// sslmode=prefer has to fall back to a plain connection) and RoleCert
+// (client certificate authentication, only over TCP with TLS). On a
+// cluster without TLS, RoleTLSOnly and RoleCert cannot log in.
+//
+// Test binaries share one lazily started cluster, and another with TLS:
+// call Require or RequireTLS from tests, Shared or SharedTLS from
+// testscript setup code, and wrap TestMain with RunMain so the clusters
+// are stopped and removed when the tests end or are interrupted.
 //
 // When the tests run as root, initdb and the server run as the "postgres"
 // user (or "nobody"), because PostgreSQL refuses to run as root.

@@ -12,15 +12,67 @@ import (
 	"time"
 )
 
-// sharedStartTimeout bounds the start of the shared server in Require.
+// sharedStartTimeout bounds the start of a shared server in Require and
+// RequireTLS.
 const sharedStartTimeout = 2 * time.Minute
 
-// shared is the package's lazily started server, one per test binary.
-var shared struct {
+// lazyServer is a server started on first use and kept for the rest of
+// the test binary.
+type lazyServer struct {
+	opts Options
 	once sync.Once
 	mu   sync.Mutex // guards srv
 	srv  *Server
 	err  error
+}
+
+// The package's lazily started servers, one of each per test binary.
+var (
+	shared    = &lazyServer{opts: Options{}}
+	sharedTLS = &lazyServer{opts: Options{TLS: true}}
+)
+
+// get starts the server on the first call, bounded by ctx, and returns
+// the cached result, error included, on every call.
+func (l *lazyServer) get(ctx context.Context) (*Server, error) {
+	l.once.Do(func() {
+		srv, err := Start(ctx, l.opts)
+		l.mu.Lock()
+		l.srv, l.err = srv, err
+		l.mu.Unlock()
+	})
+	return l.srv, l.err
+}
+
+// require returns the server for tb, starting it within
+// sharedStartTimeout, and skips or fails tb as Require documents.
+func (l *lazyServer) require(tb testing.TB, what string) *Server {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), sharedStartTimeout)
+	defer cancel()
+	srv, err := l.get(ctx)
+	switch {
+	case err == nil:
+		return srv
+	case errors.Is(err, ErrNoPostgres) && os.Getenv("CI") == "true":
+		tb.Fatalf("pgtest: PostgreSQL is required when CI=true: %v", err)
+	case errors.Is(err, ErrNoPostgres):
+		tb.Skipf("pgtest: skipping, no PostgreSQL: %v", err)
+	default:
+		tb.Fatalf("pgtest: starting the %s: %v", what, err)
+	}
+	return nil
+}
+
+// close stops the server if it was started.
+func (l *lazyServer) close() error {
+	l.mu.Lock()
+	srv := l.srv
+	l.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	return srv.Close()
 }
 
 // live holds every server started and not yet closed, so a signal can
@@ -65,13 +117,13 @@ func closeAll() {
 // cached, so every later call returns it at once. Test binaries using it
 // should wrap TestMain with RunMain, which stops it.
 func Shared(ctx context.Context) (*Server, error) {
-	shared.once.Do(func() {
-		srv, err := Start(ctx, Options{})
-		shared.mu.Lock()
-		shared.srv, shared.err = srv, err
-		shared.mu.Unlock()
-	})
-	return shared.srv, shared.err
+	return shared.get(ctx)
+}
+
+// SharedTLS is Shared for a second shared server, started with
+// Options.TLS (and fixtures), separate from the one Shared returns.
+func SharedTLS(ctx context.Context) (*Server, error) {
+	return sharedTLS.get(ctx)
 }
 
 // Require returns the shared server for a test or benchmark, starting it
@@ -80,24 +132,17 @@ func Shared(ctx context.Context) (*Server, error) {
 // fails the test.
 func Require(tb testing.TB) *Server {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), sharedStartTimeout)
-	defer cancel()
-	srv, err := Shared(ctx)
-	switch {
-	case err == nil:
-		return srv
-	case errors.Is(err, ErrNoPostgres) && os.Getenv("CI") == "true":
-		tb.Fatalf("pgtest: PostgreSQL is required when CI=true: %v", err)
-	case errors.Is(err, ErrNoPostgres):
-		tb.Skipf("pgtest: skipping, no PostgreSQL: %v", err)
-	default:
-		tb.Fatalf("pgtest: starting the shared PostgreSQL server: %v", err)
-	}
-	return nil
+	return shared.require(tb, "shared PostgreSQL server")
 }
 
-// RunMain runs the tests of m and then stops the shared server, if one was
-// started, returning the exit code for os.Exit. Use it as
+// RequireTLS is Require for the shared TLS server of SharedTLS.
+func RequireTLS(tb testing.TB) *Server {
+	tb.Helper()
+	return sharedTLS.require(tb, "shared TLS PostgreSQL server")
+}
+
+// RunMain runs the tests of m and then stops the shared servers (of Shared
+// and SharedTLS) that were started, returning the exit code for os.Exit. Use it as
 //
 //	func TestMain(m *testing.M) { os.Exit(pgtest.RunMain(m)) }
 //
@@ -107,24 +152,13 @@ func RunMain(m *testing.M) int {
 	stopSignals := stopOnSignal()
 	code := m.Run()
 	stopSignals()
-	if err := closeShared(); err != nil {
+	if err := errors.Join(shared.close(), sharedTLS.close()); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		if code == 0 {
 			code = 1
 		}
 	}
 	return code
-}
-
-// closeShared stops the shared server if it was started.
-func closeShared() error {
-	shared.mu.Lock()
-	srv := shared.srv
-	shared.mu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	return srv.Close()
 }
 
 // stopOnSignal makes SIGINT and SIGTERM stop all live servers and then

@@ -34,15 +34,34 @@ const (
 	RoleSCRAM = "fraise_scram"
 )
 
+// Login roles whose pg_hba.conf rules depend on TLS. Every cluster has
+// them, but only one started with Options.TLS lets RoleTLSOnly and
+// RoleCert in.
+const (
+	// RoleTLSOnly logs in with scram-sha-256 over TCP with TLS only
+	// (hostssl); pg_hba.conf rejects it without TLS and over the socket.
+	RoleTLSOnly = "fraise_tls_only"
+	// RoleNoTLS logs in with scram-sha-256 over the socket and over TCP
+	// without TLS only (hostnossl); pg_hba.conf rejects it over TLS, so
+	// libpq's sslmode=prefer must fall back to a plain connection.
+	RoleNoTLS = "fraise_no_tls"
+	// RoleCert logs in over TCP with TLS only, by presenting a client
+	// certificate signed by the cluster's CA whose common name is the role
+	// (method cert; see TLSFiles.ClientCert); it has no password.
+	RoleCert = "fraise_cert"
+)
+
 // passwords holds the password of each role that has one.
 var passwords = map[string]string{
 	RolePassword: "pw-cleartext",
 	RoleMD5:      "pw-md5",
 	RoleSCRAM:    "pw-scram-Ω",
+	RoleTLSOnly:  "pw-tls-only",
+	RoleNoTLS:    "pw-no-tls",
 }
 
 // Password returns the password of role, or "" for roles without one
-// (Superuser, RoleTrust and unknown roles).
+// (Superuser, RoleTrust, RoleCert and unknown roles).
 func Password(role string) string {
 	return passwords[role]
 }
@@ -69,6 +88,10 @@ type Server struct {
 	HasIPv6 bool
 	// Major is the server's major version, such as 15.
 	Major int
+	// TLS describes the client-side certificates and keys of a cluster
+	// started with Options.TLS, and is nil otherwise. Connect to host
+	// TLSServerName ("localhost") for sslmode=verify-full to succeed.
+	TLS *TLSFiles
 
 	kept      bool                // Options.Dir: Close leaves Dir
 	cred      *syscall.Credential // who runs initdb, pg_ctl and postgres; nil for the current user
