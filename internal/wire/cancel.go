@@ -17,7 +17,8 @@ import (
 var ErrNoCancelKey = errors.New("server gave no cancel key")
 
 // Cancel asks the server to cancel the statement in progress, over a new
-// connection to the same address. The server never answers; Cancel returns
+// connection to the same address, encrypted when the session is. The
+// server never answers; Cancel returns
 // once the server has closed that connection or ctx is done. It is safe to
 // call from another goroutine while the session is streaming.
 func (c *Conn) Cancel(ctx context.Context) error {
@@ -27,13 +28,25 @@ func (c *Conn) Cancel(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	var d net.Dialer
-	nc, err := d.DialContext(ctx, c.netw, c.addr)
+	raw, err := d.DialContext(ctx, c.netw, c.addr)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
+	defer raw.Close()
 	if dl, ok := ctx.Deadline(); ok {
-		_ = nc.SetDeadline(dl)
+		_ = raw.SetDeadline(dl)
+	}
+	nc := raw
+	if c.tls {
+		// The same encryption as the session: the key must not travel in
+		// plain text when the session did not.
+		tc, probe, err := startTLS(ctx, raw, c.cfg.TLS, c.tlsFiles, c.host)
+		if err != nil {
+			return err
+		}
+		probe.close()
+		defer tc.Close()
+		nc = tc
 	}
 	buf, err := (&pgproto3.CancelRequest{ProcessID: c.pid, SecretKey: c.secret}).Encode(nil)
 	if err != nil {

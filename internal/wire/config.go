@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,14 +89,47 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// Options are server command-line options sent at startup (PGOPTIONS).
 	Options string
-	// SSLMode is the libpq sslmode; only modes that allow a plain
-	// connection are accepted until TLS is implemented.
-	SSLMode string
+	// Service is the service file entry the settings came from, if any.
+	Service string
+
+	// TLS holds the sslmode and the TLS files and limits.
+	TLS TLSConfig
+	// ChannelBinding is "disable", "prefer" (the default) or "require".
+	ChannelBinding string
+	// RequireAuth restricts the authentication methods the server may
+	// ask for (libpq's require_auth).
+	RequireAuth AuthPolicy
+	// TargetSessionAttrs is the kind of session wanted: "any" (the
+	// default), "read-write", "read-only", "primary", "standby" or
+	// "prefer-standby".
+	TargetSessionAttrs string
+	// LoadBalance shuffles the hosts, and each host's addresses, before
+	// they are tried (load_balance_hosts=random).
+	LoadBalance bool
+	// Shuffle, when LoadBalance is set, returns a random integer in
+	// [0, n); nil uses math/rand/v2. Tests set it for a fixed order.
+	Shuffle func(n int) int
+	// RequirePeer is the operating-system user that must own the server
+	// process on a Unix socket (libpq's requirepeer).
+	RequirePeer string
+
 	// Keepalives enables TCP keepalives (libpq default: on).
 	Keepalives bool
 	// KeepalivesIdle is the idle time before the first probe; zero leaves
 	// the system default.
 	KeepalivesIdle time.Duration
+	// KeepalivesInterval is the time between probes; zero leaves the
+	// system default.
+	KeepalivesInterval time.Duration
+	// KeepalivesCount is the number of lost probes before the connection
+	// is dead; zero leaves the system default.
+	KeepalivesCount int
+	// TCPUserTimeout bounds how long sent data may stay unacknowledged;
+	// zero leaves the system default.
+	TCPUserTimeout time.Duration
+
+	// from names where each keyword's value came from, for messages.
+	from map[string]string
 
 	// OnWarning receives client-side warnings, such as an ignored password
 	// file. Nil discards them.
@@ -155,137 +189,247 @@ var envKeywords = []struct{ env, keyword string }{
 	{"PGSSLMODE", "sslmode"},
 	{"PGSSLNEGOTIATION", "sslnegotiation"},
 	{"PGREQUIRESSL", "requiressl"},
+	{"PGSSLCOMPRESSION", "sslcompression"},
 	{"PGSSLROOTCERT", "sslrootcert"},
 	{"PGSSLCERT", "sslcert"},
 	{"PGSSLKEY", "sslkey"},
+	{"PGSSLCERTMODE", "sslcertmode"},
 	{"PGSSLCRL", "sslcrl"},
 	{"PGSSLCRLDIR", "sslcrldir"},
 	{"PGSSLSNI", "sslsni"},
+	{"PGSSLMINPROTOCOLVERSION", "ssl_min_protocol_version"},
+	{"PGSSLMAXPROTOCOLVERSION", "ssl_max_protocol_version"},
+	{"PGREQUIREPEER", "requirepeer"},
 	{"PGCHANNELBINDING", "channel_binding"},
 	{"PGREQUIREAUTH", "require_auth"},
-	{"PGSERVICE", "service"},
 	{"PGTARGETSESSIONATTRS", "target_session_attrs"},
 	{"PGLOADBALANCEHOSTS", "load_balance_hosts"},
 	{"PGGSSENCMODE", "gssencmode"},
+	{"PGKRBSRVNAME", "krbsrvname"},
+	{"PGGSSLIB", "gsslib"},
+	{"PGGSSDELEGATION", "gssdelegation"},
 	{"PGCLIENTENCODING", "client_encoding"},
+	{"PGMINPROTOCOLVERSION", "min_protocol_version"},
+	{"PGMAXPROTOCOLVERSION", "max_protocol_version"},
+}
+
+// settings are the resolved connection keywords with where each came
+// from, for messages.
+type settings struct {
+	val    map[string]string
+	source map[string]string
+}
+
+func (s settings) get(k string) string { return s.val[k] }
+
+func (s settings) has(k string) bool { _, ok := s.val[k]; return ok }
+
+// from names where keyword k was set, for messages.
+func (s settings) from(k string) string {
+	if src := s.source[k]; src != "" {
+		return src
+	}
+	return "the default"
 }
 
 // ParseConfig builds a Config from a connection string (a postgres:// URI or
-// key=value conninfo; may be empty) on top of the PG* environment and
-// libpq's defaults.
+// key=value conninfo; may be empty) on top of the PG* environment, the
+// connection service file and libpq's defaults. Precedence, as in libpq:
+// defaults < environment < service file < connection string.
 func ParseConfig(connString string, env Environment) (*Config, error) {
 	env = env.withDefaults()
-	settings := map[string]string{}
-	source := map[string]string{}
-	for _, ek := range envKeywords {
-		if v, ok := env.LookupEnv(ek.env); ok && v != "" {
-			settings[ek.keyword] = v
-			source[ek.keyword] = ek.env
-		}
-	}
 	given, err := pgconf.Parse(connString)
 	if err != nil {
 		return nil, &ConfigError{Err: err}
 	}
+	st := settings{val: map[string]string{}, source: map[string]string{}}
+	for _, ek := range envKeywords {
+		if v, ok := env.LookupEnv(ek.env); ok && v != "" {
+			kw, val := ek.keyword, v
+			if kw == "requiressl" {
+				// Stored as sslmode, as libpq does.
+				kw, val = "sslmode", "prefer"
+				if strings.HasPrefix(v, "1") {
+					val = "require"
+				}
+			}
+			st.val[kw], st.source[kw] = val, ek.env
+		}
+	}
+	service := given["service"]
+	serviceFrom := "the connection string"
+	if service == "" {
+		service, _ = env.LookupEnv("PGSERVICE")
+		serviceFrom = "PGSERVICE"
+	}
+	if service != "" {
+		svc, file, err := lookupService(service, env)
+		if err != nil {
+			return nil, &ConfigError{Keyword: "service", Err: fmt.Errorf("%w (service %q from %s)", err, service, serviceFrom)}
+		}
+		for k, v := range svc {
+			st.val[k], st.source[k] = v, fmt.Sprintf("service %q in %s", service, file)
+		}
+	}
 	for k, v := range given {
-		settings[k] = v
-		source[k] = "the connection string"
+		st.val[k], st.source[k] = v, "the connection string"
 	}
-	if err := checkSupported(settings, source); err != nil {
-		return nil, err
-	}
+	delete(st.val, "service")
 
-	cfg := &Config{Keepalives: true}
-	if cfg.Hosts, err = parseHosts(settings); err != nil {
+	cfg := &Config{Keepalives: true, Service: service, from: st.source}
+	if err := rejectUnsupported(st); err != nil {
 		return nil, err
 	}
-	cfg.User = settings["user"]
+	if cfg.Hosts, err = parseHosts(st.val); err != nil {
+		return nil, err
+	}
+	cfg.User = st.get("user")
 	if cfg.User == "" {
 		if cfg.User, err = env.Username(); err != nil || cfg.User == "" {
 			return nil, &ConfigError{Keyword: "user", Err: fmt.Errorf("could not find the operating-system user name (%v); set user in the connection string or PGUSER", err)}
 		}
 	}
-	cfg.Database = settings["dbname"]
+	cfg.Database = st.get("dbname")
 	if cfg.Database == "" {
 		cfg.Database = cfg.User
 	}
-	if pw, ok := settings["password"]; ok {
+	if pw, ok := st.val["password"]; ok {
 		cfg.Password, cfg.HasPassword = pw, true
-		cfg.PasswordSource = source["password"]
+		cfg.PasswordSource = st.from("password")
 	}
-	cfg.Passfile = settings["passfile"]
-	if cfg.Passfile == "" {
-		if home, err := env.HomeDir(); err == nil && home != "" {
-			cfg.Passfile = filepath.Join(home, ".pgpass")
-		}
+	home, _ := env.HomeDir()
+	cfg.Passfile = st.get("passfile")
+	if cfg.Passfile == "" && home != "" {
+		cfg.Passfile = filepath.Join(home, ".pgpass")
 	}
-	cfg.ApplicationName = firstNonEmpty(settings["application_name"], settings["fallback_application_name"], DefaultApplicationName)
-	if cfg.ConnectTimeout, err = parseConnectTimeout(settings["connect_timeout"]); err != nil {
+	cfg.ApplicationName = firstNonEmpty(st.get("application_name"), st.get("fallback_application_name"), DefaultApplicationName)
+	if cfg.ConnectTimeout, err = parseConnectTimeout(st.get("connect_timeout")); err != nil {
 		return nil, err
 	}
-	cfg.Options = settings["options"]
-	cfg.SSLMode = firstNonEmpty(settings["sslmode"], "prefer")
-	if v := settings["keepalives"]; v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return nil, invalidInt("keepalives", v)
-		}
-		cfg.Keepalives = n != 0
+	cfg.Options = st.get("options")
+	if cfg.TLS, err = parseTLS(st, home); err != nil {
+		return nil, err
 	}
-	if v := settings["keepalives_idle"]; v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return nil, invalidInt("keepalives_idle", v)
-		}
-		cfg.KeepalivesIdle = time.Duration(n) * time.Second
+	if cfg.ChannelBinding, err = oneOf(st, "channel_binding", "prefer", "disable", "prefer", "require"); err != nil {
+		return nil, err
+	}
+	if cfg.RequireAuth, err = ParseAuthPolicy(st.get("require_auth")); err != nil {
+		return nil, &ConfigError{Keyword: "require_auth", Err: err}
+	}
+	if cfg.TargetSessionAttrs, err = oneOf(st, "target_session_attrs", "any",
+		"any", "read-write", "read-only", "primary", "standby", "prefer-standby"); err != nil {
+		return nil, err
+	}
+	lb, err := oneOf(st, "load_balance_hosts", "disable", "disable", "random")
+	if err != nil {
+		return nil, err
+	}
+	cfg.LoadBalance = lb == "random"
+	cfg.RequirePeer = st.get("requirepeer")
+	if err := parseKeepalives(st, cfg); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }
 
-// supported lists the values fraise accepts for keywords whose other values
-// ask for something it does not do yet. A nil list accepts any value.
-var supported = map[string][]string{
-	"host": nil, "hostaddr": nil, "port": nil, "dbname": nil, "user": nil,
-	"password": nil, "passfile": nil, "connect_timeout": nil,
-	"application_name": nil, "fallback_application_name": nil, "options": nil,
-	"keepalives": nil, "keepalives_idle": nil, "keepalives_interval": nil,
-	"keepalives_count": nil, "tcp_user_timeout": nil,
-	"client_encoding":      {"UTF8", "utf8", "UTF-8", "utf-8", "auto"},
-	"sslmode":              {"disable", "allow", "prefer"},
-	"requiressl":           {"0"},
-	"sslnegotiation":       {"postgres"},
-	"gssencmode":           {"disable", "prefer"},
-	"channel_binding":      {"disable", "prefer"},
-	"target_session_attrs": {"any"},
-	"load_balance_hosts":   {"disable"},
-	// TLS file settings matter only once TLS is negotiated, which the
-	// accepted sslmodes never require.
-	"sslrootcert": nil, "sslcert": nil, "sslkey": nil, "sslcrl": nil,
-	"sslcrldir": nil, "sslsni": nil, "sslcompression": nil,
-	"ssl_min_protocol_version": nil, "ssl_max_protocol_version": nil,
+// origin names where keyword k's value came from, for messages.
+func (c *Config) origin(k string) string {
+	if f := c.from[k]; f != "" {
+		return f
+	}
+	return "the default"
 }
 
-func checkSupported(settings, source map[string]string) error {
-	for k, v := range settings {
-		allowed, ok := supported[k]
-		if !ok {
-			return &ConfigError{Keyword: k, Err: fmt.Errorf("connection option %q (from %s) is not supported by fraise yet; remove it", k, source[k])}
-		}
-		if allowed == nil {
-			continue
-		}
-		match := false
-		for _, a := range allowed {
-			if v == a {
-				match = true
-				break
-			}
-		}
-		if !match {
-			return &ConfigError{Keyword: k, Err: fmt.Errorf("%s=%s (from %s) is not supported by fraise yet; supported: %s", k, v, source[k], strings.Join(allowed, ", "))}
+func (c *Config) channelBindingFrom() string { return c.origin("channel_binding") }
+
+// oneOf returns keyword k's value, def when unset, after checking it is one
+// of allowed; the error is libpq's.
+func oneOf(st settings, k, def string, allowed ...string) (string, error) {
+	v, ok := st.val[k]
+	if !ok || v == "" {
+		return def, nil
+	}
+	if slices.Contains(allowed, v) {
+		return v, nil
+	}
+	return "", &ConfigError{Keyword: k, Err: fmt.Errorf("invalid %s value: %q (from %s); valid values: %s", k, v, st.from(k), strings.Join(allowed, ", "))}
+}
+
+// rejectUnsupported refuses settings that ask for something fraise does
+// not do, rather than silently ignoring them.
+func rejectUnsupported(st settings) error {
+	refuse := func(k, why string) error {
+		return &ConfigError{Keyword: k, Err: fmt.Errorf("%s=%s (from %s): %s", k, st.get(k), st.from(k), why)}
+	}
+	if v := st.get("client_encoding"); v != "" && !slices.Contains([]string{"UTF8", "utf8", "UTF-8", "utf-8", "auto"}, v) {
+		return refuse("client_encoding", "fraise always reads UTF8, which it converts nothing from; remove the setting")
+	}
+	if _, err := oneOf(st, "gssencmode", "disable", "disable", "prefer", "require"); err != nil {
+		return err
+	}
+	if st.get("gssencmode") == "require" {
+		return refuse("gssencmode", "GSSAPI encryption is not supported by fraise; use sslmode for an encrypted connection")
+	}
+	if v := st.get("replication"); v != "" && v != "0" && v != "false" && v != "off" && v != "no" {
+		return refuse("replication", "fraise does not open replication connections; remove the setting")
+	}
+	for _, k := range []string{"scram_client_key", "scram_server_key"} {
+		if st.get(k) != "" {
+			return &ConfigError{Keyword: k, Err: fmt.Errorf("%s (from %s) is not supported by fraise; give the password instead", k, st.from(k))}
 		}
 	}
+	for _, k := range []string{"oauth_issuer", "oauth_client_id", "oauth_client_secret", "oauth_scope"} {
+		if st.get(k) != "" {
+			return &ConfigError{Keyword: k, Err: fmt.Errorf("%s (from %s): OAuth authentication is not supported by fraise", k, st.from(k))}
+		}
+	}
+	if v := st.get("min_protocol_version"); v != "" && v != "3.0" {
+		return refuse("min_protocol_version", "fraise speaks protocol version 3.0; remove the setting or set it to 3.0")
+	}
+	if v := st.get("max_protocol_version"); v != "" && v != "3.0" && v != "3.2" && v != "latest" {
+		return refuse("max_protocol_version", `invalid value; valid values: 3.0, 3.2, latest`)
+	}
 	return nil
+}
+
+// parseKeepalives reads the TCP keepalive and user-timeout settings.
+func parseKeepalives(st settings, cfg *Config) error {
+	num := func(k string) (int, error) {
+		v := strings.TrimSpace(st.get(k))
+		if v == "" {
+			return 0, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return 0, invalidInt(k, v)
+		}
+		return n, nil
+	}
+	if v := st.get("keepalives"); v != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return invalidInt("keepalives", v)
+		}
+		cfg.Keepalives = n != 0
+	}
+	for _, f := range []struct {
+		k    string
+		dst  *time.Duration
+		unit time.Duration
+	}{
+		{"keepalives_idle", &cfg.KeepalivesIdle, time.Second},
+		{"keepalives_interval", &cfg.KeepalivesInterval, time.Second},
+		{"tcp_user_timeout", &cfg.TCPUserTimeout, time.Millisecond},
+	} {
+		n, err := num(f.k)
+		if err != nil {
+			return err
+		}
+		*f.dst = time.Duration(n) * f.unit
+	}
+	n, err := num("keepalives_count")
+	cfg.KeepalivesCount = n
+	return err
 }
 
 func parseHosts(settings map[string]string) ([]Host, error) {

@@ -29,7 +29,7 @@ func TestParseConfig(t *testing.T) {
 			want := []wire.Host{{Port: 5432}}
 			if !reflect.DeepEqual(c.Hosts, want) || c.User != "osuser" || c.Database != "osuser" ||
 				c.Passfile != "/home/osuser/.pgpass" || c.ApplicationName != "fraise" || c.HasPassword ||
-				c.SSLMode != "prefer" || !c.Keepalives || c.ConnectTimeout != 0 {
+				c.TLS.Mode != "prefer" || !c.Keepalives || c.ConnectTimeout != 0 {
 				t.Errorf("defaults: %+v", c)
 			}
 			if !c.Hosts[0].IsSocket() {
@@ -125,12 +125,28 @@ func TestParseConfigRejects(t *testing.T) {
 		{"port too big", "port=70000", nil, `invalid port number: "70000"`},
 		{"ports do not match hosts", "host=a,b,c port=1,2", nil, "could not match 2 port numbers to 3 hosts"},
 		{"bad timeout", "connect_timeout=soon", nil, `invalid integer value "soon" for connection option "connect_timeout"`},
-		{"TLS required", "sslmode=require", nil, "sslmode=require (from the connection string) is not supported by fraise yet"},
-		{"TLS required by environment", "", map[string]string{"PGSSLMODE": "verify-full"}, "(from PGSSLMODE)"},
-		{"service files not yet", "service=prod", nil, `"service"`},
-		{"target session attrs", "target_session_attrs=read-write", nil, "target_session_attrs=read-write"},
+		{"unknown sslmode", "sslmode=secure", nil, `invalid sslmode value: "secure" (from the connection string)`},
+		{"unknown sslmode from environment", "", map[string]string{"PGSSLMODE": "on"}, `invalid sslmode value: "on" (from PGSSLMODE)`},
+		{"direct TLS needs require", "sslnegotiation=direct", nil, `weak sslmode "prefer" (from the default) may not be used with sslnegotiation=direct`},
+		{"direct TLS with allow", "sslnegotiation=direct sslmode=allow", nil, `weak sslmode "allow"`},
+		{"system roots need verify-full", "sslrootcert=system sslmode=verify-ca", nil, `weak sslmode "verify-ca" (from the connection string) may not be used with sslrootcert=system (use "verify-full")`},
+		{"bad sslnegotiation", "sslnegotiation=fast", nil, `invalid sslnegotiation value: "fast"`},
+		{"bad TLS version", "ssl_min_protocol_version=TLSv9", nil, `invalid ssl_min_protocol_version value: "TLSv9"`},
+		{"TLS version range", "ssl_min_protocol_version=TLSv1.3 ssl_max_protocol_version=TLSv1.2", nil, "invalid SSL protocol version range"},
+		{"bad sslcertmode", "sslcertmode=maybe", nil, `invalid sslcertmode value: "maybe"`},
+		{"GSS encryption", "gssencmode=require", nil, "GSSAPI encryption is not supported by fraise"},
+		{"target session attrs", "target_session_attrs=primary-ish", nil, `invalid target_session_attrs value: "primary-ish"`},
+		{"load balance", "load_balance_hosts=round-robin", nil, `invalid load_balance_hosts value: "round-robin"`},
 		{"non-UTF8 encoding", "client_encoding=LATIN1", nil, "client_encoding=LATIN1"},
-		{"channel binding required", "channel_binding=require", nil, "channel_binding=require"},
+		{"channel binding", "channel_binding=always", nil, `invalid channel_binding value: "always"`},
+		{"require_auth mixed", "require_auth=scram-sha-256,!md5", nil, `negative require_auth method "!md5" cannot be mixed with non-negative methods`},
+		{"require_auth mixed negative first", "require_auth=!password,!none,scram-sha-256", nil, `require_auth method "scram-sha-256" cannot be mixed with negative methods`},
+		{"require_auth duplicate", "require_auth=!password,!md5,!password", nil, `require_auth method "!password" is specified more than once`},
+		{"require_auth unknown", "require_auth=none,abcdefg", nil, `invalid require_auth value: "abcdefg"`},
+		{"replication", "replication=database", nil, "fraise does not open replication connections"},
+		{"OAuth", "oauth_issuer=https://id.example", nil, "OAuth authentication is not supported"},
+		{"protocol 3.2 minimum", "min_protocol_version=3.2", nil, "fraise speaks protocol version 3.0"},
+		{"bad keepalives count", "keepalives_count=-1", nil, `invalid integer value "-1" for connection option "keepalives_count"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,8 +29,11 @@ type Step string
 // The stages of connecting.
 const (
 	StepDial    Step = "connect"
+	StepTLS     Step = "TLS negotiation"
+	StepVerify  Step = "server certificate verification"
 	StepStartup Step = "startup"
 	StepAuth    Step = "authentication"
+	StepCheck   Step = "session check (target_session_attrs)"
 )
 
 // ConnectError reports a failure to establish a session with one server

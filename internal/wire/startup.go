@@ -9,11 +9,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fraiseql/fraise/internal/wire/scram"
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
-func (c *Conn) startup() error {
+func (c *Conn) startup(probe *tlsProbe) error {
 	params := map[string]string{
 		"user":             c.cfg.User,
 		"database":         c.cfg.Database,
@@ -27,79 +26,16 @@ func (c *Conn) startup() error {
 		return err
 	}
 	c.method = "trust"
-	var sc *scram.Client
-	authDone := false
+	a := authState{c: c, probe: probe}
 	for {
 		msg, err := c.rd.receive()
 		if err != nil {
-			if m := unsupportedAuth(c.rd.authType); m != "" && !authDone {
-				return c.authFail(&AuthError{Msg: "server requested " + m + " authentication, which fraise does not support",
-					Hint: "ask the administrator for a pg_hba.conf rule with scram-sha-256, md5 or password for this user"})
+			if m := unsupportedAuth(c.rd.authType); m != "" && !c.authOK {
+				return a.unsupported(m)
 			}
 			return err
 		}
 		switch m := msg.(type) {
-		case *pgproto3.AuthenticationOk:
-			if sc != nil && !sc.Verified() {
-				return c.authFail(&AuthError{Msg: "server accepted the login without proving it knows the password (no SCRAM server signature)",
-					Hint: "this may be an impostor server; check the host you connect to"})
-			}
-			authDone = true
-		case *pgproto3.AuthenticationCleartextPassword:
-			c.method = "password"
-			pw, err := c.password()
-			if err != nil {
-				return err
-			}
-			if err := c.send(&pgproto3.PasswordMessage{Password: pw}); err != nil {
-				return err
-			}
-		case *pgproto3.AuthenticationMD5Password:
-			c.method = "md5"
-			pw, err := c.password()
-			if err != nil {
-				return err
-			}
-			if err := c.send(&pgproto3.PasswordMessage{Password: MD5Password(c.cfg.User, pw, m.Salt)}); err != nil {
-				return err
-			}
-		case *pgproto3.AuthenticationSASL:
-			c.method = "scram-sha-256"
-			pw, err := c.password()
-			if err != nil {
-				return err
-			}
-			if sc, err = scram.NewClient(pw, scram.ChannelBinding{}); err != nil {
-				return c.authFail(err)
-			}
-			mech, err := sc.Choose(m.AuthMechanisms)
-			if err != nil {
-				return c.authFail(fmt.Errorf("server offered SASL mechanisms %s: %w", strings.Join(m.AuthMechanisms, ", "), err))
-			}
-			if err := c.send(&pgproto3.SASLInitialResponse{AuthMechanism: mech, Data: sc.ClientFirst()}); err != nil {
-				return err
-			}
-		case *pgproto3.AuthenticationSASLContinue:
-			if sc == nil {
-				return &ProtocolError{Msg: "SASL continue without SASL start"}
-			}
-			final, err := sc.ClientFinal(m.Data)
-			if err != nil {
-				return c.authFail(err)
-			}
-			if err := c.send(&pgproto3.SASLResponse{Data: final}); err != nil {
-				return err
-			}
-		case *pgproto3.AuthenticationSASLFinal:
-			if sc == nil {
-				return &ProtocolError{Msg: "SASL final without SASL start"}
-			}
-			if err := sc.Verify(m.Data); err != nil {
-				return c.authFail(err)
-			}
-		case *pgproto3.AuthenticationGSS, *pgproto3.AuthenticationGSSContinue:
-			return c.authFail(&AuthError{Msg: "server requested GSSAPI authentication, which fraise does not support",
-				Hint: "ask the administrator for a pg_hba.conf rule with scram-sha-256, md5 or password for this user"})
 		case *pgproto3.ParameterStatus:
 			c.params[m.Name] = m.Value
 		case *pgproto3.BackendKeyData:
@@ -111,15 +47,14 @@ func (c *Conn) startup() error {
 			// The server speaks an older minor version; 3.0 is all we use.
 		case *pgproto3.ErrorResponse:
 			pe := pgErrorFrom(m)
-			// Class 28 is an authorization failure, which ends the search
-			// over hosts; anything else (57P03 starting up, 53300 too many
-			// connections) lets the next host be tried, as libpq does.
-			if !authDone && strings.HasPrefix(pe.Code, "28") {
+			// Class 28 is an authorization failure; Connect stops the
+			// search over hosts on it.
+			if !c.authOK && strings.HasPrefix(pe.Code, "28") {
 				return c.authFail(c.explainAuthError(pe))
 			}
 			return pe
 		case *pgproto3.ReadyForQuery:
-			if !authDone {
+			if !c.authOK {
 				return &ProtocolError{Msg: "ReadyForQuery before authentication completed"}
 			}
 			if enc := c.params["client_encoding"]; enc != "" && !strings.EqualFold(enc, "UTF8") {
@@ -127,7 +62,9 @@ func (c *Conn) startup() error {
 			}
 			return nil
 		default:
-			return &ProtocolError{Msg: fmt.Sprintf("unexpected %T during startup", msg)}
+			if err := a.handle(msg); err != nil {
+				return err
+			}
 		}
 	}
 }

@@ -1,0 +1,45 @@
+// Connection service files: PostgreSQL documentation 34.17 "The Connection
+// Service File".
+
+package wire
+
+import (
+	"path/filepath"
+
+	"github.com/fraiseql/fraise/internal/wire/pgconf"
+)
+
+// DefaultSysConfDir is the directory of the system-wide pg_service.conf
+// when PGSYSCONFDIR is not set: Debian's libpq default.
+const DefaultSysConfDir = "/etc/postgresql-common"
+
+// serviceFiles returns the files searched for a service, as libpq does:
+// PGSERVICEFILE or ~/.pg_service.conf, then PGSYSCONFDIR/pg_service.conf.
+func serviceFiles(env Environment) pgconf.ServiceFiles {
+	var f pgconf.ServiceFiles
+	if v, ok := env.LookupEnv("PGSERVICEFILE"); ok && v != "" {
+		f.User, f.UserExplicit = v, true
+	} else if home, err := env.HomeDir(); err == nil && home != "" {
+		f.User = filepath.Join(home, ".pg_service.conf")
+	}
+	dir := DefaultSysConfDir
+	if v, ok := env.LookupEnv("PGSYSCONFDIR"); ok && v != "" {
+		dir = v
+	}
+	f.System = filepath.Join(dir, "pg_service.conf")
+	return f
+}
+
+// lookupService returns the settings of the named service and a
+// description of the files searched, for messages.
+func lookupService(name string, env Environment) (pgconf.Settings, string, error) {
+	files := serviceFiles(env)
+	st, err := pgconf.FindService(name, files)
+	where := files.User
+	if where == "" {
+		where = files.System
+	} else {
+		where += " or " + files.System
+	}
+	return st, where, err
+}

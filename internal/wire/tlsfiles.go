@@ -1,0 +1,146 @@
+// Reading TLS files: the private key's permission rule and certificate
+// revocation lists, as libpq applies them.
+
+package wire
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// readPrivateKey reads sslkey after libpq's checks: a regular file that
+// neither group nor others can read when the current user owns it (0600 or
+// less), or at most group-readable (0640) when root owns it.
+func readPrivateKey(path string) ([]byte, error) {
+	if path == "" {
+		return nil, &ConfigError{Keyword: "sslkey", Err: errors.New("certificate present, but no private key file is configured; set sslkey")}
+	}
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &ConfigError{Keyword: "sslkey", Err: fmt.Errorf("certificate present, but not private key file %q; set sslkey to the key of sslcert", path)}
+	}
+	if err != nil {
+		return nil, &ConfigError{Keyword: "sslkey", Err: fmt.Errorf("could not access private key file %q: %w", path, err)}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &ConfigError{Keyword: "sslkey", Err: fmt.Errorf("private key file %q is not a regular file", path)}
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		perm := uint32(fi.Mode().Perm())
+		euid := uint32(os.Geteuid())
+		if (st.Uid == euid && perm&0o077 != 0) || (st.Uid == 0 && st.Uid != euid && perm&0o037 != 0) {
+			return nil, &ConfigError{Keyword: "sslkey", Err: fmt.Errorf("private key file %q has group or world access (mode %04o); file must have permissions u=rw (0600) or less if owned by the current user, or permissions u=rw,g=r (0640) or less if owned by root; fix it with: chmod 600 %s",
+				path, perm, path)}
+		}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &ConfigError{Keyword: "sslkey", Err: fmt.Errorf("could not read private key file %q: %w", path, err)}
+	}
+	return data, nil
+}
+
+// loadCRLs reads the revocation lists of sslcrl (a file of PEM or DER
+// lists) and sslcrldir (every file in the directory). Missing files are
+// ignored, as in libpq; unreadable or malformed ones are errors.
+func loadCRLs(file, dir string) ([]*x509.RevocationList, error) {
+	var out []*x509.RevocationList
+	add := func(path, keyword string) error {
+		data, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return &ConfigError{Keyword: keyword, Err: fmt.Errorf("could not read certificate revocation list %q: %w", path, err)}
+		}
+		lists, err := parseCRLs(data)
+		if err != nil {
+			return &ConfigError{Keyword: keyword, Err: fmt.Errorf("could not parse certificate revocation list %q: %w", path, err)}
+		}
+		out = append(out, lists...)
+		return nil
+	}
+	if file != "" {
+		if err := add(file, "sslcrl"); err != nil {
+			return nil, err
+		}
+	}
+	if dir != "" {
+		entries, err := os.ReadDir(dir)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, &ConfigError{Keyword: "sslcrldir", Err: fmt.Errorf("could not read certificate revocation list directory %q: %w", dir, err)}
+		}
+		for _, e := range entries {
+			if e.Type().IsRegular() {
+				if err := add(filepath.Join(dir, e.Name()), "sslcrldir"); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+func parseCRLs(data []byte) ([]*x509.RevocationList, error) {
+	if !bytes.Contains(data, []byte("-----BEGIN")) {
+		l, err := x509.ParseRevocationList(data)
+		if err != nil {
+			return nil, err
+		}
+		return []*x509.RevocationList{l}, nil
+	}
+	var out []*x509.RevocationList
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return out, nil
+		}
+		if block.Type != "X509 CRL" {
+			continue
+		}
+		l, err := x509.ParseRevocationList(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+}
+
+// checkRevocation applies the lists to every certificate of the verified
+// chain but its root, as OpenSSL does with X509_V_FLAG_CRL_CHECK_ALL (which
+// libpq sets): each needs a current list from its issuer that does not
+// revoke it.
+func checkRevocation(chain []*x509.Certificate, crls []*x509.RevocationList) error {
+	now := time.Now()
+	for i := 0; i+1 < len(chain); i++ {
+		cert, issuer := chain[i], chain[i+1]
+		var found *x509.RevocationList
+		for _, l := range crls {
+			if bytes.Equal(l.RawIssuer, cert.RawIssuer) && l.CheckSignatureFrom(issuer) == nil {
+				found = l
+				break
+			}
+		}
+		if found == nil {
+			return &CertError{Reason: fmt.Sprintf("server certificate verification failed: unable to get certificate CRL for %q (issuer %q); add the issuer's list to sslcrl or sslcrldir", cert.Subject, cert.Issuer)}
+		}
+		if !found.NextUpdate.IsZero() && now.After(found.NextUpdate) {
+			return &CertError{Reason: fmt.Sprintf("server certificate verification failed: CRL has expired (issuer %q, next update was due %s)", cert.Issuer, found.NextUpdate.Format(time.RFC3339))}
+		}
+		for _, r := range found.RevokedCertificateEntries {
+			if r.SerialNumber != nil && r.SerialNumber.Cmp(cert.SerialNumber) == 0 {
+				return &CertError{Reason: fmt.Sprintf("server certificate verification failed: certificate revoked (%q, serial %s)", cert.Subject, cert.SerialNumber)}
+			}
+		}
+	}
+	return nil
+}
