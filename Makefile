@@ -14,14 +14,14 @@ UNIT        := ./internal/query/... ./internal/output/... ./internal/wire/pgconf
 # Packages whose tests run against the throwaway PostgreSQL of internal/pgtest.
 INTEGRATION := ./internal/pgtest/ ./internal/wire/ ./internal/cli/
 
-.PHONY: all build test lint unit integration scripts bench-smoke bench demo clean
+.PHONY: all build test lint unit integration scripts fuzz bench-smoke bench demo clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/fraise ./cmd/fraise
 
-test: lint unit integration scripts bench-smoke
+test: lint unit integration scripts fuzz bench-smoke
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -37,6 +37,20 @@ integration:
 
 scripts:
 	$(GO) test -count=1 ./testscripts/
+
+# Every fuzz target, briefly (FUZZTIME each), beyond its seed corpus, which
+# "unit" already runs. Longer: make fuzz FUZZTIME=5m.
+FUZZTIME ?= 4s
+FUZZ := ./internal/wire/pgconf:FuzzParse ./internal/wire/pgconf:FuzzParsePassfile \
+        ./internal/wire/pgconf:FuzzParseServiceFile ./internal/wire/scram:FuzzServerFirst \
+        ./internal/wire/scram:FuzzServerFinal ./internal/wire/scram:FuzzSASLprep
+fuzz:
+	@set -e; for t in $(FUZZ); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$fn ($$pkg, $(FUZZTIME))"; \
+		out=$$($(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) "$$pkg" 2>&1) || \
+			{ echo "$$out" | tail -40; exit 1; }; \
+	done
 
 # The benchmark harness on tiny data, one round: keeps it from rotting.
 bench-smoke:

@@ -27,8 +27,16 @@ func TestMain(m *testing.M) {
 // run runs fraise in-process with a clean libpq environment.
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	for _, k := range []string{"PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "PGSERVICE", "PGSSLMODE", "PGOPTIONS", "FRAISE_DSN", "FRAISE_WHERE", "FRAISE_LIMIT"} {
-		t.Setenv(k, "")
+	// Unset, not empty: libpq reads PGSERVICE="" as a service named "".
+	keys := []string{"PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD", "PGSERVICE", "PGSSLMODE", "PGOPTIONS", "FRAISE_DSN", "FRAISE_WHERE", "FRAISE_LIMIT"}
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "PG") {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		t.Setenv(k, "") // restored at the end of the test
+		_ = os.Unsetenv(k)
 	}
 	t.Setenv("PGPASSFILE", "/nonexistent/pgpass")
 	var out, errb bytes.Buffer

@@ -91,8 +91,17 @@ func adviceFor(err error) string {
 	case "53300":
 		return "the server has no free connection slots; retry later"
 	}
-	if errors.As(err, &ce) && ce.Step == wire.StepDial {
-		return "is the server running and accepting connections there? Point fraise at it with --dsn, FRAISE_DSN, or PGHOST and PGPORT"
+	if errors.As(err, &ce) {
+		switch ce.Step {
+		case wire.StepDial:
+			return "is the server running and accepting connections there? Point fraise at it with --dsn, FRAISE_DSN, or PGHOST and PGPORT"
+		case wire.StepVerify:
+			return "the server's certificate was not trusted: check that sslrootcert names the CA that signed it (default ~/.postgresql/root.crt) and, with sslmode=verify-full, that the host name matches the certificate"
+		case wire.StepTLS:
+			return "TLS could not be set up with this server: check sslmode, ssl_min_protocol_version and sslnegotiation, and whether a proxy is in between; if the server asks for a client certificate, check that sslcert and sslkey name one its ssl_ca_file trusts"
+		case wire.StepCheck:
+			return "no server offered the kind of session target_session_attrs asks for; check the host list, or relax target_session_attrs"
+		}
 	}
 	return ""
 }

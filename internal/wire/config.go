@@ -256,13 +256,14 @@ func ParseConfig(connString string, env Environment) (*Config, error) {
 			st.val[kw], st.source[kw] = val, ek.env
 		}
 	}
-	service := given["service"]
+	// A service set to "" is a service named "", as in libpq: an error.
+	service, hasService := given["service"]
 	serviceFrom := "the connection string"
-	if service == "" {
-		service, _ = env.LookupEnv("PGSERVICE")
+	if !hasService {
+		service, hasService = env.LookupEnv("PGSERVICE")
 		serviceFrom = "PGSERVICE"
 	}
-	if service != "" {
+	if hasService {
 		svc, file, err := lookupService(service, env)
 		if err != nil {
 			return nil, &ConfigError{Keyword: "service", Err: fmt.Errorf("%w (service %q from %s)", err, service, serviceFrom)}

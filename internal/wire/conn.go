@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"crypto/tls"
 	"net"
 	"time"
 
@@ -24,7 +25,7 @@ type Conn struct {
 	tls    bool   // the session is encrypted
 	// tlsFiles are the TLS settings' files, read once by Connect.
 	tlsFiles *tlsFiles
-	authOK bool   // AuthenticationOk arrived
+	authOK   bool // AuthenticationOk arrived
 
 	passwordFromFile bool
 	closed           bool
@@ -41,6 +42,14 @@ func (c *Conn) ServerParam(name string) string { return c.params[name] }
 // AuthMethod returns the authentication method the server asked for:
 // "trust", "password", "md5" or "scram-sha-256".
 func (c *Conn) AuthMethod() string { return c.method }
+
+// TLS reports whether the session is encrypted, and with what.
+func (c *Conn) TLS() (tls.ConnectionState, bool) {
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		return tc.ConnectionState(), true
+	}
+	return tls.ConnectionState{}, false
+}
 
 // Host returns the host the session is connected to.
 func (c *Conn) Host() Host { return c.host }

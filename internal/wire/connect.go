@@ -270,7 +270,13 @@ func connectAddr(ctx context.Context, cfg *Config, files *tlsFiles, h Host, t ta
 		}
 		_ = c.nc.Close()
 		var ce *ConnectError
-		if !errors.As(err, &ce) {
+		switch {
+		case errors.As(err, &ce):
+		case isTLSAlert(err):
+			// With TLS 1.3 the server checks our certificate after the
+			// handshake has completed on our side.
+			ce = fail(StepTLS, &TLSError{Msg: "the server ended the TLS session", Err: err})
+		default:
 			ce = fail(StepStartup, err)
 		}
 		if timedOut() {

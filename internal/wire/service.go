@@ -17,7 +17,7 @@ const DefaultSysConfDir = "/etc/postgresql-common"
 // PGSERVICEFILE or ~/.pg_service.conf, then PGSYSCONFDIR/pg_service.conf.
 func serviceFiles(env Environment) pgconf.ServiceFiles {
 	var f pgconf.ServiceFiles
-	if v, ok := env.LookupEnv("PGSERVICEFILE"); ok && v != "" {
+	if v, ok := env.LookupEnv("PGSERVICEFILE"); ok { // "" too: libpq then fails to open it
 		f.User, f.UserExplicit = v, true
 	} else if home, err := env.HomeDir(); err == nil && home != "" {
 		f.User = filepath.Join(home, ".pg_service.conf")
@@ -30,16 +30,21 @@ func serviceFiles(env Environment) pgconf.ServiceFiles {
 	return f
 }
 
-// lookupService returns the settings of the named service and a
-// description of the files searched, for messages.
+// lookupService returns the settings of the named service and the file
+// that defined it, for messages.
 func lookupService(name string, env Environment) (pgconf.Settings, string, error) {
 	files := serviceFiles(env)
 	st, err := pgconf.FindService(name, files)
-	where := files.User
-	if where == "" {
-		where = files.System
-	} else {
-		where += " or " + files.System
+	if err != nil {
+		return nil, "", err
 	}
-	return st, where, err
+	where := files.System
+	if files.User != "" {
+		if f, _ := pgconf.ReadServiceFile(files.User); f != nil {
+			if _, found, _ := f.Lookup(name); found {
+				where = files.User
+			}
+		}
+	}
+	return st, where, nil
 }

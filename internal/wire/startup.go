@@ -6,8 +6,11 @@ package wire
 import (
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 )
@@ -69,10 +72,35 @@ func (c *Conn) startup(probe *tlsProbe) error {
 	}
 }
 
-// send writes one message to the server.
+// send writes one message to the server during startup. When the write
+// fails, the server may already have said why before it closed — an
+// ErrorResponse, or with TLS 1.3 an alert refusing our client certificate
+// — so that is read and returned in preference, as libpq does.
 func (c *Conn) send(msg pgproto3.FrontendMessage) error {
 	c.fe.Send(msg)
-	return c.fe.Flush()
+	werr := c.fe.Flush()
+	if werr == nil {
+		return nil
+	}
+	_ = c.nc.SetReadDeadline(time.Now().Add(time.Second))
+	reply, rerr := c.rd.receive()
+	if m, ok := reply.(*pgproto3.ErrorResponse); ok && rerr == nil {
+		pe := pgErrorFrom(m)
+		if strings.HasPrefix(pe.Code, "28") {
+			return c.authFail(c.explainAuthError(pe))
+		}
+		return pe
+	}
+	if isTLSAlert(rerr) {
+		return rerr
+	}
+	return werr
+}
+
+// isTLSAlert reports whether err is an alert the server sent over TLS.
+func isTLSAlert(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) && oe.Op == "remote error"
 }
 
 func unsupportedAuth(t uint32) string {

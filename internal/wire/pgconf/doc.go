@@ -1,20 +1,24 @@
-// Package pgconf parses the two text formats of libpq's connection contract:
-// connection strings (key/value "conninfo" and postgres:// URIs) and the
-// password file (.pgpass).
+// Package pgconf parses the text formats of libpq's connection contract:
+// connection strings (key/value "conninfo" and postgres:// URIs), the
+// password file (.pgpass) and the connection service file
+// (pg_service.conf).
 //
 // It is a pure parser. It knows nothing of sockets or environment variables:
-// it does not read PGHOST and friends, apply defaults, consult a service
-// file, resolve host names or decide which keywords the caller supports.
+// it does not read PGHOST and friends, apply defaults, resolve host names or
+// decide which keywords the caller supports. Given the file names,
+// [FindService] searches service files in libpq's order.
 // [Parse] turns a string into [Settings] keyed by libpq keyword,
 // [ParsePassfile] and [ReadPassfile] load a password file, and
 // [Passfile.Lookup] finds the password for a connection the way libpq's
 // passwordFromFile does.
 //
 // The reference is the libpq documentation — "Connection Strings" (§34.1.1),
-// "Parameter Key Words" (§34.1.2) and "The Password File" (§34.16) — and,
+// "Parameter Key Words" (§34.1.2), "The Password File" (§34.16) and "The
+// Connection Service File" (§34.17) — and,
 // where the documentation is silent, the behaviour of libpq's fe-connect.c
 // (conninfo_parse, conninfo_uri_parse_options, conninfo_uri_decode,
-// conninfo_storeval, passwordFromFile) as of PostgreSQL 17/18.
+// conninfo_storeval, passwordFromFile, parseServiceFile) as of PostgreSQL
+// 17/18.
 //
 // Secrets: no error returned by this package contains the value of a
 // password (or of any other secret keyword: sslpassword, oauth_client_secret,
