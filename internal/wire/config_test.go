@@ -1,6 +1,7 @@
 package wire_test
 
 import (
+	"crypto/tls"
 	"errors"
 	"reflect"
 	"strings"
@@ -94,6 +95,41 @@ func TestParseConfig(t *testing.T) {
 		{"fallback application name", "fallback_application_name=fb", nil, func(t *testing.T, c *wire.Config) {
 			if c.ApplicationName != "fb" {
 				t.Errorf("ApplicationName = %q", c.ApplicationName)
+			}
+		}},
+		{"TLS defaults", "", nil, func(t *testing.T, c *wire.Config) {
+			tc := c.TLS
+			if tc.Mode != "prefer" || tc.RootCert != "/home/osuser/.postgresql/root.crt" || tc.Cert != "/home/osuser/.postgresql/postgresql.crt" ||
+				tc.Key != "/home/osuser/.postgresql/postgresql.key" || tc.CRL != "/home/osuser/.postgresql/root.crl" || !tc.SNI ||
+				tc.MinVersion != tls.VersionTLS12 || tc.MaxVersion != 0 || tc.Direct || tc.CertMode != "allow" ||
+				c.ChannelBinding != "prefer" || c.TargetSessionAttrs != "any" || c.LoadBalance || c.RequireAuth.String() != "" {
+				t.Errorf("TLS defaults: %+v, channel_binding %q", tc, c.ChannelBinding)
+			}
+		}},
+		{"sslrootcert=system implies verify-full", "sslrootcert=system", nil, func(t *testing.T, c *wire.Config) {
+			if c.TLS.Mode != "verify-full" || c.TLS.RootCert != "system" {
+				t.Errorf("mode %q root %q", c.TLS.Mode, c.TLS.RootCert)
+			}
+		}},
+		{"TLS settings from the environment", "", map[string]string{"PGSSLMODE": "verify-ca", "PGSSLROOTCERT": "/r.crt", "PGSSLCERT": "/c.crt",
+			"PGSSLKEY": "/c.key", "PGSSLNEGOTIATION": "direct", "PGSSLSNI": "0", "PGSSLMINPROTOCOLVERSION": "TLSv1.3",
+			"PGCHANNELBINDING": "require", "PGREQUIREAUTH": "scram-sha-256", "PGTARGETSESSIONATTRS": "read-write", "PGLOADBALANCEHOSTS": "random", "PGSSLCERTMODE": "require"},
+			func(t *testing.T, c *wire.Config) {
+				tc := c.TLS
+				if tc.Mode != "verify-ca" || tc.RootCert != "/r.crt" || tc.Cert != "/c.crt" || tc.Key != "/c.key" || !tc.Direct || tc.SNI ||
+					tc.MinVersion != tls.VersionTLS13 || tc.CertMode != "require" || c.ChannelBinding != "require" ||
+					c.RequireAuth.String() != "scram-sha-256" || c.TargetSessionAttrs != "read-write" || !c.LoadBalance {
+					t.Errorf("from environment: %+v %+v", tc, c)
+				}
+			}},
+		{"requiressl=1 is sslmode=require", "requiressl=1", nil, func(t *testing.T, c *wire.Config) {
+			if c.TLS.Mode != "require" {
+				t.Errorf("mode %q", c.TLS.Mode)
+			}
+		}},
+		{"keepalive details", "keepalives_interval=5 keepalives_count=3 tcp_user_timeout=1500", nil, func(t *testing.T, c *wire.Config) {
+			if c.KeepalivesInterval != 5*time.Second || c.KeepalivesCount != 3 || c.TCPUserTimeout != 1500*time.Millisecond {
+				t.Errorf("interval %v count %d user timeout %v", c.KeepalivesInterval, c.KeepalivesCount, c.TCPUserTimeout)
 			}
 		}},
 		{"zero timeout means none", "connect_timeout=0", nil, func(t *testing.T, c *wire.Config) {

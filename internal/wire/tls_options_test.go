@@ -1,0 +1,208 @@
+package wire_test
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fraiseql/fraise/internal/pgtest"
+	"github.com/fraiseql/fraise/internal/wire"
+)
+
+// helloRecorder negotiates TLS after 'S' and records the ClientHello.
+func helloRecorder(cert tls.Certificate, maxVersion uint16, sni, alpn *atomic.Value) func(net.Conn) (net.Conn, error) {
+	return func(conn net.Conn) (net.Conn, error) {
+		if err := expectSSLRequest(conn); err != nil {
+			return nil, err
+		}
+		if _, err := conn.Write([]byte{'S'}); err != nil {
+			return nil, err
+		}
+		tc := tls.Server(conn, &tls.Config{
+			Certificates: []tls.Certificate{cert},
+			MinVersion:   tls.VersionTLS10,
+			MaxVersion:   maxVersion,
+			GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+				sni.Store(h.ServerName)
+				alpn.Store(strings.Join(h.SupportedProtos, ","))
+				return nil, nil
+			},
+		})
+		if err := tc.Handshake(); err != nil {
+			return nil, nil
+		}
+		return tc, nil
+	}
+}
+
+func TestTLSClientHello(t *testing.T) {
+	ca := newTestCA(t, "hello CA")
+	cert, _ := ca.leaf(t, "localhost", []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")})
+	tests := []struct {
+		name, host, extra string
+		serverMax         uint16
+		wantSNI           string
+		want              string // error; "" connects
+	}{
+		{"SNI for a host name", "localhost", "", tls.VersionTLS13, "localhost", ""},
+		{"no SNI for an IP address", "127.0.0.1", "", tls.VersionTLS13, "", ""},
+		{"sslsni=0", "localhost", "sslsni=0", tls.VersionTLS13, "", ""},
+		{"TLS 1.2 server is accepted", "localhost", "", tls.VersionTLS12, "localhost", ""},
+		{"TLS 1.1 server is refused by default", "localhost", "", tls.VersionTLS11, "", "SSL handshake failed"},
+		{"ssl_min_protocol_version=TLSv1.1 accepts it", "localhost", "ssl_min_protocol_version=TLSv1.1", tls.VersionTLS11, "localhost", ""},
+		{"ssl_min_protocol_version=TLSv1.3 refuses TLS 1.2", "localhost", "ssl_min_protocol_version=TLSv1.3", tls.VersionTLS12, "", "SSL handshake failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var sni, alpn atomic.Value
+			f := startTCPFake(t, helloRecorder(cert, tt.serverMax, &sni, &alpn), fakeSeq(fakeTrust(nil), fakeExpectClose))
+			c, err := connectTCP(t, tcpConfig(t, tt.host, f.Port, "sslmode=verify-full sslrootcert="+ca.File+" "+tt.extra))
+			if tt.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("err = %v, want %q", err, tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Connect: %v", err)
+			}
+			state, ok := c.TLS()
+			if !ok || state.Version != tt.serverMax {
+				t.Errorf("TLS() = version %x, %v; want %x", state.Version, ok, tt.serverMax)
+			}
+			_ = c.Close()
+			if err := f.result(t); err != nil {
+				t.Errorf("fake server: %v", err)
+			}
+			if got, _ := sni.Load().(string); got != tt.wantSNI {
+				t.Errorf("SNI %q, want %q", got, tt.wantSNI)
+			}
+			if got, _ := alpn.Load().(string); got != "postgresql" {
+				t.Errorf("ALPN offered %q, want postgresql", got)
+			}
+		})
+	}
+}
+
+// TestSSLKeyLogFile checks that sslkeylogfile receives the session secrets,
+// in a file only its owner can read.
+func TestSSLKeyLogFile(t *testing.T) {
+	ca := newTestCA(t, "keylog CA")
+	cert, _ := ca.leaf(t, "localhost", []string{"localhost"}, nil)
+	f := startTCPFake(t, tlsAfterS(cert, nil, nil), fakeSeq(fakeTrust(nil), fakeExpectClose))
+	logFile := filepath.Join(t.TempDir(), "keys.log")
+	c, err := connectTCP(t, tcpConfig(t, "localhost", f.Port, "sslmode=verify-full sslrootcert="+ca.File+" sslkeylogfile="+logFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Close()
+	data, err := os.ReadFile(logFile)
+	if err != nil || !strings.Contains(string(data), "CLIENT_HANDSHAKE_TRAFFIC_SECRET") {
+		t.Fatalf("key log %q (%v) lacks the handshake secret", data, err)
+	}
+	if fi, _ := os.Stat(logFile); fi.Mode().Perm() != 0o600 {
+		t.Errorf("key log mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+// TestCRLDirectory checks sslcrldir: every list in the directory counts.
+func TestCRLDirectory(t *testing.T) {
+	ca := newTestCA(t, "crldir CA")
+	cert, leaf := ca.leaf(t, "localhost", []string{"localhost"}, nil)
+	for _, tc := range []struct {
+		name    string
+		revoked bool
+	}{{"revoked", true}, {"not revoked", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var crl string
+			if tc.revoked {
+				crl = ca.crl(t, time.Now().Add(time.Hour), leaf.SerialNumber)
+			} else {
+				crl = ca.crl(t, time.Now().Add(time.Hour))
+			}
+			data, _ := os.ReadFile(crl)
+			if err := os.WriteFile(filepath.Join(dir, "a1b2c3d4.r0"), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f := startTCPFake(t, tlsAfterS(cert, nil, nil), fakeSeq(fakeTrust(nil), fakeExpectClose))
+			c, err := connectTCP(t, tcpConfig(t, "localhost", f.Port, "sslmode=verify-full sslrootcert="+ca.File+" sslcrldir="+dir))
+			if tc.revoked {
+				if err == nil || !strings.Contains(err.Error(), "certificate revoked") {
+					t.Fatalf("err = %v, want certificate revoked", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = c.Close()
+		})
+	}
+}
+
+// TestConnectTimeoutPerAddress: a server that accepts the TCP connection
+// and then says nothing costs connect_timeout, after which the next host
+// is tried.
+func TestConnectTimeoutPerAddress(t *testing.T) {
+	// A listener that never accepts: the kernel completes the handshake
+	// from its backlog, and the SSLRequest is never answered.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = silent.Close() })
+	f := startTCPFake(t, func(conn net.Conn) (net.Conn, error) {
+		if err := expectSSLRequest(conn); err != nil {
+			return nil, err
+		}
+		_, err := conn.Write([]byte{'N'})
+		return conn, err
+	}, fakeSeq(fakeTrust(nil), fakeExpectClose))
+	port1 := silent.Addr().(*net.TCPAddr).Port
+	env, _ := fakeEnv(t, nil)
+	cfg, err := wire.ParseConfig(fmt.Sprintf("host=127.0.0.1,localhost port=%d,%d user=u dbname=d connect_timeout=2", port1, f.Port), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := connectTCP(t, cfg)
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	if c.Host().Name != "localhost" {
+		t.Errorf("connected to %q, want the second host", c.Host().Name)
+	}
+}
+
+// TestRequirePeer checks requirepeer against the real server's socket,
+// which the server's own (unprivileged) user owns.
+func TestRequirePeer(t *testing.T) {
+	srv := pgtest.Require(t)
+	fi, err := os.Stat(filepath.Join(srv.SocketDir, ".s.PGSQL."+strconv.Itoa(srv.Port)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := strconv.Itoa(int(fi.Sys().(*syscall.Stat_t).Uid))
+	if u, err := user.LookupId(owner); err == nil {
+		owner = u.Username
+	}
+	ok := config(t, srv.ConnString(pgtest.RoleTrust, false)+" requirepeer="+owner)
+	if _, err := stream(t, ok, "SELECT data FROM v_user LIMIT 1"); err != nil {
+		t.Errorf("requirepeer=%s: %v", owner, err)
+	}
+	bad := config(t, srv.ConnString(pgtest.RoleTrust, false)+" requirepeer=somebody-else")
+	_, err = stream(t, bad, "SELECT data FROM v_user LIMIT 1")
+	want := fmt.Sprintf(`requirepeer specifies "somebody-else", but actual peer user name is %q`, owner)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want %q", err, want)
+	}
+}
