@@ -19,17 +19,30 @@ type dataset struct {
 	rows    int    // full-run row count
 	smoke   int    // smoke-run row count
 	comment string
+	tls     bool // streamed over TCP with TLS (verify-full) instead of the socket
 }
+
+// name labels the run in the report.
+func (d dataset) name() string {
+	if d.tls {
+		return d.view + " over TLS"
+	}
+	return d.view
+}
+
+// tlsViews are streamed a second time over TLS: one server-bound and one
+// client-bound data set.
+var tlsViews = []string{"v_small", "v_medium_json"}
 
 // datasets are product.md's benchmark shapes, plus json twins of the
 // first two: json values are stored as text, so the server's work is
 // cheap and the client's own cost decides.
 var datasets = []dataset{
-	{"v_small", "jsonb", 1_000_000, 2_000, "~200 B objects: id, name, email, active, age, tags, created_at"},
-	{"v_medium", "jsonb", 200_000, 200, "~2 KB: nested objects, arrays, unicode, escaped quotes and backslashes"},
-	{"v_large", "jsonb", 200, 2, "~1 MB each"},
-	{"v_small_json", "json", 1_000_000, 2_000, "v_small stored as json"},
-	{"v_medium_json", "json", 200_000, 200, "v_medium stored as json"},
+	{"v_small", "jsonb", 1_000_000, 2_000, "~200 B objects: id, name, email, active, age, tags, created_at", false},
+	{"v_medium", "jsonb", 200_000, 200, "~2 KB: nested objects, arrays, unicode, escaped quotes and backslashes", false},
+	{"v_large", "jsonb", 200, 2, "~1 MB each", false},
+	{"v_small_json", "json", 1_000_000, 2_000, "v_small stored as json", false},
+	{"v_medium_json", "json", 200_000, 200, "v_medium stored as json", false},
 }
 
 // tinyView is the cheap view of the latency measurements.

@@ -121,9 +121,10 @@ func (b *bench) connect(ctx context.Context) (*latency, error) {
 		env  []string
 	}{
 		{"trust, socket", nil},
-		{"trust, TCP", []string{"PGHOST=127.0.0.1"}},
+		{"trust, TCP", []string{"PGHOST=127.0.0.1", "PGSSLMODE=disable"}},
 		{"SCRAM, socket", []string{"PGUSER=" + pgtest.RoleSCRAM, "PGPASSWORD=" + pgtest.Password(pgtest.RoleSCRAM)}},
-		{"SCRAM, TCP", []string{"PGHOST=127.0.0.1", "PGUSER=" + pgtest.RoleSCRAM, "PGPASSWORD=" + pgtest.Password(pgtest.RoleSCRAM)}},
+		{"SCRAM, TCP", []string{"PGHOST=127.0.0.1", "PGSSLMODE=disable", "PGUSER=" + pgtest.RoleSCRAM, "PGPASSWORD=" + pgtest.Password(pgtest.RoleSCRAM)}},
+		{"SCRAM, TCP, TLS verify-full", append(b.tlsEnv(), "PGUSER="+pgtest.RoleSCRAM, "PGPASSWORD="+pgtest.Password(pgtest.RoleSCRAM))},
 	}
 	for _, c := range cases {
 		l.cases = append(l.cases, c.name)

@@ -20,7 +20,9 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -58,6 +60,7 @@ func run(ctx context.Context) error {
 	dir := flag.String("dir", "/var/tmp/fraise-bench", "where the kept benchmark cluster lives (ignored with -smoke)")
 	out := flag.String("out", "bench/results", "directory for the markdown report")
 	only := flag.String("only", "", "comma-separated views to stream (default: all)")
+	noTLS := flag.Bool("no-tls", false, "skip the runs over TLS ("+strings.Join(tlsViews, ", ")+" a second time, sslmode=verify-full)")
 	baseline := flag.String("baseline", "", "other fraise binaries to measure beside this one, as a comma-separated list of [name=]path, to show a change's effect")
 	toolFilter := flag.String("tools", "", "comma-separated substrings: measure only the commands whose names contain one (fraise always runs)")
 	skipLatency := flag.Bool("no-latency", false, "skip the memory, first-row and connection measurements")
@@ -89,7 +92,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 
-	opts := pgtest.Options{NoFixtures: true, Settings: serverSettings(b.smoke)}
+	opts := pgtest.Options{NoFixtures: true, Settings: serverSettings(b.smoke), TLS: true}
 	if !b.smoke {
 		opts.Dir = *dir
 	}
@@ -108,10 +111,18 @@ func run(ctx context.Context) error {
 	if err := rep.describe(ctx, b); err != nil {
 		return err
 	}
+	if !*noTLS {
+		for _, d := range sets {
+			if slices.Contains(tlsViews, d.view) {
+				d.tls = true
+				sets = append(sets, d)
+			}
+		}
+	}
 	for _, d := range sets {
 		r, err := b.throughput(ctx, d)
 		if err != nil {
-			return fmt.Errorf("%s: %w", d.view, err)
+			return fmt.Errorf("%s: %w", d.name(), err)
 		}
 		rep.sets = append(rep.sets, r)
 	}
@@ -163,6 +174,12 @@ func (b *bench) build(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// tlsEnv points a command at the server over TCP with verified TLS, as a
+// careful remote client connects.
+func (b *bench) tlsEnv() []string {
+	return []string{"PGHOST=localhost", "PGSSLMODE=verify-full", "PGSSLROOTCERT=" + b.srv.TLS.CACert}
 }
 
 // env is the environment of every measured command: the PG* variables of

@@ -99,7 +99,7 @@ func (r *report) write(dir string) (string, error) {
 
 // table writes one data set's throughput table.
 func (s *setResult) table(w *strings.Builder) {
-	fmt.Fprintf(w, "\n## %s (%s, %d rows, %.1f MB of values: %s)\n\n", s.d.view, s.d.typ, s.rows, float64(s.dataBytes)/1e6, s.d.comment)
+	fmt.Fprintf(w, "\n## %s (%s, %d rows, %.1f MB of values: %s)\n\n", s.d.name(), s.d.typ, s.rows, float64(s.dataBytes)/1e6, s.d.comment)
 	fmt.Fprintf(w, "| command | median wall s | min–max s | rows/s | MB/s | user+sys s | peak RSS MiB | fraise speed-up |\n|---|---|---|---|---|---|---|---|\n")
 	fr := median(walls(s.samples[s.tools[0]]))
 	for _, t := range s.tools {

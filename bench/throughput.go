@@ -31,9 +31,13 @@ func (b *bench) throughput(ctx context.Context, d dataset) (*setResult, error) {
 	for _, t := range tools {
 		r.tools = append(r.tools, t.name)
 	}
-	b.logf("%s: %d rows, %.1f MB; warming up", d.view, rows, float64(size)/1e6)
+	var opts runOpts
+	if d.tls {
+		opts.env = b.tlsEnv()
+	}
+	b.logf("%s: %d rows, %.1f MB; warming up", d.name(), rows, float64(size)/1e6)
 	for _, t := range tools {
-		s, err := b.measure(ctx, t.argv(d.view, -1), runOpts{})
+		s, err := b.measure(ctx, t.argv(d.view, -1), opts)
 		if err != nil {
 			return nil, err
 		}
@@ -49,7 +53,7 @@ func (b *bench) throughput(ctx context.Context, d dataset) (*setResult, error) {
 		r.floor = append(r.floor, fl)
 		for i := range tools {
 			t := tools[(i+round)%len(tools)] // rotate who goes first
-			s, err := b.measure(ctx, t.argv(d.view, -1), runOpts{})
+			s, err := b.measure(ctx, t.argv(d.view, -1), opts)
 			if err != nil {
 				return nil, err
 			}
@@ -58,7 +62,7 @@ func (b *bench) throughput(ctx context.Context, d dataset) (*setResult, error) {
 			}
 			r.samples[t.name] = append(r.samples[t.name], s)
 		}
-		b.logf("%s: round %d/%d done", d.view, round+1, b.rounds)
+		b.logf("%s: round %d/%d done", d.name(), round+1, b.rounds)
 	}
 	return r, nil
 }
