@@ -122,6 +122,26 @@ func TestParseConfig(t *testing.T) {
 					t.Errorf("from environment: %+v %+v", tc, c)
 				}
 			}},
+		{"PGREQUIRESSL does not override PGSSLMODE", "", map[string]string{"PGSSLMODE": "verify-full", "PGREQUIRESSL": "0"}, func(t *testing.T, c *wire.Config) {
+			if c.TLS.Mode != "verify-full" {
+				t.Errorf("mode %q, want verify-full", c.TLS.Mode)
+			}
+		}},
+		{"PGREQUIRESSL=1 alone", "", map[string]string{"PGREQUIRESSL": "1"}, func(t *testing.T, c *wire.Config) {
+			if c.TLS.Mode != "require" {
+				t.Errorf("mode %q, want require", c.TLS.Mode)
+			}
+		}},
+		{"PGREQUIRESSL=0 alone is ignored", "", map[string]string{"PGREQUIRESSL": "0"}, func(t *testing.T, c *wire.Config) {
+			if c.TLS.Mode != "prefer" {
+				t.Errorf("mode %q, want prefer", c.TLS.Mode)
+			}
+		}},
+		{"sslcrldir drops the default root.crl", "sslcrldir=/crls", nil, func(t *testing.T, c *wire.Config) {
+			if c.TLS.CRL != "" || c.TLS.CRLDir != "/crls" {
+				t.Errorf("CRL %q CRLDir %q", c.TLS.CRL, c.TLS.CRLDir)
+			}
+		}},
 		{"requiressl=1 is sslmode=require", "requiressl=1", nil, func(t *testing.T, c *wire.Config) {
 			if c.TLS.Mode != "require" {
 				t.Errorf("mode %q", c.TLS.Mode)
@@ -160,6 +180,8 @@ func TestParseConfigRejects(t *testing.T) {
 		{"port zero", "port=0", nil, `invalid port number: "0"`},
 		{"port too big", "port=70000", nil, `invalid port number: "70000"`},
 		{"ports do not match hosts", "host=a,b,c port=1,2", nil, "could not match 2 port numbers to 3 hosts"},
+		{"one hostaddr for two hosts", "host=a,b hostaddr=10.0.0.1", nil, "could not match 2 host names to 1 hostaddr values"},
+		{"two hostaddrs for one host", "host=a hostaddr=10.0.0.1,10.0.0.2", nil, "could not match 1 host names to 2 hostaddr values"},
 		{"bad timeout", "connect_timeout=soon", nil, `invalid integer value "soon" for connection option "connect_timeout"`},
 		{"unknown sslmode", "sslmode=secure", nil, `invalid sslmode value: "secure" (from the connection string)`},
 		{"unknown sslmode from environment", "", map[string]string{"PGSSLMODE": "on"}, `invalid sslmode value: "on" (from PGSSLMODE)`},

@@ -54,8 +54,6 @@ type TLSConfig struct {
 	// KeyLogFile, when set, receives the session keys in NSS key log
 	// format (sslkeylogfile), for debugging with a packet capture.
 	KeyLogFile string
-	// KeyPassword is sslpassword, for an encrypted private key.
-	KeyPassword string
 
 	// from names where each setting came from, for messages.
 	from map[string]string
@@ -108,10 +106,11 @@ func parseTLS(st settings, home string) (TLSConfig, error) {
 	t.RootCert = def("sslrootcert", "root.crt")
 	t.Cert = def("sslcert", "postgresql.crt")
 	t.Key = def("sslkey", "postgresql.key")
-	t.CRL = def("sslcrl", "root.crl")
 	t.CRLDir = st.get("sslcrldir")
+	if t.CRL = st.get("sslcrl"); t.CRL == "" && t.CRLDir == "" && dir != "" {
+		t.CRL = filepath.Join(dir, "root.crl") // libpq's default, only when neither is set
+	}
 	t.KeyLogFile = st.get("sslkeylogfile")
-	t.KeyPassword = st.get("sslpassword")
 
 	if t.RootCert == RootCertSystem {
 		// libpq: sslrootcert=system implies verify-full and refuses anything weaker.
@@ -155,7 +154,7 @@ func parseTLS(st settings, home string) (TLSConfig, error) {
 	}
 	if t.MaxVersion != 0 && t.MaxVersion < t.MinVersion {
 		return t, &ConfigError{Keyword: "ssl_max_protocol_version", Err: fmt.Errorf("invalid SSL protocol version range: ssl_min_protocol_version %s is above ssl_max_protocol_version %s",
-			st.get("ssl_min_protocol_version"), st.get("ssl_max_protocol_version"))}
+			firstNonEmpty(st.get("ssl_min_protocol_version"), "TLSv1.2"), st.get("ssl_max_protocol_version"))}
 	}
 	return t, nil
 }

@@ -27,23 +27,29 @@ const (
 
 // Connect opens a session, trying each configured host, and each address a
 // host name resolves to, in order (shuffled with load_balance_hosts=random).
-// A failure to reach an address, to negotiate TLS with it or to verify its
-// certificate moves on to the next address; a server's refusal, or a
-// session that does not match target_session_attrs, moves on to the next
-// host. An authentication failure (SQLSTATE class 28, or a client-side
-// check such as require_auth or channel_binding) ends the search, as in
-// libpq: another server would most likely refuse the same credentials, and
-// trying them everywhere helps nobody. (libpq also stops on other server
-// errors but 57P03; fraise tries the next host, which is what a host list
-// is for.) Before any of that, sslmode=prefer retries an address without
-// TLS after a failed handshake or a refusal over TLS, and sslmode=allow
-// retries with TLS after a refusal in plain text. The error lists every
-// attempt.
+//
+// On each address, sslmode=prefer retries without TLS after a failed
+// handshake or a refusal over TLS, and sslmode=allow retries with TLS after
+// a refusal in plain text, as libpq does. Then:
+//   - an authentication failure (SQLSTATE class 28, or a client-side check
+//     such as require_auth, channel_binding or sslcertmode) ends the search,
+//     as in libpq: another server would most likely refuse the same
+//     credentials, and trying them everywhere helps nobody;
+//   - settings that cannot work (a missing root certificate file under
+//     verify-full, an unreadable key) end it too, with a *ConfigError;
+//   - a server's other refusals, a server that is starting up (57P03), or a
+//     session that does not match target_session_attrs move on to the next
+//     host;
+//   - anything else (no connection, a TLS negotiation or certificate
+//     failure, a protocol violation, connect_timeout) moves on to the next
+//     address.
+//
+// libpq stops on more of these: on every server error but 57P03, and on
+// TLS failures under sslmode=require or stronger. fraise goes on to the
+// next host or address, which is what a host list is for, and never with a
+// weaker guarantee. The error lists every attempt.
 func Connect(ctx context.Context, cfg *Config) (*Conn, error) {
-	files, err := tlsFilesFor(cfg)
-	if err != nil {
-		return nil, err
-	}
+	files := lazyTLSFiles(cfg.TLS)
 	hosts := slices.Clone(cfg.Hosts)
 	if cfg.LoadBalance {
 		shuffle(cfg, hosts)
@@ -65,16 +71,17 @@ func Connect(ctx context.Context, cfg *Config) (*Conn, error) {
 			}
 		addrs:
 			for _, t := range targets {
-				c, nx, err := connectAddr(ctx, cfg, files, h, t)
+				c, nx, err := connectAddr(ctx, cfg, files, want, h, t)
 				if err == nil {
-					err = c.checkTarget(ctx, want)
-					if err == nil {
-						return c, nil
-					}
-					_ = c.Close()
-					nx = nextHost
+					return c, nil
+				}
+				var cfgErr *ConfigError
+				if errors.As(err, &cfgErr) {
+					return nil, cfgErr
 				}
 				ce := asConnectError(err, cfg, h, t)
+				failures = append(failures, ce.Others...) // earlier encryption methods
+				ce.Others = nil
 				failures = append(failures, ce)
 				if ctx.Err() != nil {
 					nx = stop
@@ -117,19 +124,20 @@ func shuffle[T any](cfg *Config, s []T) {
 	}
 }
 
-// tlsFilesFor reads the TLS files when some host may use TLS: not for
-// sslmode=disable, nor when every host is a Unix socket, where libpq never
-// negotiates TLS and so never looks at them.
-func tlsFilesFor(cfg *Config) (*tlsFiles, error) {
-	if cfg.TLS.Mode == SSLDisable {
-		return nil, nil
-	}
-	for _, h := range cfg.Hosts {
-		if !h.IsSocket() {
-			return loadTLSFiles(cfg.TLS)
+// lazyTLSFiles returns a function that reads the TLS settings' files on
+// its first call and returns the same result after: only a host that
+// negotiates TLS needs them (libpq never looks at them for a Unix socket).
+func lazyTLSFiles(t TLSConfig) func() (*tlsFiles, error) {
+	var files *tlsFiles
+	var err error
+	done := false
+	return func() (*tlsFiles, error) {
+		if !done {
+			files, err = loadTLSFiles(t)
+			done = true
 		}
+		return files, err
 	}
-	return nil, nil
 }
 
 type target struct{ network, addr string }
@@ -189,7 +197,7 @@ func encryptionMethods(t TLSConfig, network string) []bool {
 // encryption methods sslmode allows: with prefer, a failed handshake or a
 // server refusal over TLS is retried in plain text; with allow, a refusal
 // in plain text is retried over TLS.
-func connectAddr(ctx context.Context, cfg *Config, files *tlsFiles, h Host, t target) (*Conn, next, error) {
+func connectAddr(ctx context.Context, cfg *Config, tlsFiles func() (*tlsFiles, error), want string, h Host, t target) (*Conn, next, error) {
 	if cfg.ConnectTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, cfg.ConnectTimeout, errConnectTimeout)
@@ -217,10 +225,17 @@ func connectAddr(ctx context.Context, cfg *Config, files *tlsFiles, h Host, t ta
 			}
 			return nil, nextAddr, withEarlier(fail(StepDial, err))
 		}
-		c := &Conn{nc: nc, cfg: cfg, host: h, addr: t.addr, netw: t.network, params: map[string]string{}, tlsFiles: files}
+		c := &Conn{nc: nc, cfg: cfg, host: h, addr: t.addr, netw: t.network, params: map[string]string{}}
 		stopDeadline := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
 		var probe *tlsProbe
 		if methods[i] {
+			files, err := tlsFiles()
+			if err != nil {
+				stopDeadline()
+				_ = nc.Close()
+				return nil, stop, err
+			}
+			c.tlsFiles = files
 			tc, p, err := startTLS(ctx, nc, cfg.TLS, files, h)
 			switch {
 			case errors.Is(err, errServerNoTLS) && i+1 < len(methods) && !methods[i+1]:
@@ -228,7 +243,11 @@ func connectAddr(ctx context.Context, cfg *Config, files *tlsFiles, h Host, t ta
 			case errors.Is(err, errServerNoTLS):
 				stopDeadline()
 				_ = nc.Close()
-				return nil, nextAddr, withEarlier(fail(StepTLS, &TLSError{Msg: fmt.Sprintf("server does not support SSL, but SSL was required (sslmode=%s from %s)", cfg.TLS.Mode, cfg.TLS.origin("sslmode"))}))
+				msg := fmt.Sprintf("server does not support SSL, but SSL was required (sslmode=%s from %s)", cfg.TLS.Mode, cfg.TLS.origin("sslmode"))
+				if cfg.TLS.Mode == SSLAllow {
+					msg = "server refused the session in plain text, and does not support SSL for the retry (sslmode=allow from " + cfg.TLS.origin("sslmode") + ")"
+				}
+				return nil, nextAddr, withEarlier(fail(StepTLS, &TLSError{Msg: msg}))
 			case err != nil:
 				stopDeadline()
 				_ = nc.Close()
@@ -237,7 +256,7 @@ func connectAddr(ctx context.Context, cfg *Config, files *tlsFiles, h Host, t ta
 				var cfgErr *ConfigError
 				switch {
 				case errors.As(err, &cfgErr):
-					return nil, stop, withEarlier(&ConnectError{Host: h.String(), Addr: t.addr, User: cfg.User, Step: StepTLS, Err: err})
+					return nil, stop, cfgErr
 				case errors.As(err, &certErr):
 					step = StepVerify
 				}
@@ -258,6 +277,13 @@ func connectAddr(ctx context.Context, cfg *Config, files *tlsFiles, h Host, t ta
 		c.rd = newMsgReader(c.nc)
 		err = c.startup(probe)
 		probe.close()
+		if err == nil {
+			if err = c.checkTarget(ctx, want); err != nil {
+				stopDeadline()
+				_ = c.Close()
+				return nil, nextHost, withEarlier(err.(*ConnectError))
+			}
+		}
 		if !stopDeadline() && err == nil {
 			// The deadline may have been set just as startup finished.
 			_ = c.nc.SetDeadline(time.Time{})

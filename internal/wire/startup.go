@@ -50,9 +50,10 @@ func (c *Conn) startup(probe *tlsProbe) error {
 			// The server speaks an older minor version; 3.0 is all we use.
 		case *pgproto3.ErrorResponse:
 			pe := pgErrorFrom(m)
-			// Class 28 is an authorization failure; Connect stops the
-			// search over hosts on it.
-			if !c.authOK && strings.HasPrefix(pe.Code, "28") {
+			// Class 28 is an authorization failure, before or after
+			// AuthenticationOk (28000: role not permitted to log in);
+			// Connect stops the search over hosts on it.
+			if strings.HasPrefix(pe.Code, "28") {
 				return c.authFail(c.explainAuthError(pe))
 			}
 			return pe

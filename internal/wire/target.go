@@ -17,11 +17,14 @@ func (c *Conn) checkTarget(ctx context.Context, want string) error {
 	fail := func(msg string) error {
 		return &ConnectError{Host: c.host.String(), Addr: c.addr, User: c.cfg.User, Step: StepCheck, Err: errors.New(msg)}
 	}
+	failed := func(query string, err error) error {
+		return &ConnectError{Host: c.host.String(), Addr: c.addr, User: c.cfg.User, Step: StepCheck, Err: fmt.Errorf("%q failed: %w", query, err)}
+	}
 	switch want {
 	case "read-write", "read-only":
 		readOnly, err := c.readOnly(ctx)
 		if err != nil {
-			return fail(fmt.Sprintf("%q failed: %v", "SHOW transaction_read_only", err))
+			return failed("SHOW transaction_read_only", err)
 		}
 		if want == "read-write" && readOnly {
 			return fail("session is read-only")
@@ -32,7 +35,7 @@ func (c *Conn) checkTarget(ctx context.Context, want string) error {
 	case "primary", "standby":
 		standby, err := c.inHotStandby(ctx)
 		if err != nil {
-			return fail(fmt.Sprintf("%q failed: %v", "SELECT pg_is_in_recovery()", err))
+			return failed("SELECT pg_is_in_recovery()", err)
 		}
 		if want == "primary" && standby {
 			return fail("server is in hot standby mode")

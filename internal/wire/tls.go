@@ -55,9 +55,10 @@ func (p *tlsProbe) close() {
 // the trusted roots (nil: no verification), the revocation lists and the
 // client certificate (nil: none).
 type tlsFiles struct {
-	roots *x509.CertPool
-	crls  []*x509.RevocationList
-	cert  *tls.Certificate
+	roots    *x509.CertPool
+	crls     []*x509.RevocationList
+	crlCheck bool // revocation is checked (see loadCRLs)
+	cert     *tls.Certificate
 }
 
 // loadTLSFiles reads the files the TLS settings name. Its errors are
@@ -69,8 +70,8 @@ func loadTLSFiles(t TLSConfig) (*tlsFiles, error) {
 	if f.roots, err = loadRoots(t); err != nil {
 		return nil, err
 	}
-	if f.roots != nil {
-		if f.crls, err = loadCRLs(t.CRL, t.CRLDir); err != nil {
+	if f.roots != nil && t.RootCert != RootCertSystem { // libpq loads no lists with the system roots
+		if f.crls, f.crlCheck, err = loadCRLs(t.CRL, t.CRLDir); err != nil {
 			return nil, err
 		}
 	}
@@ -99,12 +100,12 @@ func tlsClientConfig(t TLSConfig, files *tlsFiles, h Host) (*tls.Config, *tlsPro
 	if t.Mode == SSLVerifyFull && h.Name == "" {
 		return nil, nil, &ConfigError{Keyword: "host", Err: errors.New("host name must be specified for a verified SSL connection (sslmode=verify-full checks the server certificate against host, not hostaddr)")}
 	}
-	roots, crls, fullCheck := files.roots, files.crls, t.Mode == SSLVerifyFull
+	roots, fullCheck := files.roots, t.Mode == SSLVerifyFull
 	tc.VerifyConnection = func(cs tls.ConnectionState) error {
 		if roots == nil {
 			return nil // nothing to verify against: sslmode require or weaker without a root file
 		}
-		if err := verifyChain(cs.PeerCertificates, roots, crls); err != nil {
+		if err := verifyChain(cs.PeerCertificates, roots, files); err != nil {
 			return err
 		}
 		if fullCheck {
@@ -173,7 +174,7 @@ func loadRoots(t TLSConfig) (*x509.CertPool, error) {
 
 // verifyChain checks the server's chain against roots, and against the
 // revocation lists when there are any.
-func verifyChain(certs []*x509.Certificate, roots *x509.CertPool, crls []*x509.RevocationList) error {
+func verifyChain(certs []*x509.Certificate, roots *x509.CertPool, files *tlsFiles) error {
 	if len(certs) == 0 {
 		return &CertError{Reason: "server sent no certificate"}
 	}
@@ -185,8 +186,8 @@ func verifyChain(certs []*x509.Certificate, roots *x509.CertPool, crls []*x509.R
 	if err != nil {
 		return &CertError{Reason: "server certificate verification failed", Err: err}
 	}
-	if len(crls) > 0 {
-		return checkRevocation(chains[0], crls)
+	if files.crlCheck {
+		return checkRevocation(chains[0], files.crls)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package wire_test
 import (
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/user"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/fraiseql/fraise/internal/pgtest"
 	"github.com/fraiseql/fraise/internal/wire"
+	"github.com/jackc/pgx/v5/pgproto3"
 )
 
 // helloRecorder negotiates TLS after 'S' and records the ClientHello.
@@ -204,5 +206,108 @@ func TestRequirePeer(t *testing.T) {
 	want := fmt.Sprintf(`requirepeer specifies "somebody-else", but actual peer user name is %q`, owner)
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("err = %v, want %q", err, want)
+	}
+}
+
+// TestCRLEveryListCounts: a list from the same issuer that revokes the
+// certificate wins over an older one that does not, wherever it sits; an
+// expired list does not matter when a current one exists; sslcrldir
+// follows symbolic links, and an sslcrldir without the issuer's list fails
+// closed, as OpenSSL's directory lookup does.
+func TestCRLEveryListCounts(t *testing.T) {
+	ca := newTestCA(t, "lists CA")
+	cert, leaf := ca.leaf(t, "localhost", []string{"localhost"}, nil)
+	fresh := time.Now().Add(time.Hour)
+	read := func(p string) []byte {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	bundle := func(paths ...string) string {
+		var all []byte
+		for _, p := range paths {
+			all = append(all, read(p)...)
+		}
+		out := filepath.Join(t.TempDir(), "bundle.crl")
+		if err := os.WriteFile(out, all, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	clean := ca.crl(t, fresh)
+	revoking := ca.crl(t, fresh, leaf.SerialNumber)
+	expired := ca.crl(t, time.Now().Add(-time.Minute))
+	linked := t.TempDir()
+	if err := os.Symlink(revoking, filepath.Join(linked, "0a1b2c3d.r0")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, extra, want string }{
+		{"older clean list first", "sslcrl=" + bundle(clean, revoking), "certificate revoked"},
+		{"expired list then a current one", "sslcrl=" + bundle(expired, clean), ""},
+		{"symbolic link in sslcrldir", "sslcrldir=" + linked, "certificate revoked"},
+		{"empty sslcrldir fails closed", "sslcrldir=" + t.TempDir(), "unable to get certificate CRL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := startTCPFake(t, tlsAfterS(cert, nil, nil), fakeSeq(fakeTrust(nil), fakeExpectClose))
+			c, err := connectTCP(t, tcpConfig(t, "localhost", f.Port, "sslmode=verify-full sslrootcert="+ca.File+" "+tt.extra))
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				_ = c.Close()
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestTargetCheckBoundedByConnectTimeout: a server that reports neither
+// in_hot_standby nor default_transaction_read_only is asked, and one that
+// never answers costs connect_timeout, not forever; the next host is tried.
+func TestTargetCheckBoundedByConnectTimeout(t *testing.T) {
+	mute := startFake(t, func(b *pgproto3.Backend, conn net.Conn) error {
+		b.Send(&pgproto3.AuthenticationOk{})
+		b.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+		if err := b.Flush(); err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, conn) // SHOW transaction_read_only, never answered
+		return nil
+	})
+	good := startFake(t, fakeSeq(fakeSend(&pgproto3.AuthenticationOk{},
+		&pgproto3.ParameterStatus{Name: "in_hot_standby", Value: "off"},
+		&pgproto3.ParameterStatus{Name: "default_transaction_read_only", Value: "off"},
+		&pgproto3.ReadyForQuery{TxStatus: 'I'}), fakeExpectClose))
+	env, _ := fakeEnv(t, nil)
+	c, err := fakeConnect(t, fakeConfig(t, env, "connect_timeout=2 target_session_attrs=read-write", mute.Dir, good.Dir))
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	if c.Host().Name != good.Dir {
+		t.Errorf("connected to %q, want the second host", c.Host().Name)
+	}
+}
+
+// TestPreferListsBothAttempts: under sslmode=prefer a refusal over TLS is
+// retried in plain text, and the error shows both attempts.
+func TestPreferListsBothAttempts(t *testing.T) {
+	srv := pgtest.RequireTLS(t)
+	cfg := config(t, fmt.Sprintf("host=localhost port=%d user=%s dbname=%s sslmode=prefer password=wrong-pw-1",
+		srv.Port, pgtest.RoleSCRAM, pgtest.Database))
+	_, err := stream(t, cfg, "SELECT data FROM v_user LIMIT 1")
+	if err == nil {
+		t.Fatal("connected with a wrong password")
+	}
+	if n := strings.Count(err.Error(), "connection to server at"); n != 2 {
+		t.Errorf("error lists %d attempts, want 2 (TLS, then plain):\n%v", n, err)
+	}
+	if strings.Contains(err.Error(), "wrong-pw-1") {
+		t.Errorf("error shows the password: %v", err)
 	}
 }

@@ -34,9 +34,14 @@ func readPrivateKey(path string) ([]byte, error) {
 		return nil, &ConfigError{Keyword: "sslkey", Err: fmt.Errorf("private key file %q is not a regular file", path)}
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		// A root-owned key may be group-readable (a system-managed
+		// key); any other may not be readable by group or others.
 		perm := uint32(fi.Mode().Perm())
-		euid := uint32(os.Geteuid())
-		if (st.Uid == euid && perm&0o077 != 0) || (st.Uid == 0 && st.Uid != euid && perm&0o037 != 0) {
+		bad := perm&0o077 != 0
+		if st.Uid == 0 {
+			bad = perm&0o037 != 0
+		}
+		if bad {
 			return nil, &ConfigError{Keyword: "sslkey", Err: fmt.Errorf("private key file %q has group or world access (mode %04o); file must have permissions u=rw (0600) or less if owned by the current user, or permissions u=rw,g=r (0640) or less if owned by root; fix it with: chmod 600 %s",
 				path, perm, path)}
 		}
@@ -49,9 +54,12 @@ func readPrivateKey(path string) ([]byte, error) {
 }
 
 // loadCRLs reads the revocation lists of sslcrl (a file of PEM or DER
-// lists) and sslcrldir (every file in the directory). Missing files are
-// ignored, as in libpq; unreadable or malformed ones are errors.
-func loadCRLs(file, dir string) ([]*x509.RevocationList, error) {
+// lists) and sslcrldir (every file in the directory). A missing sslcrl file
+// is ignored, as in libpq; unreadable or malformed ones are errors. The
+// result says whether revocation is to be checked: when a list was loaded,
+// or whenever sslcrldir is set, as OpenSSL's directory lookup then demands
+// a list for every certificate (it fails closed).
+func loadCRLs(file, dir string) ([]*x509.RevocationList, bool, error) {
 	var out []*x509.RevocationList
 	add := func(path, keyword string) error {
 		data, err := os.ReadFile(path)
@@ -70,23 +78,26 @@ func loadCRLs(file, dir string) ([]*x509.RevocationList, error) {
 	}
 	if file != "" {
 		if err := add(file, "sslcrl"); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	if dir != "" {
 		entries, err := os.ReadDir(dir)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, &ConfigError{Keyword: "sslcrldir", Err: fmt.Errorf("could not read certificate revocation list directory %q: %w", dir, err)}
+			return nil, false, &ConfigError{Keyword: "sslcrldir", Err: fmt.Errorf("could not read certificate revocation list directory %q: %w", dir, err)}
 		}
 		for _, e := range entries {
-			if e.Type().IsRegular() {
-				if err := add(filepath.Join(dir, e.Name()), "sslcrldir"); err != nil {
-					return nil, err
+			path := filepath.Join(dir, e.Name())
+			// Stat follows symbolic links: openssl rehash and mounted
+			// secrets are made of them.
+			if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+				if err := add(path, "sslcrldir"); err != nil {
+					return nil, false, err
 				}
 			}
 		}
 	}
-	return out, nil
+	return out, len(out) > 0 || dir != "", nil
 }
 
 func parseCRLs(data []byte) ([]*x509.RevocationList, error) {
@@ -117,29 +128,35 @@ func parseCRLs(data []byte) ([]*x509.RevocationList, error) {
 
 // checkRevocation applies the lists to every certificate of the verified
 // chain but its root, as OpenSSL does with X509_V_FLAG_CRL_CHECK_ALL (which
-// libpq sets): each needs a current list from its issuer that does not
-// revoke it.
+// libpq sets): each needs a current list from its issuer, and no list from
+// its issuer may revoke it.
 func checkRevocation(chain []*x509.Certificate, crls []*x509.RevocationList) error {
 	now := time.Now()
 	for i := 0; i+1 < len(chain); i++ {
 		cert, issuer := chain[i], chain[i+1]
-		var found *x509.RevocationList
+		var current, expired bool
+		var due time.Time
 		for _, l := range crls {
-			if bytes.Equal(l.RawIssuer, cert.RawIssuer) && l.CheckSignatureFrom(issuer) == nil {
-				found = l
-				break
+			if !bytes.Equal(l.RawIssuer, cert.RawIssuer) || l.CheckSignatureFrom(issuer) != nil {
+				continue
+			}
+			for _, r := range l.RevokedCertificateEntries {
+				if r.SerialNumber != nil && r.SerialNumber.Cmp(cert.SerialNumber) == 0 {
+					return &CertError{Reason: fmt.Sprintf("server certificate verification failed: certificate revoked (%q, serial %s)", cert.Subject, cert.SerialNumber)}
+				}
+			}
+			if l.NextUpdate.IsZero() || !now.After(l.NextUpdate) {
+				current = true
+			} else {
+				expired, due = true, l.NextUpdate
 			}
 		}
-		if found == nil {
+		switch {
+		case current:
+		case expired:
+			return &CertError{Reason: fmt.Sprintf("server certificate verification failed: CRL has expired (issuer %q, next update was due %s)", cert.Issuer, due.Format(time.RFC3339))}
+		default:
 			return &CertError{Reason: fmt.Sprintf("server certificate verification failed: unable to get certificate CRL for %q (issuer %q); add the issuer's list to sslcrl or sslcrldir", cert.Subject, cert.Issuer)}
-		}
-		if !found.NextUpdate.IsZero() && now.After(found.NextUpdate) {
-			return &CertError{Reason: fmt.Sprintf("server certificate verification failed: CRL has expired (issuer %q, next update was due %s)", cert.Issuer, found.NextUpdate.Format(time.RFC3339))}
-		}
-		for _, r := range found.RevokedCertificateEntries {
-			if r.SerialNumber != nil && r.SerialNumber.Cmp(cert.SerialNumber) == 0 {
-				return &CertError{Reason: fmt.Sprintf("server certificate verification failed: certificate revoked (%q, serial %s)", cert.Subject, cert.SerialNumber)}
-			}
 		}
 	}
 	return nil
