@@ -154,6 +154,25 @@ func (s *Server) PsqlCommand(ctx context.Context, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// PsqlClient returns a psql command that connects with conninfo the way a
+// user's shell would run it, for tests that use libpq as an oracle: no PG*
+// variable from the test process, HOME set to home (so ~/.postgresql,
+// ~/.pgpass and ~/.pg_service.conf come from there alone), messages in
+// English, then -X -w -At -d conninfo followed by args. A test may append
+// to Env.
+func (s *Server) PsqlClient(ctx context.Context, home, conninfo string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, s.PsqlPath, append([]string{"-X", "-w", "-At", "-d", conninfo}, args...)...)
+	for _, kv := range cleanEnv() {
+		if !strings.HasPrefix(kv, "HOME=") && !strings.HasPrefix(kv, "LC_ALL=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "HOME="+home, "LC_ALL=C")
+	cmd.Dir = home
+	cmd.WaitDelay = 10 * time.Second
+	return cmd
+}
+
 // Psql runs sql (fed on stdin) through PsqlCommand with args and returns
 // its standard output; a failure's error includes psql's standard error.
 func (s *Server) Psql(ctx context.Context, sql string, args ...string) (string, error) {

@@ -290,19 +290,26 @@ func TestStartFailure(t *testing.T) {
 	}
 }
 
-// TestKeptDir checks that a cluster started with Options.Dir survives
-// Close with its data, and that the next Start reuses it without initdb.
-func TestKeptDir(t *testing.T) {
-	pgtest.Require(t) // skips or fails as the shared server would
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+// keptTestDir returns a directory for a kept cluster: short (socket paths
+// are limited) and traversable by the server's user; removed at cleanup.
+func keptTestDir(t *testing.T) string {
+	t.Helper()
 	base, err := os.MkdirTemp("/tmp", "fraise-kept-*")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = os.Chmod(base, 0o755)
 	t.Cleanup(func() { _ = os.RemoveAll(base) })
-	dir := filepath.Join(base, "c")
+	return filepath.Join(base, "c")
+}
+
+// TestKeptDir checks that a cluster started with Options.Dir survives
+// Close with its data, and that the next Start reuses it without initdb.
+func TestKeptDir(t *testing.T) {
+	pgtest.Require(t) // skips or fails as the shared server would
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := keptTestDir(t)
 
 	s, err := pgtest.Start(ctx, pgtest.Options{NoFixtures: true, Dir: dir})
 	if err != nil {

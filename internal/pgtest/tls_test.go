@@ -312,19 +312,13 @@ func TestKeptDirTLS(t *testing.T) {
 	pgtest.Require(t) // skips or fails as the shared server would
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	base, err := os.MkdirTemp("/tmp", "fraise-kept-*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = os.Chmod(base, 0o755)
-	t.Cleanup(func() { _ = os.RemoveAll(base) })
-	dir := filepath.Join(base, "c")
+	dir := keptTestDir(t)
 
 	s, err := pgtest.Start(ctx, pgtest.Options{NoFixtures: true, Dir: dir, TLS: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	oldCA := filepath.Join(base, "old-ca.crt")
+	oldCA := filepath.Join(filepath.Dir(dir), "old-ca.crt")
 	if err := os.WriteFile(oldCA, s.TLS.CAPEM, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -61,27 +61,9 @@ func (a *authState) handle(msg pgproto3.BackendMessage) error {
 	case *pgproto3.AuthenticationOk:
 		return a.ok()
 	case *pgproto3.AuthenticationCleartextPassword:
-		if err := a.check("password"); err != nil {
-			return err
-		}
-		c.method = "password"
-		pw, err := c.password()
-		if err != nil {
-			return err
-		}
-		a.finished = true
-		return c.send(&pgproto3.PasswordMessage{Password: pw})
+		return a.sendPassword("password", func(pw string) string { return pw })
 	case *pgproto3.AuthenticationMD5Password:
-		if err := a.check("md5"); err != nil {
-			return err
-		}
-		c.method = "md5"
-		pw, err := c.password()
-		if err != nil {
-			return err
-		}
-		a.finished = true
-		return c.send(&pgproto3.PasswordMessage{Password: MD5Password(c.cfg.User, pw, m.Salt)})
+		return a.sendPassword("md5", func(pw string) string { return MD5Password(c.cfg.User, pw, m.Salt) })
 	case *pgproto3.AuthenticationSASL:
 		return a.saslStart(m.AuthMechanisms)
 	case *pgproto3.AuthenticationSASLContinue:
@@ -108,6 +90,21 @@ func (a *authState) handle(msg pgproto3.BackendMessage) error {
 		return a.unsupported("GSSAPI")
 	}
 	return &ProtocolError{Msg: fmt.Sprintf("unexpected %T during startup", msg)}
+}
+
+// sendPassword answers a cleartext or MD5 request, once require_auth and
+// channel_binding allow it, with the password as encode renders it.
+func (a *authState) sendPassword(method string, encode func(pw string) string) error {
+	if err := a.check(method); err != nil {
+		return err
+	}
+	a.c.method = method
+	pw, err := a.c.password()
+	if err != nil {
+		return err
+	}
+	a.finished = true
+	return a.c.send(&pgproto3.PasswordMessage{Password: encode(pw)})
 }
 
 // saslStart chooses the SCRAM mechanism and sends the client-first message.

@@ -260,7 +260,7 @@ func ParseConfig(connString string, env Environment) (*Config, error) {
 		serviceFrom = "PGSERVICE"
 	}
 	if hasService {
-		svc, file, err := lookupService(service, env)
+		svc, file, err := pgconf.FindService(service, serviceFiles(env))
 		if err != nil {
 			return nil, &ConfigError{Keyword: "service", Err: fmt.Errorf("%w (service %q from %s)", err, service, serviceFrom)}
 		}

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -56,13 +55,8 @@ func mhLibpq(t *testing.T, srv *pgtest.Server, conninfo string, env ...string) (
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, srv.PsqlPath, "-X", "-w", "-At", "-d", conninfo, "-c", "SHOW port")
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PG") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "HOME="+t.TempDir(), "PGGSSENCMODE=disable", "PGCONNECT_TIMEOUT=10")
+	cmd := srv.PsqlClient(ctx, t.TempDir(), conninfo, "-c", "SHOW port")
+	cmd.Env = append(cmd.Env, "PGGSSENCMODE=disable", "PGCONNECT_TIMEOUT=10")
 	cmd.Env = append(cmd.Env, env...)
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut

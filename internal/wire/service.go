@@ -29,22 +29,3 @@ func serviceFiles(env Environment) pgconf.ServiceFiles {
 	f.System = filepath.Join(dir, "pg_service.conf")
 	return f
 }
-
-// lookupService returns the settings of the named service and the file
-// that defined it, for messages.
-func lookupService(name string, env Environment) (pgconf.Settings, string, error) {
-	files := serviceFiles(env)
-	st, err := pgconf.FindService(name, files)
-	if err != nil {
-		return nil, "", err
-	}
-	where := files.System
-	if files.User != "" {
-		if f, _ := pgconf.ReadServiceFile(files.User); f != nil {
-			if _, found, _ := f.Lookup(name); found {
-				where = files.User
-			}
-		}
-	}
-	return st, where, nil
-}

@@ -29,10 +29,21 @@ type svcLayout struct {
 	vars          map[string]string
 }
 
-func newSvcLayout(t *testing.T) *svcLayout {
+// newSvcLayout makes a home and a PGSYSCONFDIR, with env set on top and
+// the user and system service files written when not "".
+func newSvcLayout(t *testing.T, env map[string]string, user, system string) *svcLayout {
 	t.Helper()
 	l := &svcLayout{home: t.TempDir(), sysconf: t.TempDir()}
 	l.vars = map[string]string{"PGSYSCONFDIR": l.sysconf}
+	for k, v := range env {
+		l.vars[k] = v
+	}
+	if user != "" {
+		svcWrite(t, l.userFile(), user)
+	}
+	if system != "" {
+		svcWrite(t, l.systemFile(), system)
+	}
 	return l
 }
 
@@ -160,16 +171,7 @@ func TestServiceFilePrecedence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := newSvcLayout(t)
-			for k, v := range tt.env {
-				l.vars[k] = v
-			}
-			if tt.user != "" {
-				svcWrite(t, l.userFile(), tt.user)
-			}
-			if tt.system != "" {
-				svcWrite(t, l.systemFile(), tt.system)
-			}
+			l := newSvcLayout(t, tt.env, tt.user, tt.system)
 			if tt.explicit != "" {
 				p := filepath.Join(t.TempDir(), "explicit.conf")
 				svcWrite(t, p, tt.explicit)
@@ -247,16 +249,7 @@ func TestServiceFileErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := newSvcLayout(t)
-			for k, v := range tt.env {
-				l.vars[k] = v
-			}
-			if tt.user != "" {
-				svcWrite(t, l.userFile(), tt.user)
-			}
-			if tt.system != "" {
-				svcWrite(t, l.systemFile(), tt.system)
-			}
+			l := newSvcLayout(t, tt.env, tt.user, tt.system)
 			switch tt.explicit {
 			case "":
 			case "missing":
@@ -327,7 +320,7 @@ func svcLibpqFails(t *testing.T, l *svcLayout, conninfo, want string) {
 // password included, from a service file.
 func TestServiceFileLogin(t *testing.T) {
 	srv := pgtest.Require(t)
-	l := newSvcLayout(t)
+	l := newSvcLayout(t, nil, "", "")
 	const wrong = "wrong-svc-pw-Q3"
 	common := fmt.Sprintf("port=%d\ndbname=%s\n", srv.Port, pgtest.Database)
 	file := filepath.Join(t.TempDir(), "services.conf")

@@ -98,15 +98,7 @@ func taPsql(t *testing.T, srv *pgtest.Server, conninfo, home string) (bool, stri
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, srv.PsqlPath, "-X", "-w", "-At", "-d", conninfo, "-c", "SELECT 1")
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PG") && !strings.HasPrefix(kv, "HOME=") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "HOME="+home)
-	cmd.Dir = home
-	cmd.WaitDelay = 5 * time.Second
+	cmd := srv.PsqlClient(ctx, home, conninfo, "-c", "SELECT 1")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -18,10 +18,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/fraiseql/fraise/internal/wire"
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
@@ -210,4 +212,27 @@ func serverHandshake(conn net.Conn, cert tls.Certificate, alpn []string, sawALPN
 		sawALPN.Store(tc.ConnectionState().NegotiatedProtocol)
 	}
 	return tc, nil
+}
+
+// expect checks a Connect against the fake: with want "" the session must
+// have opened, and the fake's script must end cleanly once it is closed;
+// otherwise Connect must have failed with an error containing want.
+func (f *tcpFake) expect(t *testing.T, c *wire.Conn, err error, want string) {
+	t.Helper()
+	if want == "" {
+		if err != nil {
+			t.Fatalf("Connect: %v", err)
+		}
+		_ = c.Close()
+		if err := f.result(t); err != nil {
+			t.Errorf("fake server: %v", err)
+		}
+		return
+	}
+	if err == nil {
+		t.Fatalf("Connect succeeded, want an error containing %q", want)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not contain %q", err, want)
+	}
 }

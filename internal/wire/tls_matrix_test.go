@@ -204,28 +204,13 @@ func matrixFraise(ctx context.Context, conninfo string, env wire.Environment) (o
 	}
 }
 
-// matrixPsqlEnv is the environment of the oracle psql: no PG* variable, an
-// empty home (so no ~/.postgresql, ~/.pgpass or ~/.pg_service.conf) and
-// English messages.
-func matrixPsqlEnv(home string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PG") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, "HOME="+home, "LC_ALL=C")
-}
-
 // matrixPsql is matrixFraise with psql (libpq) as the client. A non-zero exit
 // means no session; harness is set when psql could not be run or said
 // something unexpected.
-func matrixPsql(ctx context.Context, psql, conninfo string, env []string) (o matrixOutcome, stderrText string, harness error) {
-	cmd := exec.CommandContext(ctx, psql, "-X", "-w", "-At", "-d", conninfo,
-		"-c", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
-	cmd.Env = env
-	cmd.Dir = filepath.Dir(psql)
-	cmd.WaitDelay = 10 * time.Second
+// It runs with an empty home, so no ~/.postgresql, ~/.pgpass or
+// ~/.pg_service.conf.
+func matrixPsql(ctx context.Context, srv *pgtest.Server, home, conninfo string) (o matrixOutcome, stderrText string, harness error) {
+	cmd := srv.PsqlClient(ctx, home, conninfo, "-c", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -254,7 +239,7 @@ func runMatrix(t *testing.T, srv *pgtest.Server, cases []matrixCase, rootFile fu
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	psqlEnv := matrixPsqlEnv(t.TempDir())
+	psqlHome := t.TempDir()
 	results := make([]matrixResult, len(cases))
 	work := make(chan int)
 	var wg sync.WaitGroup
@@ -266,7 +251,7 @@ func runMatrix(t *testing.T, srv *pgtest.Server, cases []matrixCase, rootFile fu
 				r := &results[i]
 				r.fraise, r.fraiseErr, r.harness = matrixFraise(ctx, conninfo, isolated(t))
 				var perr error
-				r.psql, r.psqlErr, perr = matrixPsql(ctx, srv.PsqlPath, conninfo, psqlEnv)
+				r.psql, r.psqlErr, perr = matrixPsql(ctx, srv, psqlHome, conninfo)
 				r.harness = errors.Join(r.harness, perr)
 			}
 		})

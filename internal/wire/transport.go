@@ -115,52 +115,45 @@ func checkPeer(nc net.Conn, want string) error {
 // 'S' starts the handshake, 'N' returns errServerNoTLS (nc is still usable
 // in plain text). With direct negotiation the handshake starts at once and
 // the server must select the ALPN protocol "postgresql".
-func startTLS(ctx context.Context, nc net.Conn, t TLSConfig, files *tlsFiles, h Host) (*tls.Conn, *tlsProbe, error) {
+func startTLS(ctx context.Context, nc net.Conn, t TLSConfig, files *tlsFiles, h Host) (_ *tls.Conn, _ *tlsProbe, err error) {
 	tc, probe, err := tlsClientConfig(t, files, h)
 	if err != nil {
 		return nil, nil, err
 	}
+	defer func() {
+		if err != nil {
+			probe.close()
+		}
+	}()
 	if !t.Direct {
 		req, _ := (&pgproto3.SSLRequest{}).Encode(nil)
 		if _, err := nc.Write(req); err != nil {
-			probe.close()
 			return nil, nil, &TLSError{Msg: "could not send SSL negotiation packet", Err: err}
 		}
 		var b [1]byte
 		if _, err := io.ReadFull(nc, b[:]); err != nil {
-			probe.close()
 			return nil, nil, &TLSError{Msg: "could not read the answer to the SSL negotiation packet", Err: err}
 		}
 		switch b[0] {
 		case 'S':
 			if unsolicited(nc) {
-				probe.close()
 				return nil, nil, &ProtocolError{Msg: "received unencrypted data after SSL response (a man-in-the-middle may be injecting data)"}
 			}
 		case 'N':
-			probe.close()
 			return nil, nil, errServerNoTLS
 		case 'E':
 			// The text is not shown: the server is not authenticated yet
 			// (CVE-2024-10977).
-			probe.close()
 			return nil, nil, &TLSError{Msg: "server sent an error response during SSL exchange"}
 		default:
-			probe.close()
 			return nil, nil, &ProtocolError{Msg: fmt.Sprintf("received invalid response to SSL negotiation: %q", b[0])}
 		}
 	}
 	conn := tls.Client(nc, tc)
 	if err := conn.HandshakeContext(ctx); err != nil {
-		probe.close()
-		var ce *CertError
-		if errors.As(err, &ce) {
-			return nil, nil, &TLSError{Msg: "SSL handshake failed", Err: ce, handshake: true}
-		}
 		return nil, nil, &TLSError{Msg: "SSL handshake failed", Err: err, handshake: true}
 	}
 	if t.Direct && conn.ConnectionState().NegotiatedProtocol != "postgresql" {
-		probe.close()
 		return nil, nil, &TLSError{Msg: `direct SSL connection was established without ALPN protocol negotiation extension ("postgresql"); the server is not PostgreSQL 17 or later, or a proxy is in between: use sslnegotiation=postgres`}
 	}
 	return conn, probe, nil

@@ -361,8 +361,9 @@ type ServiceFiles struct {
 //  4. a service defined in neither is the error
 //     `definition of service "NAME" not found`.
 //
-// Errors are *[ServiceError]. The settings are those of one section and do
-// not include "service". libpq 18 also sets "servicefile" to the file that
+// It returns the settings and the file that defined them. Errors are
+// *[ServiceError]. The settings are those of one section and do not
+// include "service". libpq 18 also sets "servicefile" to the file that
 // supplied the service; [Known] does not list that keyword, so it is not
 // in the result.
 //
@@ -370,20 +371,26 @@ type ServiceFiles struct {
 // service's settings only to keywords the connection string (or
 // PQconnectdbParams arrays) left unset, and environment variables (PGHOST,
 // ...) only to keywords still unset after that.
-func FindService(name string, files ServiceFiles) (Settings, error) {
+func FindService(name string, files ServiceFiles) (settings Settings, from string, err error) {
 	if files.User != "" || files.UserExplicit {
 		st, found, err := searchServiceFile(files.User, files.UserExplicit, name)
-		if err != nil || found {
-			return st, err
+		if err != nil {
+			return nil, "", err
+		}
+		if found {
+			return st, files.User, nil
 		}
 	}
 	if files.System != "" {
 		st, found, err := searchServiceFile(files.System, false, name)
-		if err != nil || found {
-			return st, err
+		if err != nil {
+			return nil, "", err
+		}
+		if found {
+			return st, files.System, nil
 		}
 	}
-	return nil, &ServiceError{
+	return nil, "", &ServiceError{
 		Kind: ServiceNotFound,
 		Msg:  fmt.Sprintf("definition of service \"%s\" not found", name),
 	}

@@ -362,7 +362,7 @@ func TestFindService(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := pgconf.FindService(tc.service, tc.files)
+			got, from, err := pgconf.FindService(tc.service, tc.files)
 			if tc.errKind != 0 {
 				var se *pgconf.ServiceError
 				if !errors.As(err, &se) || se.Kind != tc.errKind || se.Msg != tc.errMsg || got != nil {
@@ -373,11 +373,16 @@ func TestFindService(t *testing.T) {
 			if err != nil || !maps.Equal(got, tc.want) {
 				t.Fatalf("FindService(%q) = %v, %v; want %v", tc.service, got, err, tc.want)
 			}
+			// from is the file whose section this is.
+			f, _ := pgconf.ReadServiceFile(from)
+			if sect, found, _ := f.Lookup(tc.service); !found || !maps.Equal(sect, got) {
+				t.Errorf("FindService(%q) says the settings came from %q, which defines %v", tc.service, from, sect)
+			}
 		})
 	}
 
 	t.Run("explicit missing file wraps ErrNotExist", func(t *testing.T) {
-		_, err := pgconf.FindService("s", pgconf.ServiceFiles{User: missing, UserExplicit: true})
+		_, _, err := pgconf.FindService("s", pgconf.ServiceFiles{User: missing, UserExplicit: true})
 		if !errors.Is(err, fs.ErrNotExist) {
 			t.Fatalf("%v", err)
 		}
@@ -390,7 +395,7 @@ func TestFindService(t *testing.T) {
 		if err := os.Chmod(locked, 0); err != nil {
 			t.Fatal(err)
 		}
-		_, err := pgconf.FindService("both", pgconf.ServiceFiles{User: locked, System: system})
+		_, _, err := pgconf.FindService("both", pgconf.ServiceFiles{User: locked, System: system})
 		var se *pgconf.ServiceError
 		if !errors.As(err, &se) || se.Kind != pgconf.ServiceFileNotFound {
 			t.Fatalf("%#v", err)
