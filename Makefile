@@ -10,7 +10,7 @@ LDFLAGS     := -s -w -X github.com/fraiseql/fraise/internal/cli.version=$(VERSIO
                -X github.com/fraiseql/fraise/internal/cli.date=$(DATE)
 
 # Packages whose tests need no server.
-UNIT        := ./internal/query/... ./internal/output/... ./internal/wire/pgconf/... ./internal/wire/scram/...
+UNIT        := ./internal/query/... ./internal/output/... ./internal/filter/... ./internal/wire/pgconf/... ./internal/wire/scram/...
 # Packages whose tests run against the throwaway PostgreSQL of internal/pgtest.
 INTEGRATION := ./internal/pgtest/ ./internal/wire/ ./internal/cli/
 
@@ -43,7 +43,8 @@ scripts:
 FUZZTIME ?= 4s
 FUZZ := ./internal/wire/pgconf:FuzzParse ./internal/wire/pgconf:FuzzParsePassfile \
         ./internal/wire/pgconf:FuzzParseServiceFile ./internal/wire/scram:FuzzServerFirst \
-        ./internal/wire/scram:FuzzServerFinal ./internal/wire/scram:FuzzSASLprep
+        ./internal/wire/scram:FuzzServerFinal ./internal/wire/scram:FuzzSASLprep \
+        ./internal/filter:FuzzDecode ./internal/filter:FuzzEncode ./internal/filter:FuzzDemand
 fuzz:
 	@set -e; for t in $(FUZZ); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \

@@ -64,6 +64,7 @@ func run(ctx context.Context) error {
 	baseline := flag.String("baseline", "", "other fraise binaries to measure beside this one, as a comma-separated list of [name=]path, to show a change's effect")
 	toolFilter := flag.String("tools", "", "comma-separated substrings: measure only the commands whose names contain one (fraise always runs)")
 	skipLatency := flag.Bool("no-latency", false, "skip the memory, first-row and connection measurements")
+	skipJQ := flag.Bool("no-jq", false, "skip the --jq comparison with psql | jq")
 	flag.Parse()
 	if _, err := os.Stat("bench/pgxloop/go.mod"); err != nil {
 		return fmt.Errorf("run me from the repository root (go run ./bench): %w", err)
@@ -125,6 +126,19 @@ func run(ctx context.Context) error {
 			return fmt.Errorf("%s: %w", d.name(), err)
 		}
 		rep.sets = append(rep.sets, r)
+	}
+	if !*skipJQ {
+		for _, c := range jqCases {
+			if *only != "" && !slices.Contains(strings.Split(*only, ","), c.view) {
+				continue
+			}
+			r, err := b.jqThroughput(ctx, c)
+			if err != nil {
+				return fmt.Errorf("jq %s on %s: %w", c.filter, c.view, err)
+			}
+			rep.jq = append(rep.jq, r)
+		}
+		rep.jqRounds = b.jqRounds()
 	}
 	if !*skipLatency {
 		if rep.memory, err = b.memory(ctx); err != nil {

@@ -20,6 +20,8 @@ type report struct {
 	rounds   int
 	machine  []string
 	sets     []*setResult
+	jq       []*jqResult
+	jqRounds int
 	memory   *memResult
 	firstRow *latency
 	connect  *latency
@@ -74,6 +76,7 @@ func (r *report) write(dir string) (string, error) {
 	for _, s := range r.sets {
 		s.table(&w)
 	}
+	jqSection(&w, r.jq, r.jqRounds)
 	if m := r.memory; m != nil {
 		small, all := maxRSS(m.small), maxRSS(m.all)
 		fmt.Fprintf(&w, "\n## Memory: fraise peak RSS, %d rows vs %d rows of %s\n\n", m.smallRows, m.allRows, m.view)

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/fraiseql/fraise/internal/filter"
 	"github.com/spf13/cobra"
 )
 
@@ -43,7 +44,7 @@ func Main() int {
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := &app{stdout: stdout, stderr: stderr}
 	root := newRootCmd(app)
-	root.SetArgs(args)
+	root.SetArgs(joinArgPairs(args))
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	cmd, err := root.ExecuteContextC(ctx)
@@ -57,6 +58,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if !app.ran {
 		err = &usageError{err}
+	}
+	var he *filter.HaltError
+	if errors.As(err, &he) {
+		// halt and halt_error, as jq: the value as it is, the code asked for.
+		_, _ = stderr.Write(he.Message())
+		return he.Code & 0xff
 	}
 	code := exitCode(err)
 	if code == ExitOK {

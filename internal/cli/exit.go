@@ -6,6 +6,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/fraiseql/fraise/internal/filter"
 	"github.com/fraiseql/fraise/internal/output"
 	"github.com/fraiseql/fraise/internal/query"
 	"github.com/fraiseql/fraise/internal/wire"
@@ -57,6 +58,8 @@ func exitCode(err error) int {
 		qe  *wire.QueryError
 		we  *output.WriteError
 		se  *signalError
+		jc  *filter.CompileError
+		jr  *filter.RowError
 	)
 	switch {
 	case err == nil:
@@ -71,7 +74,9 @@ func exitCode(err error) int {
 			return ExitOK
 		}
 		return ExitOutput
-	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &fe), errors.As(err, &cfg):
+	case errors.As(err, &jr):
+		return ExitFilter
+	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &fe), errors.As(err, &cfg), errors.As(err, &jc):
 		return ExitUsage
 	case errors.As(err, &ce), errors.As(err, &cl), errors.As(err, &pe):
 		return ExitConnection

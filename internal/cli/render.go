@@ -4,7 +4,9 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/fraiseql/fraise/internal/filter"
 	"github.com/fraiseql/fraise/internal/output"
 	"github.com/fraiseql/fraise/internal/query"
 	"github.com/fraiseql/fraise/internal/wire"
@@ -18,6 +20,11 @@ func printError(w io.Writer, err error, st *statementInfo) {
 	b.WriteString("fraise: ")
 	b.WriteString(headline(err))
 	b.WriteString("\n")
+	var jc *filter.CompileError
+	if errors.As(err, &jc) && jc.Offset >= 0 {
+		b.WriteString(query.Caret(query.Fragment{Flag: "--jq", Text: jc.Expr}, utf8.RuneCountInString(jc.Expr[:jc.Offset]), "  "))
+		b.WriteString("\n")
+	}
 	var pe *wire.PgError
 	if errors.As(err, &pe) {
 		if pe.Position > 0 && st != nil {
@@ -40,6 +47,10 @@ func printError(w io.Writer, err error, st *statementInfo) {
 }
 
 func headline(err error) string {
+	var jc *filter.CompileError
+	if errors.As(err, &jc) {
+		return "invalid --jq expression: " + jc.Err.Error()
+	}
 	var qe *wire.QueryError
 	if errors.As(err, &qe) {
 		return "query failed: " + err.Error()
@@ -55,8 +66,14 @@ func adviceFor(err error) string {
 		col *wire.ColumnError
 		cl  *wire.ConnLostError
 		we  *output.WriteError
+		jr  *filter.RowError
+		jc  *filter.CompileError
 	)
 	switch {
+	case errors.As(err, &jr):
+		return "the --jq expression failed on this row; guard it (select(...), try, ?, //) or skip such rows with --on-jq-error skip"
+	case errors.As(err, &jc):
+		return "--jq takes a jq expression (fraise runs gojq, which follows jq 1.7); quote it for the shell with single quotes"
 	case errors.As(err, &ae):
 		return ae.Hint
 	case errors.As(err, &col):

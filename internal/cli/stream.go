@@ -70,6 +70,7 @@ func newStreamCmd(app *app) *cobra.Command {
 	f.String("column", "data", "the json/jsonb column to stream")
 	f.Int("chunk-size", output.DefaultChunkRows, "rows written out together at most (bounds rows in flight and output latency)")
 	f.Lookup("limit").DefValue = "none"
+	addJQFlags(f)
 	v.SetEnvPrefix("FRAISE")
 	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
 	v.AutomaticEnv()
@@ -107,6 +108,10 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 		return err
 	}
 	app.stmt = &statementInfo{stmt: stmt}
+	jq, err := compileJQ(cmd, v, app.stderr)
+	if err != nil {
+		return err
+	}
 
 	cfg, err := wire.ParseConfig(v.GetString("dsn"), wire.Environment{})
 	if err != nil {
@@ -122,7 +127,11 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	}
 	defer conn.Close()
 	w := output.NewNDJSON(app.stdout, output.Options{ChunkRows: chunk})
-	_, err = conn.Stream(ctx, wire.Statement{SQL: stmt.SQL}, &ndjsonSink{w})
+	st := wire.Statement{SQL: stmt.SQL}
+	if jq != nil {
+		return streamFiltered(ctx, conn, st, w, jq, chunk, app.stderr)
+	}
+	_, err = conn.Stream(ctx, st, &ndjsonSink{w})
 	return err
 }
 

@@ -113,6 +113,34 @@ func (n *NDJSON) WriteValue(value []byte) error {
 	return nil
 }
 
+// WriteLines writes p, which holds lines complete lines (each ending in a
+// newline), as it is. It counts towards the chunk like lines written one by
+// one.
+func (n *NDJSON) WriteLines(p []byte, lines int) error {
+	if n.err != nil {
+		return n.err
+	}
+	if len(n.buf)+len(p) > cap(n.buf) {
+		if err := n.Flush(); err != nil {
+			return err
+		}
+		if len(p) > cap(n.buf) {
+			if err := n.write(p); err != nil {
+				return err
+			}
+			n.rows += int64(lines)
+			return nil
+		}
+	}
+	n.buf = append(n.buf, p...)
+	n.rows += int64(lines)
+	n.pending += lines
+	if n.pending >= n.chunk {
+		return n.Flush()
+	}
+	return nil
+}
+
 // writeLarge writes a value larger than the buffer straight to the
 // destination. The buffer is empty when it is called.
 func (n *NDJSON) writeLarge(value []byte) error {

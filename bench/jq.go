@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"slices"
+	"strings"
+)
+
+// jqCase is one --jq comparison: fraise against psql piped into jq.
+type jqCase struct {
+	view, filter string
+}
+
+// jqCases are issue 5's filters on v_small and v_medium (where .email and
+// .age are absent, so they measure decoding), plus v_medium's own email.
+var jqCases = []jqCase{
+	{"v_small", ".email"},
+	{"v_small", "select(.age > 30) | {id, email}"},
+	{"v_medium", ".email"},
+	{"v_medium", "select(.age > 30) | {id, email}"},
+	{"v_medium", ".user.email"},
+	{"v_medium", "select(.id % 3 == 0) | {id, email: .user.email}"},
+}
+
+// The commands of the jq comparison.
+const (
+	toolFraiseJQ  = "fraise --jq"
+	toolFraiseJQ1 = "fraise --jq --jq-workers 1"
+	toolPsqlJQ    = "psql -At FETCH_COUNT=1000 | jq -c"
+)
+
+// jqResult is the jq comparison on one case.
+type jqResult struct {
+	c       jqCase
+	rows    int64
+	lines   int64
+	tools   []string
+	samples map[string][]sample
+}
+
+// jqTools returns the compared command lines for a case. The pipeline runs
+// under bash, whose rusage includes both of its processes.
+func (b *bench) jqTools(c jqCase) ([]string, map[string][]string, error) {
+	jq, err := exec.LookPath("jq")
+	if err != nil {
+		return nil, nil, fmt.Errorf("the jq comparison needs jq (apt-get install jq): %w", err)
+	}
+	psql := shellQuote(b.srv.PsqlPath) + " -X -q -v ON_ERROR_STOP=1 -At -v FETCH_COUNT=1000 -c " + shellQuote("SELECT data FROM "+c.view)
+	names := []string{toolFraiseJQ, toolFraiseJQ1, toolPsqlJQ}
+	return names, map[string][]string{
+		toolFraiseJQ:  {b.fraise, "stream", c.view, "--jq", c.filter},
+		toolFraiseJQ1: {b.fraise, "stream", c.view, "--jq", c.filter, "--jq-workers", "1"},
+		toolPsqlJQ:    {"/bin/bash", "-c", "set -o pipefail; " + psql + " | " + shellQuote(jq) + " -c " + shellQuote(c.filter)},
+	}, nil
+}
+
+// jqThroughput measures one jq case, alternating the commands after a
+// warm-up run of each, and checks that they wrote the same number of lines.
+func (b *bench) jqThroughput(ctx context.Context, c jqCase) (*jqResult, error) {
+	rows, _, _, err := b.floorQuery(ctx, c.view)
+	if err != nil {
+		return nil, err
+	}
+	names, argv, err := b.jqTools(c)
+	if err != nil {
+		return nil, err
+	}
+	r := &jqResult{c: c, rows: rows, tools: names, samples: map[string][]sample{}, lines: -1}
+	check := func(name string, s sample) error {
+		if r.lines < 0 {
+			r.lines = s.outLines
+		} else if s.outLines != r.lines {
+			return fmt.Errorf("%s wrote %d lines, another command %d", name, s.outLines, r.lines)
+		}
+		return nil
+	}
+	b.logf("jq %s on %s: warming up", c.filter, c.view)
+	for _, n := range names {
+		s, err := b.measure(ctx, argv[n], runOpts{})
+		if err != nil {
+			return nil, err
+		}
+		if err := check(n, s); err != nil {
+			return nil, err
+		}
+	}
+	for round := range b.jqRounds() {
+		for i := range names {
+			n := names[(i+round)%len(names)]
+			s, err := b.measure(ctx, argv[n], runOpts{})
+			if err != nil {
+				return nil, err
+			}
+			if err := check(n, s); err != nil {
+				return nil, err
+			}
+			r.samples[n] = append(r.samples[n], s)
+		}
+	}
+	return r, nil
+}
+
+// jqRounds is the rounds of the jq comparison: at most 3, the pipelines
+// being slow.
+func (b *bench) jqRounds() int { return min(b.rounds, 3) }
+
+// table writes the case's table; the speed-up is the other command's wall
+// time over fraise's.
+func (r *jqResult) table(w *strings.Builder) {
+	fmt.Fprintf(w, "\n### `%s` on %s (%d rows in, %d lines out)\n\n", r.c.filter, r.c.view, r.rows, r.lines)
+	fmt.Fprintf(w, "| command | median wall s | min–max s | rows/s | user+sys s | peak RSS MiB | fraise speed-up |\n|---|---|---|---|---|---|---|\n")
+	fr := median(walls(r.samples[r.tools[0]]))
+	for _, t := range r.tools {
+		ws := walls(r.samples[t])
+		wall := median(ws)
+		fmt.Fprintf(w, "| %s | %.3f | %.3f–%.3f | %.0f | %.3f | %.1f | %.2f× |\n", t, wall.Seconds(),
+			slices.Min(ws).Seconds(), slices.Max(ws).Seconds(), float64(r.rows)/wall.Seconds(),
+			median(cpus(r.samples[t])).Seconds(), mib(maxRSS(r.samples[t])), wall.Seconds()/fr.Seconds())
+	}
+}
+
+// jqSection writes the jq comparison.
+func jqSection(w *strings.Builder, results []*jqResult, rounds int) {
+	if len(results) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n## --jq against psql | jq (%d rounds)\n\nfraise applies the filter itself on every core; the pipeline runs under bash, its CPU and RSS are both processes'. Lines are checked equal (values differ only in key order).\n", rounds)
+	for _, r := range results {
+		r.table(w)
+	}
+}
+
+// shellQuote quotes s for sh.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+

@@ -1,0 +1,145 @@
+package filter
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// stdDecode decodes text with encoding/json and UseNumber: the reference.
+func stdDecode(text string) (any, error) {
+	if !json.Valid([]byte(text)) {
+		return nil, errors.New("not valid JSON")
+	}
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	return v, err
+}
+
+// encodeForTest encodes v as fraise writes outputs.
+func encodeForTest(t testing.TB, v any) string {
+	t.Helper()
+	var e encoder
+	b, err := e.appendValue(nil, v)
+	if err != nil {
+		t.Fatalf("encode %#v: %v", v, err)
+	}
+	return string(b)
+}
+
+var decodeValid = []string{
+	`null`, `true`, `false`, `0`, `-1`, `42`, ` 7 `, "\t[1,\n2]\r\n",
+	`123456789012345678`, `1234567890123456789`, `-123456789012345678`,
+	`123456789012345678901234567890`, `9007199254740993`, `-0`, `-0.0`, `1.10`, `1e40`, `1E+2`, `0.1e-5`, `2.5E-3`,
+	`""`, `"a"`, `"\"\\\/\b\f\n\r\t"`, `"\u00e9\u20AC"`, `"\ud83c\udf53"`, `"\ud83c"`, `"\udf53x"`, `"\ud83cx\u0041"`,
+	`"Zoë 日本語 🍓"`, `"\u0000"`, `"a\u005cb"`,
+	`[]`, `{}`, `[[],[{}]]`, `{"a":1,"a":2}`, `{"": ""}`, `{"k\"ey": [1, "2", {"x": null}]}`,
+	`{"id": 1, "tags": ["a", "b"], "user": {"name": "Zoë", "geo": [47.37100000000000000000, 8.54]}}`,
+}
+
+var decodeInvalid = []string{
+	``, ` `, `nul`, `truth`, `[1,]`, `[1 2]`, `{"a"}`, `{"a":}`, `{a:1}`, `{"a":1,}`, `01`, `1.`, `.5`, `-`, `1e`, `1e+`,
+	`+1`, `"abc`, `"\x"`, `"\u12"`, `"\u12g4"`, "\"a\nb\"", "\"\x01\"", `[`, `{`, `{"a":1`, `1 2`, `[1]]`, `"a"x`, `NaN`, `Infinity`,
+}
+
+// TestDecodeMatchesEncodingJSON checks the decoder against encoding/json:
+// the same values (compared through the encoder) and the same verdicts.
+func TestDecodeMatchesEncodingJSON(t *testing.T) {
+	for _, text := range decodeValid {
+		want, err := stdDecode(text)
+		if err != nil {
+			t.Fatalf("reference rejects %q: %v", text, err)
+		}
+		got, err := DecodeJSON(text)
+		if err != nil {
+			t.Errorf("DecodeJSON(%q): %v", text, err)
+			continue
+		}
+		if g, w := encodeForTest(t, got), encodeForTest(t, want); g != w {
+			t.Errorf("DecodeJSON(%q) encodes as %s, want %s", text, g, w)
+		}
+	}
+	for _, text := range decodeInvalid {
+		if _, err := stdDecode(text); err == nil {
+			t.Fatalf("reference accepts %q", text)
+		}
+		v, err := DecodeJSON(text)
+		var se *SyntaxError
+		if !errors.As(err, &se) {
+			t.Errorf("DecodeJSON(%q) = %#v, %v; want a *SyntaxError", text, v, err)
+		} else if se.Offset < 0 || se.Offset > len(text) {
+			t.Errorf("DecodeJSON(%q): offset %d out of range", text, se.Offset)
+		}
+	}
+}
+
+// TestDecodeNumbers checks which numbers become int (exact and printing the
+// same) and which keep their text.
+func TestDecodeNumbers(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want any
+	}{
+		{`0`, 0}, {`-7`, -7}, {`999999999999999999`, 999999999999999999}, {`-999999999999999999`, -999999999999999999},
+		{`1000000000000000000`, json.Number("1000000000000000000")},
+		{`-0`, json.Number("-0")}, {`1.10`, json.Number("1.10")}, {`1e2`, json.Number("1e2")},
+		{`123456789012345678901234567890`, json.Number("123456789012345678901234567890")},
+	} {
+		got, err := DecodeJSON(tc.text)
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("DecodeJSON(%s) = %#v, %v; want %#v", tc.text, got, err, tc.want)
+		}
+	}
+}
+
+// TestDecodeDepthLimit checks that hostile nesting is an error, not a crash,
+// whether the value is built or skipped.
+func TestDecodeDepthLimit(t *testing.T) {
+	deep := strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1)
+	if _, err := DecodeJSON(deep); err == nil {
+		t.Error("no error for nesting beyond the limit")
+	}
+	var d decoder
+	if _, err := d.decode([]byte(`{"skipped":`+deep+`}`), &demand{fields: map[string]*demand{"x": {}}}); err == nil {
+		t.Error("no error for skipped nesting beyond the limit")
+	}
+	ok := strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth)
+	if _, err := DecodeJSON(ok); err != nil {
+		t.Errorf("nesting at the limit: %v", err)
+	}
+}
+
+// FuzzDecode checks the decoder against encoding/json on any input, built
+// in full and under a partial demand (which must agree on validity).
+func FuzzDecode(f *testing.F) {
+	for _, s := range append(decodeValid, decodeInvalid...) {
+		f.Add(s)
+	}
+	dem := &demand{fields: map[string]*demand{"a": {}, "b": {all: true}}}
+	dem.fields["a"].fields = map[string]*demand{"c": {}}
+	f.Fuzz(func(t *testing.T, text string) {
+		want, werr := stdDecode(text)
+		got, gerr := DecodeJSON(text)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("%q: encoding/json says %v, DecodeJSON says %v", text, werr, gerr)
+		}
+		if werr == nil {
+			// Invalid UTF-8 becomes U+FFFD in encoding/json at once and
+			// "\ufffd" in the encoder later: compare the values.
+			g, w := encodeForTest(t, got), encodeForTest(t, want)
+			gv, _ := stdDecode(g)
+			if g != w && encodeForTest(t, gv) != w {
+				t.Fatalf("%q: encodes as %s, want %s", text, g, w)
+			}
+		}
+		var d decoder
+		_, perr := d.decode([]byte(text), dem)
+		if (perr == nil) != (werr == nil) {
+			t.Fatalf("%q: encoding/json says %v, a partial decode says %v", text, werr, perr)
+		}
+	})
+}

@@ -1,0 +1,53 @@
+package filter
+
+import "fmt"
+
+// RowError reports that the filter failed on a row.
+type RowError struct {
+	// Row is the 1-based number of the row in the stream.
+	Row int64
+	// Err is the filter's error.
+	Err error
+}
+
+func (e *RowError) Error() string { return fmt.Sprintf("jq error on row %d: %v", e.Row, e.Err) }
+
+// Unwrap returns the filter's error.
+func (e *RowError) Unwrap() error { return e.Err }
+
+// HaltError reports that the filter called halt or halt_error: the stream
+// stops, and the process exits with Code, as jq does.
+type HaltError struct {
+	// Row is the 1-based number of the row being filtered, once known.
+	Row int64
+	// Code is the exit code asked for: 0 for halt, 5 for halt_error.
+	Code int
+	// Value is halt_error's input, to be written to standard error (a
+	// string as it is, anything else as JSON and a newline); nil for halt.
+	Value any
+}
+
+func (e *HaltError) Error() string {
+	if e.Value == nil {
+		return fmt.Sprintf("halted on row %d", e.Row)
+	}
+	return fmt.Sprintf("halt_error on row %d with exit code %d", e.Row, e.Code)
+}
+
+// Message returns what jq writes to standard error for the halt: a string
+// value as it is, any other value as JSON with a newline, nothing for halt.
+func (e *HaltError) Message() []byte {
+	switch v := e.Value.(type) {
+	case nil:
+		return nil
+	case string:
+		return []byte(v)
+	default:
+		var enc encoder
+		b, err := enc.appendValue(nil, v)
+		if err != nil {
+			return []byte(err.Error() + "\n")
+		}
+		return append(b, '\n')
+	}
+}

@@ -1,0 +1,230 @@
+package filter
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"sync"
+
+	"github.com/itchyny/gojq"
+)
+
+// Var is a variable given to the expression, as jq's --arg and --argjson.
+type Var struct {
+	// Name is the variable's name without the '$'.
+	Name string
+	// Value is a string (--arg) or a decoded JSON value (--argjson).
+	Value any
+}
+
+// Options shape a compiled filter.
+type Options struct {
+	// Vars are bound to $Name; a later one replaces an earlier one of the
+	// same name. They are also available as $ARGS.named, as in jq.
+	Vars []Var
+	// Environ is the environment as KEY=VALUE strings, for $ENV and env.
+	Environ []string
+	// Raw writes string outputs without quotes, as jq -r.
+	Raw bool
+	// Stderr receives the output of debug and stderr; nil discards it.
+	Stderr io.Writer
+}
+
+// Filter is a compiled jq expression. It is safe for concurrent use.
+type Filter struct {
+	query  *gojq.Query
+	opts   []gojq.CompilerOption
+	values []any
+	raw    bool
+	// dem is what the expression can observe of a row; nil for all of it.
+	dem *demand
+}
+
+// CompileError reports an expression that does not compile.
+type CompileError struct {
+	// Expr is the expression.
+	Expr string
+	// Offset is the byte offset in Expr of the problem, or -1 when it is not
+	// known.
+	Offset int
+	// Err is gojq's error.
+	Err error
+}
+
+func (e *CompileError) Error() string { return "invalid jq expression: " + e.Err.Error() }
+
+// Unwrap returns gojq's error.
+func (e *CompileError) Unwrap() error { return e.Err }
+
+// ValidVarName reports whether name can be used as $name.
+func ValidVarName(name string) bool { return varName.MatchString(name) }
+
+var varName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// Compile parses and compiles expr. Nothing is run.
+func Compile(expr string, opts Options) (*Filter, error) {
+	q, err := gojq.Parse(expr)
+	if err != nil {
+		ce := &CompileError{Expr: expr, Offset: -1, Err: err}
+		var pe *gojq.ParseError
+		if errors.As(err, &pe) {
+			ce.Offset = min(max(pe.Offset-len(pe.Token), 0), len(expr))
+		}
+		return nil, ce
+	}
+	if name := readsInput(q); name != "" {
+		err := fmt.Errorf("%s is not available: each row is run through the expression on its own", name)
+		if name == rowsFunc {
+			err = fmt.Errorf("the name %s is reserved by fraise", name)
+		}
+		return nil, &CompileError{Expr: expr, Offset: locateFunc(expr, name), Err: err}
+	}
+
+	names, values := bindVars(opts.Vars)
+	out := &lockedWriter{w: opts.Stderr}
+	env := opts.Environ
+	f := &Filter{query: q, values: values, raw: opts.Raw, opts: []gojq.CompilerOption{
+		gojq.WithVariables(names),
+		gojq.WithEnvironLoader(func() []string { return env }),
+		gojq.WithFunction("debug", 0, 0, out.debug),
+		gojq.WithFunction("stderr", 0, 0, out.stderr),
+		gojq.WithFunction("input_filename", 0, 0, func(any, []any) any { return nil }),
+	}}
+	if _, err := f.compile(gojq.NewIter[any]()); err != nil {
+		return nil, &CompileError{Expr: expr, Offset: locateUndefined(expr, err.Error()), Err: err}
+	}
+	if dem := analyze(q); !dem.whole() {
+		f.dem = dem
+	}
+	return f, nil
+}
+
+// bindVars returns the variable names and values for gojq, with $ARGS.
+func bindVars(vars []Var) ([]string, []any) {
+	named := make(map[string]any, len(vars))
+	var order []string
+	for _, v := range vars {
+		if _, ok := named[v.Name]; !ok {
+			order = append(order, v.Name)
+		}
+		named[v.Name] = v.Value
+	}
+	var names []string
+	var values []any
+	if _, ok := named["ARGS"]; !ok {
+		args := make(map[string]any, len(named))
+		for k, v := range named {
+			args[k] = v
+		}
+		names = append(names, "$ARGS")
+		values = append(values, map[string]any{"positional": []any{}, "named": args})
+	}
+	for _, n := range order {
+		names = append(names, "$"+n)
+		values = append(values, named[n])
+	}
+	return names, values
+}
+
+// readsInput returns "input" or "inputs" when q calls one of them: rows are
+// run one by one, possibly on several goroutines, so there is no next input
+// to read.
+func readsInput(q *gojq.Query) string {
+	var found string
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		if found != "" {
+			return
+		}
+		switch v.Kind() {
+		case reflect.Pointer, reflect.Interface:
+			if !v.IsNil() {
+				walk(v.Elem())
+			}
+		case reflect.Slice:
+			for i := 0; i < v.Len(); i++ {
+				walk(v.Index(i))
+			}
+		case reflect.Struct:
+			if f, ok := v.Addr().Interface().(*gojq.Func); ok && len(f.Args) == 0 && (f.Name == "input" || f.Name == "inputs") {
+				found = f.Name
+				return
+			}
+			if f, ok := v.Addr().Interface().(*gojq.Func); ok && f.Name == rowsFunc {
+				found = f.Name
+				return
+			}
+			for i := 0; i < v.NumField(); i++ {
+				if v.Type().Field(i).IsExported() {
+					walk(v.Field(i))
+				}
+			}
+		}
+	}
+	walk(reflect.ValueOf(q))
+	return found
+}
+
+// rowsFunc is the function through which a worker feeds rows to the
+// expression: one run of "rowsFunc | EXPR" filters a whole batch, which
+// saves setting up gojq's machine for every row.
+const rowsFunc = "_fraise_rows"
+
+// compile compiles "rowsFunc | EXPR" with rows as the source of rowsFunc.
+func (f *Filter) compile(rows gojq.Iter) (*gojq.Code, error) {
+	q := &gojq.Query{
+		Left:  &gojq.Query{Term: &gojq.Term{Type: gojq.TermTypeFunc, Func: &gojq.Func{Name: rowsFunc}}},
+		Op:    gojq.OpPipe,
+		Right: f.query,
+	}
+	opts := append([]gojq.CompilerOption{
+		gojq.WithIterFunction(rowsFunc, 0, 0, func(any, []any) gojq.Iter { return rows }),
+	}, f.opts...)
+	return gojq.Compile(q, opts...)
+}
+
+// Raw reports whether string outputs are written without quotes.
+func (f *Filter) Raw() bool { return f.raw }
+
+// lockedWriter serializes debug and stderr output from concurrent rows.
+type lockedWriter struct {
+	mu  sync.Mutex
+	w   io.Writer
+	enc encoder
+	buf []byte
+}
+
+func (l *lockedWriter) write(v any, prefix, suffix string, raw bool) any {
+	if l.w == nil {
+		return v
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := append(l.buf[:0], prefix...)
+	if s, ok := v.(string); ok && raw {
+		b = append(b, s...)
+	} else {
+		var err error
+		if b, err = l.enc.appendValue(b, v); err != nil {
+			return err
+		}
+	}
+	b = append(b, suffix...)
+	l.buf = b
+	if _, err := l.w.Write(b); err != nil {
+		return err
+	}
+	return v
+}
+
+// debug writes ["DEBUG:",v] and a newline, as jq does.
+func (l *lockedWriter) debug(v any, _ []any) any {
+	return l.write(v, `["DEBUG:",`, "]\n", false)
+}
+
+// stderr writes v compactly with no newline (a string raw), as jq 1.7 does.
+func (l *lockedWriter) stderr(v any, _ []any) any {
+	return l.write(v, "", "", true)
+}

@@ -1,0 +1,540 @@
+package filter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/itchyny/gojq"
+)
+
+// LineWriter receives the pipeline's output: complete lines, in row order.
+type LineWriter interface {
+	// WriteLines writes p, which holds n complete lines.
+	WriteLines(p []byte, n int) error
+	// Flush pushes buffered lines to the destination.
+	Flush() error
+}
+
+// Policy says what a row the filter fails on does to the stream.
+type Policy int
+
+const (
+	// Fail stops the stream at the first failing row.
+	Fail Policy = iota
+	// Skip drops the failing row's output, warns, and goes on.
+	Skip
+)
+
+// PipelineOptions tune a Pipeline.
+type PipelineOptions struct {
+	// Workers is the number of goroutines that run the filter; 0 means
+	// GOMAXPROCS.
+	Workers int
+	// MaxRows bounds the rows received but not yet written (at least 1).
+	MaxRows int
+	// Policy says what a failing row does.
+	Policy Policy
+	// Warn receives warnings about skipped rows, one line each, in row
+	// order; nil discards them.
+	Warn func(msg string)
+}
+
+// Counts are a pipeline's counters, final once Close has returned.
+type Counts struct {
+	// Rows is the number of rows received.
+	Rows int64
+	// Lines is the number of lines written.
+	Lines int64
+	// Filtered is the number of rows for which the filter produced nothing.
+	Filtered int64
+	// Skipped is the number of rows dropped because the filter failed on
+	// them (Policy Skip).
+	Skipped int64
+}
+
+// Sizes of the units of work. A batch closes at batchBytes of row text or
+// at the pipeline's batch row count; a worker hands its output on in
+// pieces of about chunkBytes, so a filter with huge (or endless) output
+// per row still runs in bounded memory.
+const (
+	maxBatchRows = 256
+	batchBytes   = 256 << 10
+	chunkBytes   = 256 << 10
+)
+
+// maxWarned bounds the distinct failure messages a Skip pipeline shows.
+const maxWarned = 20
+
+// Pipeline runs a filter over rows on several goroutines and writes the
+// outputs in row order. Write, Flush, Close and Abort are called from one
+// goroutine.
+type Pipeline struct {
+	f     *Filter
+	w     LineWriter
+	opts  PipelineOptions
+	ctx   context.Context
+	stop  context.CancelCauseFunc
+	rows  int // per batch
+	slots chan struct{}
+	work  chan *batch
+	order chan *batch
+	free  sync.Pool // *batch
+	bufs  sync.Pool // *[]byte, output buffers written and free again
+	wg    sync.WaitGroup
+
+	cur    *batch
+	dirty  bool // batches sent since the last flush request
+	next   int64
+	closed bool
+
+	errOnce sync.Once
+	err     atomic.Pointer[error]
+	counts  Counts // collector's; read after Close
+
+	// Skip bookkeeping, collector's.
+	skipped map[string]int64
+	msgs    []string
+}
+
+// batch is a run of rows and, later, their output.
+type batch struct {
+	data  []byte
+	ends  []int
+	first int64 // number of the first row
+	flush bool
+	out   chan *chunk
+}
+
+// chunk is a piece of a batch's output.
+type chunk struct {
+	buf      []byte
+	lines    int
+	filtered int64
+	skips    []skip
+	err      error // ends the stream once buf is written
+}
+
+type skip struct {
+	row int64
+	msg string
+}
+
+// NewPipeline starts the workers of a pipeline that filters rows with f
+// and writes to w. It stops when ctx is done.
+func NewPipeline(ctx context.Context, f *Filter, w LineWriter, opts PipelineOptions) *Pipeline {
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	opts.MaxRows = max(opts.MaxRows, 1)
+	rows := min(max(opts.MaxRows/(2*opts.Workers), 1), maxBatchRows)
+	inFlight := max(opts.MaxRows/rows, 1)
+	p := &Pipeline{
+		f: f, w: w, opts: opts, rows: rows,
+		slots:   make(chan struct{}, inFlight),
+		work:    make(chan *batch, inFlight),
+		order:   make(chan *batch, inFlight),
+		skipped: map[string]int64{},
+	}
+	p.ctx, p.stop = context.WithCancelCause(ctx)
+	p.free.New = func() any { return &batch{} }
+	p.wg.Add(opts.Workers + 1)
+	for range opts.Workers {
+		go p.worker()
+	}
+	go p.collect()
+	return p
+}
+
+// Write queues one row's JSON text; nil is SQL NULL, filtered as null. The
+// bytes are copied. It returns the pipeline's error once there is one.
+func (p *Pipeline) Write(row []byte) error {
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if p.cur == nil {
+		if err := p.take(); err != nil {
+			return err
+		}
+	}
+	b := p.cur
+	if row == nil {
+		row = nullText
+	}
+	b.data = append(b.data, row...)
+	b.ends = append(b.ends, len(b.data))
+	p.next++
+	if len(b.ends) >= p.rows || len(b.data) >= batchBytes {
+		p.send(false)
+	}
+	return nil
+}
+
+var nullText = []byte("null")
+
+// Flush sends the rows queued so far on and asks for the output to be
+// flushed once they are written. It does not wait.
+func (p *Pipeline) Flush() error {
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if p.cur == nil {
+		if !p.dirty {
+			return nil
+		}
+		if err := p.take(); err != nil {
+			return err
+		}
+	}
+	p.send(true)
+	return nil
+}
+
+// Close sends the last rows, waits for every output to be written and
+// flushed, and returns the pipeline's error, if any.
+func (p *Pipeline) Close() error {
+	if !p.closed && p.Err() == nil {
+		if p.cur != nil || p.dirty {
+			if p.cur != nil || p.take() == nil {
+				p.send(true)
+			}
+		}
+	}
+	p.shutdown()
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if p.ctx.Err() != nil {
+		// Stopped from outside: what was queued may not be written.
+		return context.Cause(p.ctx)
+	}
+	p.summarize()
+	return nil
+}
+
+// Abort stops the pipeline without writing what is queued and waits for
+// its goroutines.
+func (p *Pipeline) Abort() {
+	p.fail(context.Canceled)
+	p.shutdown()
+}
+
+// Err returns the error that stopped the pipeline, or nil.
+func (p *Pipeline) Err() error {
+	if e := p.err.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// Counts returns the counters; they are final once Close or Abort returned.
+func (p *Pipeline) Counts() Counts {
+	c := p.counts
+	c.Rows = p.next
+	return c
+}
+
+func (p *Pipeline) shutdown() {
+	if !p.closed {
+		p.closed = true
+		if p.cur != nil {
+			p.recycle(p.cur)
+			p.cur = nil
+		}
+		close(p.work)
+		close(p.order)
+	}
+	p.wg.Wait()
+}
+
+// fail records the first error and stops everything.
+func (p *Pipeline) fail(err error) {
+	p.errOnce.Do(func() {
+		p.err.Store(&err)
+		p.stop(err)
+	})
+}
+
+// take starts a batch once one is free.
+func (p *Pipeline) take() error {
+	select {
+	case p.slots <- struct{}{}:
+	case <-p.ctx.Done():
+		if err := p.Err(); err != nil {
+			return err
+		}
+		return context.Cause(p.ctx)
+	}
+	b := p.free.Get().(*batch)
+	b.first = p.next + 1
+	b.out = make(chan *chunk, 1)
+	p.cur = b
+	return nil
+}
+
+// send hands the current batch to the workers and the collector. Neither
+// channel can be full: both hold as many batches as there are slots.
+func (p *Pipeline) send(flush bool) {
+	b := p.cur
+	p.cur = nil
+	b.flush = flush
+	p.dirty = !flush
+	p.order <- b
+	p.work <- b
+}
+
+func (p *Pipeline) recycle(b *batch) {
+	b.data, b.ends, b.out, b.flush = b.data[:0], b.ends[:0], nil, false
+	if cap(b.data) > 4*batchBytes {
+		b.data = nil // after a huge row
+	}
+	p.free.Put(b)
+	<-p.slots
+}
+
+// worker filters batches.
+func (p *Pipeline) worker() {
+	defer p.wg.Done()
+	r := &rowRunner{p: p}
+	code, err := p.f.compile(r)
+	if err != nil {
+		// Compile compiled the same query already.
+		p.fail(fmt.Errorf("internal error: %w", err))
+		for b := range p.work {
+			close(b.out)
+		}
+		return
+	}
+	r.code = code
+	for b := range p.work {
+		r.batch(b)
+	}
+}
+
+// rowRunner is a worker's state. One run of its code filters the rows of
+// a batch, pulled through Next; every output belongs to the row pulled
+// last. An error ends the run, and the next run goes on from the next row.
+type rowRunner struct {
+	p    *Pipeline
+	code *gojq.Code
+	dec  decoder
+	enc  encoder
+	b    *batch
+	c    *chunk // the output being filled
+
+	i      int   // index in b of the row being filtered
+	start  int   // offset in b.data of the next row
+	n      int   // outputs of row i
+	bad    bool  // row i failed
+	decErr error // row i is not valid JSON
+	// mark is where row i's output starts in c, or -1 once part of it has
+	// been handed on.
+	mark, markLines int
+}
+
+// Next hands the next row of the batch to the expression. It implements
+// gojq.Iter.
+func (r *rowRunner) Next() (any, bool) {
+	r.endRow()
+	if r.i+1 >= len(r.b.ends) || r.p.ctx.Err() != nil {
+		return nil, false
+	}
+	r.i++
+	end := r.b.ends[r.i]
+	text := r.b.data[r.start:end]
+	r.start = end
+	r.n, r.bad = 0, false
+	r.mark, r.markLines = len(r.c.buf), r.c.lines
+	v, err := r.dec.decode(text, r.p.f.dem)
+	if err != nil {
+		r.decErr = fmt.Errorf("the row is not valid JSON: %w", err)
+		return nil, false
+	}
+	return v, true
+}
+
+// endRow counts row i as filtered when it produced nothing.
+func (r *rowRunner) endRow() {
+	if r.i >= 0 && r.n == 0 && !r.bad {
+		r.c.filtered++
+		r.bad = true // counted once
+	}
+}
+
+func (r *rowRunner) batch(b *batch) {
+	p := r.p
+	defer close(b.out)
+	r.b, r.c, r.i, r.start = b, p.newChunk(), -1, 0
+	for r.i+1 < len(b.ends) {
+		err := r.run()
+		if err == nil {
+			err, r.decErr = r.decErr, nil
+		}
+		if p.ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			continue
+		}
+		r.bad = true
+		row := b.first + int64(r.i)
+		var he *HaltError
+		if errors.As(err, &he) {
+			he.Row = row
+			r.c.err = he
+		} else if p.opts.Policy == Skip {
+			if r.mark >= 0 {
+				r.c.buf, r.c.lines = r.c.buf[:r.mark], r.markLines
+			}
+			r.c.skips = append(r.c.skips, skip{row, err.Error()})
+			continue
+		} else {
+			r.c.err = &RowError{Row: row, Err: err}
+		}
+		r.pass()
+		return
+	}
+	r.endRow()
+	r.pass()
+}
+
+// run runs the code over the batch's remaining rows until they are done or
+// a row fails.
+func (r *rowRunner) run() (err error) {
+	defer func() {
+		if e := recover(); e != nil {
+			err = fmt.Errorf("internal error in the jq engine: %v", e)
+		}
+	}()
+	raw := r.p.f.raw
+	it := r.code.RunWithContext(r.p.ctx, nil, r.p.f.values...)
+	for {
+		v, ok := it.Next()
+		if !ok {
+			return nil
+		}
+		if err, ok := v.(error); ok {
+			var he *gojq.HaltError
+			if errors.As(err, &he) {
+				return &HaltError{Code: he.ExitCode(), Value: he.Value()}
+			}
+			return err
+		}
+		c := r.c
+		if s, ok := v.(string); ok && raw {
+			c.buf = append(c.buf, s...)
+		} else if c.buf, err = r.enc.appendValue(c.buf, v); err != nil {
+			return err
+		}
+		c.buf = append(c.buf, '\n')
+		c.lines++
+		r.n++
+		if len(c.buf) >= chunkBytes && !r.pass() {
+			return nil // stopped: the caller sees ctx
+		}
+	}
+}
+
+// pass hands the chunk to the collector and starts another; false means
+// the pipeline stopped.
+func (r *rowRunner) pass() bool {
+	select {
+	case r.b.out <- r.c:
+		r.c = r.p.newChunk()
+		r.mark, r.markLines = -1, 0
+		return true
+	case <-r.p.ctx.Done():
+		return false
+	}
+}
+
+// newChunk returns an empty chunk, reusing a written buffer.
+func (p *Pipeline) newChunk() *chunk {
+	c := &chunk{}
+	if b, ok := p.bufs.Get().(*[]byte); ok {
+		c.buf = (*b)[:0]
+	}
+	return c
+}
+
+// collect writes the batches' output in order.
+func (p *Pipeline) collect() {
+	defer p.wg.Done()
+	for b := range p.order {
+		for c := range b.out {
+			if p.Err() != nil {
+				continue
+			}
+			if len(c.buf) > 0 {
+				if err := p.w.WriteLines(c.buf, c.lines); err != nil {
+					p.fail(err)
+					continue
+				}
+			}
+			if cap(c.buf) <= 4*chunkBytes {
+				p.bufs.Put(&c.buf)
+			}
+			p.counts.Lines += int64(c.lines)
+			p.counts.Filtered += c.filtered
+			for _, s := range c.skips {
+				p.noteSkip(s)
+			}
+			if c.err != nil {
+				p.fail(c.err)
+			}
+		}
+		if b.flush && p.Err() == nil {
+			if err := p.w.Flush(); err != nil {
+				p.fail(err)
+			}
+		}
+		p.recycle(b)
+	}
+}
+
+// noteSkip counts a skipped row and warns the first time its message is
+// seen.
+func (p *Pipeline) noteSkip(s skip) {
+	p.counts.Skipped++
+	if n, ok := p.skipped[s.msg]; ok {
+		p.skipped[s.msg] = n + 1
+		return
+	}
+	if len(p.msgs) >= maxWarned {
+		return
+	}
+	p.skipped[s.msg] = 1
+	p.msgs = append(p.msgs, s.msg)
+	p.warn(fmt.Sprintf("jq error on row %d, row skipped: %s", s.row, s.msg))
+	if len(p.msgs) == maxWarned {
+		p.warn(fmt.Sprintf("%d different jq errors so far; further new ones are counted, not shown", maxWarned))
+	}
+}
+
+// summarize reports the skipped rows at the end.
+func (p *Pipeline) summarize() {
+	if p.counts.Skipped == 0 {
+		return
+	}
+	shown := int64(0)
+	for _, m := range p.msgs {
+		shown += p.skipped[m]
+	}
+	msg := fmt.Sprintf("skipped %d of %d rows on jq errors (--on-jq-error skip)", p.counts.Skipped, p.next)
+	for _, m := range p.msgs {
+		msg += fmt.Sprintf("\n  %d × %s", p.skipped[m], m)
+	}
+	if rest := p.counts.Skipped - shown; rest > 0 {
+		msg += fmt.Sprintf("\n  %d × other errors", rest)
+	}
+	p.warn(msg)
+}
+
+func (p *Pipeline) warn(msg string) {
+	if p.opts.Warn != nil {
+		p.opts.Warn(msg)
+	}
+}
