@@ -136,4 +136,3 @@ func jqSection(w *strings.Builder, results []*jqResult, rounds int) {
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
-
