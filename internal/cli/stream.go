@@ -31,6 +31,12 @@ folded to lower case, "Quoted Names" keep their case. The statement run is
 inside a READ ONLY, REPEATABLE READ transaction; --where and --order-by are
 SQL fragments and are the only way SQL gets in.
 
+--jq EXPR runs a jq expression (gojq) on each row on the client, on every
+core, keeping row order; each output is a line, compact, object keys sorted,
+numbers as the server sent them unless computed. It is compiled before
+connecting. A row it fails on stops the stream with exit 5, or with
+--on-jq-error skip is dropped with a warning.
+
 Connection settings come from --dsn (a postgres:// URL or key=value
 conninfo), then the PG* environment variables (PGHOST, PGPORT, PGUSER,
 PGDATABASE, PGPASSWORD, PGPASSFILE, PGAPPNAME, PGCONNECT_TIMEOUT, …), then
@@ -41,7 +47,9 @@ Every flag can also be set as FRAISE_<FLAG>, e.g. FRAISE_DSN, FRAISE_ORDER_BY.`
 const streamExample = `  fraise stream v_user
   fraise stream v_user -d "host=/var/run/postgresql dbname=app" \
       --where "data->>'active' = 'true'" --order-by "data->>'name'" --limit 10
-  fraise stream '"Odd Schema"."MixedCase"' --column payload | jq .id`
+  fraise stream '"Odd Schema"."MixedCase"' --column payload | jq .id
+  fraise stream v_user --jq 'select(.age > $min) | {id, email}' --argjson min 30
+  fraise stream v_user --jq .email -r | sort -u`
 
 func newStreamCmd(app *app) *cobra.Command {
 	v := viper.New()
