@@ -483,6 +483,11 @@ func (p *Pipeline) collect() {
 				p.noteSkip(s)
 			}
 			if c.err != nil {
+				// Every line before the failing row reaches the reader.
+				if err := p.w.Flush(); err != nil {
+					p.fail(err)
+					continue
+				}
 				p.fail(c.err)
 			}
 		}

@@ -83,6 +83,19 @@ func TestPipelineFailStopsAtTheRow(t *testing.T) {
 			t.Fatalf("%d lines, ending %q", len(lines), lines[max(len(lines)-3, 0):])
 		}
 	}
+	// The lines before the error are flushed, not left in a buffer.
+	f, _ := Compile(`if . == 3 then error("x") else . end`, Options{})
+	w := &eventLines{}
+	p := NewPipeline(context.Background(), f, w, PipelineOptions{Workers: 1, MaxRows: 100})
+	for _, r := range numberRows(5) {
+		_ = p.Write([]byte(r))
+	}
+	if err := p.Close(); err == nil {
+		t.Fatal("no error")
+	}
+	if want := []string{"lines 2", "flush"}; !slices.Equal(w.events, want) {
+		t.Errorf("events %q, want %q", w.events, want)
+	}
 }
 
 // TestPipelineSkip checks policy Skip: the failing rows' outputs are
