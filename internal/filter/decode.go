@@ -250,10 +250,16 @@ func (d *decoder) array() (any, error) {
 // str decodes the string starting at d.i (at its opening quote).
 func (d *decoder) str() (string, error) {
 	start := d.i + 1
+	var high byte // the OR of the bytes: 0x80 set when any is not ASCII
 	for j := start; j < len(d.s); j++ {
-		switch c := d.s[j]; {
+		c := d.s[j]
+		high |= c
+		switch {
 		case c == '"':
 			d.i = j + 1
+			if high >= utf8.RuneSelf {
+				return validUTF8(d.s[start:j]), nil
+			}
 			return d.s[start:j], nil
 		case c == '\\':
 			return d.strEscaped(start, j)
@@ -275,6 +281,9 @@ func (d *decoder) strEscaped(start, j int) (string, error) {
 		switch {
 		case c == '"':
 			d.i = j + 1
+			if !utf8.Valid(b) {
+				return validUTF8(string(b)), nil
+			}
 			return string(b), nil
 		case c < 0x20:
 			d.i = j
@@ -329,6 +338,26 @@ func (d *decoder) strEscaped(start, j int) (string, error) {
 	}
 	d.i = len(d.s)
 	return "", d.errorf("unterminated string")
+}
+
+// validUTF8 returns s with every byte that is not part of valid UTF-8
+// replaced by U+FFFD, as jq and encoding/json read such text (a database
+// in SQL_ASCII can hold it).
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = utf8.AppendRune(b, utf8.RuneError)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return string(b)
 }
 
 // hex4 reads four hex digits at s[i:].

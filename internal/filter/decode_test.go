@@ -96,6 +96,26 @@ func TestDecodeNumbers(t *testing.T) {
 	}
 }
 
+// TestDecodeReplacesInvalidUTF8 checks that bytes that are not UTF-8 reach
+// the expression as U+FFFD, one per byte, as jq and encoding/json read
+// them, in values and keys, with and without escapes.
+func TestDecodeReplacesInvalidUTF8(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{"\"a\xffb\xc3\"", "a\ufffdb\ufffd"},
+		{"\"\\n\xe2\x82\"", "\n\ufffd\ufffd"},
+		{"\"ok é\"", "ok é"},
+	} {
+		got, err := DecodeJSON(tc.text)
+		if err != nil || got != tc.want {
+			t.Errorf("DecodeJSON(%q) = %q, %v; want %q", tc.text, got, err, tc.want)
+		}
+	}
+	got, err := DecodeJSON("{\"k\xff\":1}")
+	if m, ok := got.(map[string]any); err != nil || !ok || m["k\ufffd"] != 1 {
+		t.Errorf("key: %#v, %v", got, err)
+	}
+}
+
 // TestDecodeDepthLimit checks that hostile nesting is an error, not a crash,
 // whether the value is built or skipped.
 func TestDecodeDepthLimit(t *testing.T) {
