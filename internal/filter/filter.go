@@ -128,10 +128,12 @@ func bindVars(vars []Var) ([]string, []any) {
 	return names, values
 }
 
-// readsInput returns "input" or "inputs" when q calls one of them: rows are
-// run one by one, possibly on several goroutines, so there is no next input
-// to read.
+// readsInput returns "input" or "inputs" when q calls one of them (and does
+// not define its own): rows are run one by one, possibly on several
+// goroutines, so there is no next input to read. It also returns rowsFunc,
+// which is fraise's.
 func readsInput(q *gojq.Query) string {
+	defined := map[string]bool{}
 	var found string
 	var walk func(v reflect.Value)
 	walk = func(v reflect.Value) {
@@ -148,7 +150,10 @@ func readsInput(q *gojq.Query) string {
 				walk(v.Index(i))
 			}
 		case reflect.Struct:
-			if f, ok := v.Addr().Interface().(*gojq.Func); ok && len(f.Args) == 0 && (f.Name == "input" || f.Name == "inputs") {
+			if fd, ok := v.Addr().Interface().(*gojq.FuncDef); ok && len(fd.Args) == 0 {
+				defined[fd.Name] = true
+			}
+			if f, ok := v.Addr().Interface().(*gojq.Func); ok && len(f.Args) == 0 && (f.Name == "input" || f.Name == "inputs") && !defined[f.Name] {
 				found = f.Name
 				return
 			}

@@ -48,7 +48,7 @@ func TestCompileErrors(t *testing.T) {
 // variables, $ARGS, $ENV, debug, stderr and input_filename.
 func TestCompileAccepts(t *testing.T) {
 	opts := Options{Vars: []Var{{"x", "1"}, {"n", 2}}, Environ: []string{"HOME=/h"}}
-	for _, expr := range []string{`$x`, `$ARGS.named.n`, `$ENV.HOME`, `env.HOME`, `debug`, `stderr`, `input_filename`} {
+	for _, expr := range []string{`$x`, `$ARGS.named.n`, `$ENV.HOME`, `env.HOME`, `debug`, `stderr`, `input_filename`, `def input: 1; input`} {
 		if _, err := Compile(expr, opts); err != nil {
 			t.Errorf("Compile(%s): %v", expr, err)
 		}

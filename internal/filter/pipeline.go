@@ -64,6 +64,11 @@ const (
 	maxBatchRows = 256
 	batchBytes   = 256 << 10
 	chunkBytes   = 256 << 10
+	// skipHoldBytes is how much of one row's output a Skip pipeline holds
+	// back, so that it can drop it if the row fails; beyond it, the output
+	// is handed on (an endless filter must not take endless memory) and
+	// stays written.
+	skipHoldBytes = 16 << 20
 )
 
 // maxWarned bounds the distinct failure messages a Skip pipeline shows.
@@ -298,7 +303,10 @@ func (p *Pipeline) recycle(b *batch) {
 // worker filters batches.
 func (p *Pipeline) worker() {
 	defer p.wg.Done()
-	r := &rowRunner{p: p}
+	r := &rowRunner{p: p, hold: chunkBytes}
+	if p.opts.Policy == Skip {
+		r.hold = skipHoldBytes
+	}
 	code, err := p.f.compile(r)
 	if err != nil {
 		// Compile compiled the same query already.
@@ -333,6 +341,9 @@ type rowRunner struct {
 	// mark is where row i's output starts in c, or -1 once part of it has
 	// been handed on.
 	mark, markLines int
+	// hold is the output size at which a row's output is handed on before
+	// the row is done.
+	hold int
 }
 
 // Next hands the next row of the batch to the expression. It implements
@@ -347,6 +358,9 @@ func (r *rowRunner) Next() (any, bool) {
 	text := r.b.data[r.start:end]
 	r.start = end
 	r.n, r.bad = 0, false
+	if len(r.c.buf) >= chunkBytes && !r.pass() {
+		return nil, false
+	}
 	r.mark, r.markLines = len(r.c.buf), r.c.lines
 	v, err := r.dec.decode(text, r.p.f.dem)
 	if err != nil {
@@ -432,7 +446,7 @@ func (r *rowRunner) run() (err error) {
 		c.buf = append(c.buf, '\n')
 		c.lines++
 		r.n++
-		if len(c.buf) >= chunkBytes && !r.pass() {
+		if len(c.buf) >= r.hold && !r.pass() {
 			return nil // stopped: the caller sees ctx
 		}
 	}
@@ -474,7 +488,7 @@ func (p *Pipeline) collect() {
 					continue
 				}
 			}
-			if cap(c.buf) <= 4*chunkBytes {
+			if cap(c.buf) <= 2*chunkBytes {
 				p.bufs.Put(&c.buf)
 			}
 			p.counts.Lines += int64(c.lines)
