@@ -145,11 +145,7 @@ func (d *decoder) object(dem *demand) (any, error) {
 	if err := d.enter(); err != nil {
 		return nil, err
 	}
-	d.i++ // {
-	d.skipSpace()
-	if d.i < len(d.s) && d.s[d.i] == '}' {
-		d.i++
-		d.depth--
+	if d.open('}') {
 		return map[string]any{}, nil
 	}
 	base := len(d.kvs)
@@ -183,18 +179,11 @@ func (d *decoder) object(dem *demand) (any, error) {
 		} else {
 			d.kvs = append(d.kvs, kv{k, v})
 		}
-		d.skipSpace()
-		if d.i < len(d.s) {
-			if c := d.s[d.i]; c == ',' {
-				d.i++
-				d.skipSpace()
-				continue
-			} else if c == '}' {
-				d.i++
-				break
-			}
+		if more, err := d.more('}'); err != nil {
+			return nil, err
+		} else if !more {
+			break
 		}
-		return nil, d.errorf("unexpected %s in an object; expected ',' or '}'", d.quoteAt())
 	}
 	entries := d.kvs[base:]
 	m := make(map[string]any, len(entries))
@@ -203,7 +192,6 @@ func (d *decoder) object(dem *demand) (any, error) {
 	}
 	clear(entries)
 	d.kvs = d.kvs[:base]
-	d.depth--
 	return m, nil
 }
 
@@ -211,11 +199,7 @@ func (d *decoder) array() (any, error) {
 	if err := d.enter(); err != nil {
 		return nil, err
 	}
-	d.i++ // [
-	d.skipSpace()
-	if d.i < len(d.s) && d.s[d.i] == ']' {
-		d.i++
-		d.depth--
+	if d.open(']') {
 		return []any{}, nil
 	}
 	base := len(d.vals)
@@ -225,25 +209,17 @@ func (d *decoder) array() (any, error) {
 			return nil, err
 		}
 		d.vals = append(d.vals, v)
-		d.skipSpace()
-		if d.i < len(d.s) {
-			if c := d.s[d.i]; c == ',' {
-				d.i++
-				d.skipSpace()
-				continue
-			} else if c == ']' {
-				d.i++
-				break
-			}
+		if more, err := d.more(']'); err != nil {
+			return nil, err
+		} else if !more {
+			break
 		}
-		return nil, d.errorf("unexpected %s in an array; expected ',' or ']'", d.quoteAt())
 	}
 	elems := d.vals[base:]
 	a := make([]any, len(elems))
 	copy(a, elems)
 	clear(elems)
 	d.vals = d.vals[:base]
-	d.depth--
 	return a, nil
 }
 
@@ -516,15 +492,11 @@ func (d *decoder) skipContainer() error {
 	if err := d.enter(); err != nil {
 		return err
 	}
-	d.i++
-	d.skipSpace()
 	closer := byte(']')
 	if obj {
 		closer = '}'
 	}
-	if d.i < len(d.s) && d.s[d.i] == closer {
-		d.i++
-		d.depth--
+	if d.open(closer) {
 		return nil
 	}
 	for {
@@ -545,23 +517,47 @@ func (d *decoder) skipContainer() error {
 		if err := d.skip(); err != nil {
 			return err
 		}
-		d.skipSpace()
-		if d.i < len(d.s) {
-			if c := d.s[d.i]; c == ',' {
-				d.i++
-				d.skipSpace()
-				continue
-			} else if c == closer {
-				d.i++
-				d.depth--
-				return nil
-			}
+		if more, err := d.more(closer); err != nil || !more {
+			return err
 		}
-		if obj {
-			return d.errorf("unexpected %s in an object; expected ',' or '}'", d.quoteAt())
-		}
-		return d.errorf("unexpected %s in an array; expected ',' or ']'", d.quoteAt())
 	}
+}
+
+// open moves past the '{' or '[' at d.i and any space, and reports whether
+// closer follows at once (an empty container, which it also moves past and
+// leaves).
+func (d *decoder) open(closer byte) bool {
+	d.i++
+	d.skipSpace()
+	if d.i < len(d.s) && d.s[d.i] == closer {
+		d.i++
+		d.depth--
+		return true
+	}
+	return false
+}
+
+// more moves past the ',' or closer after a member of a container, and
+// reports whether another member follows; after the closer the container
+// is left.
+func (d *decoder) more(closer byte) (bool, error) {
+	d.skipSpace()
+	if d.i < len(d.s) {
+		switch d.s[d.i] {
+		case ',':
+			d.i++
+			d.skipSpace()
+			return true, nil
+		case closer:
+			d.i++
+			d.depth--
+			return false, nil
+		}
+	}
+	if closer == '}' {
+		return false, d.errorf("unexpected %s in an object; expected ',' or '}'", d.quoteAt())
+	}
+	return false, d.errorf("unexpected %s in an array; expected ',' or ']'", d.quoteAt())
 }
 
 // DecodeJSON decodes text holding exactly one JSON value the way rows are
