@@ -1,7 +1,6 @@
 package filter
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -123,28 +122,15 @@ func checkDemandSound(t *testing.T, expr string, rows []string) {
 	full := *part
 	full.dem = nil
 	for _, row := range rows {
-		p, pw := runOne(t, part, row)
-		f, fw := runOne(t, &full, row)
+		p, pw, perr := runCompiled(t, part, []string{row}, Skip, 1)
+		f, fw, ferr := runCompiled(t, &full, []string{row}, Skip, 1)
+		if perr != nil || ferr != nil {
+			t.Fatalf("%s on %s: %v, %v", expr, row, perr, ferr)
+		}
 		if !slices.Equal(p, f) || !slices.Equal(pw, fw) {
 			t.Errorf("%s on %s: partial decode gives %q %q, full decode %q %q", expr, row, p, pw, f, fw)
 		}
 	}
-}
-
-// runOne filters one row with policy Skip, returning its lines and
-// warnings.
-func runOne(t *testing.T, f *Filter, row string) (lines, warnings []string) {
-	t.Helper()
-	w := &bufferLines{}
-	p := NewPipeline(context.Background(), f, w, PipelineOptions{Workers: 1, MaxRows: 1, Policy: Skip,
-		Warn: func(m string) { warnings = append(warnings, m) }})
-	if err := p.Write([]byte(row)); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return strings.Split(w.buf.String(), "\n"), warnings
 }
 
 // FuzzDemand checks partial decoding against full decoding on any row.

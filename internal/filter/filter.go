@@ -190,9 +190,6 @@ func (f *Filter) compile(rows gojq.Iter) (*gojq.Code, error) {
 	return gojq.Compile(q, opts...)
 }
 
-// Raw reports whether string outputs are written without quotes.
-func (f *Filter) Raw() bool { return f.raw }
-
 // lockedWriter serializes debug and stderr output from concurrent rows.
 type lockedWriter struct {
 	mu  sync.Mutex

@@ -35,6 +35,12 @@ func runFilter(t testing.TB, expr string, opts Options, rows []string, pol Polic
 	if err != nil {
 		return nil, nil, err
 	}
+	return runCompiled(t, f, rows, pol, workers)
+}
+
+// runCompiled is runFilter with the filter compiled already.
+func runCompiled(t testing.TB, f *Filter, rows []string, pol Policy, workers int) (lines, warnings []string, err error) {
+	t.Helper()
 	w := &bufferLines{}
 	p := NewPipeline(context.Background(), f, w, PipelineOptions{
 		Workers: workers, MaxRows: 8, Policy: pol,
@@ -58,7 +64,7 @@ func runFilter(t testing.TB, expr string, opts Options, rows []string, pol Polic
 	if out != "" {
 		lines = strings.Split(out, "\n")
 	}
-	if w.lines != len(lines) && !opts.Raw {
+	if w.lines != len(lines) && !f.raw {
 		t.Errorf("writer was told %d lines, got %d", w.lines, len(lines))
 	}
 	return lines, warnings, err

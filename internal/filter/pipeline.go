@@ -201,12 +201,8 @@ func (p *Pipeline) Flush() error {
 // Close sends the last rows, waits for every output to be written and
 // flushed, and returns the pipeline's error, if any.
 func (p *Pipeline) Close() error {
-	if !p.closed && p.Err() == nil {
-		if p.cur != nil || p.dirty {
-			if p.cur != nil || p.take() == nil {
-				p.send(true)
-			}
-		}
+	if !p.closed {
+		_ = p.Flush() // its error, if any, is p.Err()
 	}
 	p.shutdown()
 	if err := p.Err(); err != nil {
