@@ -70,7 +70,7 @@ func (b *bench) jqThroughput(ctx context.Context, c jqCase) (*jqResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &jqResult{c: c, rows: rows, tools: names, samples: map[string][]sample{}, lines: -1}
+	r := &jqResult{c: c, rows: rows, tools: names, lines: -1}
 	check := func(name string, s sample) error {
 		if r.lines < 0 {
 			r.lines = s.outLines
@@ -79,28 +79,10 @@ func (b *bench) jqThroughput(ctx context.Context, c jqCase) (*jqResult, error) {
 		}
 		return nil
 	}
-	b.logf("jq %s on %s: warming up", c.filter, c.view)
-	for _, n := range names {
-		s, err := b.measure(ctx, argv[n], runOpts{})
-		if err != nil {
-			return nil, err
-		}
-		if err := check(n, s); err != nil {
-			return nil, err
-		}
-	}
-	for round := range b.jqRounds() {
-		for i := range names {
-			n := names[(i+round)%len(names)]
-			s, err := b.measure(ctx, argv[n], runOpts{})
-			if err != nil {
-				return nil, err
-			}
-			if err := check(n, s); err != nil {
-				return nil, err
-			}
-			r.samples[n] = append(r.samples[n], s)
-		}
+	label := fmt.Sprintf("jq %s on %s", c.filter, c.view)
+	b.logf("%s: warming up", label)
+	if r.samples, err = b.alternate(ctx, label, names, argv, runOpts{}, b.jqRounds(), nil, check); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

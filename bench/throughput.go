@@ -21,7 +21,7 @@ type setResult struct {
 // throughput streams one data set with every tool, alternately, after a
 // warm-up run of each that also fills the caches.
 func (b *bench) throughput(ctx context.Context, d dataset) (*setResult, error) {
-	r := &setResult{d: d, samples: map[string][]sample{}}
+	r := &setResult{d: d}
 	rows, size, _, err := b.floorQuery(ctx, d.view)
 	if err != nil {
 		return nil, err
@@ -36,35 +36,58 @@ func (b *bench) throughput(ctx context.Context, d dataset) (*setResult, error) {
 		opts.env = b.tlsEnv()
 	}
 	b.logf("%s: %d rows, %.1f MB; warming up", d.name(), rows, float64(size)/1e6)
+	argv, byName := map[string][]string{}, map[string]tool{}
 	for _, t := range tools {
-		s, err := b.measure(ctx, t.argv(d.view, -1), opts)
+		argv[t.name], byName[t.name] = t.argv(d.view, -1), t
+	}
+	r.samples, err = b.alternate(ctx, d.name(), r.tools, argv, opts, b.rounds,
+		func() error {
+			_, _, fl, err := b.floorQuery(ctx, d.view)
+			r.floor = append(r.floor, fl)
+			return err
+		},
+		func(n string, s sample) error { return r.check(byName[n], s) })
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// alternate runs every command once to warm up, then rounds times,
+// alternating, the order rotating between rounds; before runs at the
+// start of each round, check on every run's output.
+func (b *bench) alternate(ctx context.Context, label string, names []string, argv map[string][]string, opts runOpts, rounds int,
+	before func() error, check func(name string, s sample) error) (map[string][]sample, error) {
+	samples := map[string][]sample{}
+	for _, n := range names {
+		s, err := b.measure(ctx, argv[n], opts)
 		if err != nil {
 			return nil, err
 		}
-		if err := r.check(t, s); err != nil {
+		if err := check(n, s); err != nil {
 			return nil, err
 		}
 	}
-	for round := range b.rounds {
-		_, _, fl, err := b.floorQuery(ctx, d.view)
-		if err != nil {
-			return nil, err
+	for round := range rounds {
+		if before != nil {
+			if err := before(); err != nil {
+				return nil, err
+			}
 		}
-		r.floor = append(r.floor, fl)
-		for i := range tools {
-			t := tools[(i+round)%len(tools)] // rotate who goes first
-			s, err := b.measure(ctx, t.argv(d.view, -1), opts)
+		for i := range names {
+			n := names[(i+round)%len(names)] // rotate who goes first
+			s, err := b.measure(ctx, argv[n], opts)
 			if err != nil {
 				return nil, err
 			}
-			if err := r.check(t, s); err != nil {
+			if err := check(n, s); err != nil {
 				return nil, err
 			}
-			r.samples[t.name] = append(r.samples[t.name], s)
+			samples[n] = append(samples[n], s)
 		}
-		b.logf("%s: round %d/%d done", d.name(), round+1, b.rounds)
+		b.logf("%s: round %d/%d done", label, round+1, rounds)
 	}
-	return r, nil
+	return samples, nil
 }
 
 // check verifies one run's output: one line per row, and for raw-value
