@@ -8,10 +8,16 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/fraiseql/fraise/internal/filter"
 	"github.com/spf13/cobra"
 )
+
+// forceExitAfter is how long after a first SIGINT or SIGTERM fraise exits
+// even if the run has not ended: longer than the drain of the server and of
+// the output (5 s each, at the same time).
+const forceExitAfter = 7 * time.Second
 
 // Main runs fraise with the process's arguments and streams and returns the
 // exit code.
@@ -34,6 +40,12 @@ func Main() int {
 				os.Exit(exitCode(&signalError{s}))
 			}
 			cancel(&signalError{s})
+			// The run drains the server and the output for a few seconds
+			// at most; should something still hold it, stop anyway.
+			time.AfterFunc(forceExitAfter, func() {
+				fmt.Fprintf(os.Stderr, "fraise: %v; gave up waiting for the run to end\n", &signalError{s})
+				os.Exit(exitCode(&signalError{s}))
+			})
 		}
 	}()
 	return Run(ctx, os.Args[1:], os.Stdout, os.Stderr)

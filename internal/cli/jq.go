@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -149,14 +150,29 @@ func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, w *
 		Policy:  s.policy,
 		Warn:    func(msg string) { fmt.Fprintf(stderr, "fraise: warning: %s\n", msg) },
 	})
-	if _, err := conn.Stream(ctx, st, &filterSink{p}); err != nil {
+	_, err := conn.Stream(ctx, st, &filterSink{p})
+	switch {
+	case err == nil:
+		return p.Close()
+	case p.Err() != nil || ctx.Err() != nil:
+		// The pipeline failed first (its error says why), or the run was
+		// stopped: what is queued is not written.
 		p.Abort()
 		if perr := p.Err(); perr != nil && perr != context.Canceled {
 			return perr
 		}
 		return err
 	}
-	return p.Close()
+	// The server or the network ended the stream: the rows received are
+	// whole, and their lines are written before the error is reported. A
+	// row the expression fails on among them comes first, as it would
+	// have without the error.
+	var rowErr *filter.RowError
+	var haltErr *filter.HaltError
+	if perr := p.Close(); errors.As(perr, &rowErr) || errors.As(perr, &haltErr) {
+		return perr
+	}
+	return err
 }
 
 // filterSink feeds the wire's rows to the jq pipeline.

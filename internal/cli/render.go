@@ -68,8 +68,14 @@ func adviceFor(err error) string {
 		we  *output.WriteError
 		jr  *filter.RowError
 		jc  *filter.CompileError
+		tl  *wire.RowTooLargeError
+		it  *wire.IdleTimeoutError
 	)
 	switch {
+	case errors.As(err, &tl):
+		return "raise --max-row-size (default " + defaultMaxRowSize + ") if such rows are wanted, or select less per row with --where; fraise holds one whole row in memory"
+	case errors.As(err, &it):
+		return "the connection may be half-open, or the query may wait on a lock or compute long before its first row; check pg_stat_activity, or raise --idle-timeout"
 	case errors.As(err, &jr):
 		return "the --jq expression failed on this row; guard it (select(...), try, ?, //) or skip such rows with --on-jq-error skip"
 	case errors.As(err, &jc):
@@ -103,6 +109,16 @@ func adviceFor(err error) string {
 		return "the server's pg_hba.conf has no rule for this host, user and database; ask the administrator"
 	case "3D000":
 		return "check dbname in --dsn, or PGDATABASE"
+	case "57014":
+		var pe *wire.PgError
+		if errors.As(err, &pe) && strings.Contains(pe.Message, "statement timeout") {
+			return "the statement ran longer than statement_timeout (--statement-timeout, or the server's, role's or database's setting); raise it, or narrow the query with --where or --limit"
+		}
+		return "the query was cancelled on the server (pg_cancel_backend, or an administrator); retry"
+	case "57P01", "57P02":
+		return "the server ended the session (pg_terminate_backend, or a shutdown); the lines written before are whole, but the output is incomplete: retry"
+	case "57P05":
+		return "the server closed the idle session (idle_session_timeout); retry"
 	case "57P03":
 		return "the server is starting up or shutting down; retry in a moment"
 	case "53300":

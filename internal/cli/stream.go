@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -79,6 +81,7 @@ func newStreamCmd(app *app) *cobra.Command {
 	f.Int("chunk-size", output.DefaultChunkRows, "rows written out together at most (bounds rows in flight and output latency)")
 	f.Lookup("limit").DefValue = "none"
 	addJQFlags(f)
+	addLimitFlags(f)
 	v.SetEnvPrefix("FRAISE")
 	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
 	v.AutomaticEnv()
@@ -121,26 +124,41 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 		return err
 	}
 
+	lim, err := parseLimits(v)
+	if err != nil {
+		return err
+	}
+
 	cfg, err := wire.ParseConfig(v.GetString("dsn"), wire.Environment{})
 	if err != nil {
 		return err
 	}
+	if lim.connectSet {
+		cfg.ConnectTimeout = lim.connect
+	}
 	cfg.OnWarning = func(msg string) { fmt.Fprintf(app.stderr, "fraise: warning: %s\n", msg) }
 	cfg.OnNotice = func(n *wire.PgError) { fmt.Fprintf(app.stderr, "fraise: %s: %s\n", n.Severity, n.Message) }
 
-	ctx := cmd.Context()
+	ctx, stop := context.WithCancelCause(cmd.Context())
+	defer stop(nil)
+	defer watchReader(app.stdout, stop)()
 	conn, err := wire.Connect(ctx, cfg)
 	if err != nil {
+		if errors.Is(context.Cause(ctx), output.ErrReaderGone) {
+			return output.ErrReaderGone
+		}
 		return err
 	}
 	defer conn.Close()
-	w := output.NewNDJSON(app.stdout, output.Options{ChunkRows: chunk})
-	st := wire.Statement{SQL: stmt.SQL}
+	clock := watchStop(ctx)
+	w := output.NewAsyncNDJSON(ctx, app.stdout, output.Options{ChunkRows: chunk})
+	st := wire.Statement{SQL: stmt.SQL, Timeout: lim.statement, IdleTimeout: lim.idle, MaxRowSize: lim.maxRow}
 	if jq != nil {
-		return streamFiltered(ctx, conn, st, w, jq, chunk, app.stderr)
+		err = streamFiltered(ctx, conn, st, w, jq, chunk, app.stderr)
+	} else {
+		_, err = conn.Stream(ctx, st, &ndjsonSink{w})
 	}
-	_, err = conn.Stream(ctx, st, &ndjsonSink{w})
-	return err
+	return finishOutput(ctx, clock, w, err)
 }
 
 // stringsFlag returns a repeatable flag's values; from the environment it

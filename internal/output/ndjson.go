@@ -1,8 +1,10 @@
 package output
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"syscall"
 )
@@ -36,6 +38,11 @@ func IsBrokenPipe(err error) bool {
 	return errors.Is(err, syscall.EPIPE)
 }
 
+// ErrReaderGone is the cause a run stops with when WatchReader sees the
+// reader of the output leave. Like a write that meets EPIPE, it is a
+// normal end for a pipeline ("| head").
+var ErrReaderGone = &WriteError{Err: fmt.Errorf("the reader of the output went away: %w", syscall.EPIPE)}
+
 // Options tune an NDJSON writer.
 type Options struct {
 	// BufferSize is the write buffer size in bytes; 0 means DefaultBufferSize.
@@ -53,14 +60,16 @@ type Options struct {
 // NDJSON writes one JSON value per line. It is not safe for concurrent use.
 type NDJSON struct {
 	w       io.Writer
+	out     *asyncOut // nil: writes happen in the caller's goroutine
 	buf     []byte
 	pending int // rows in buf
 	chunk   int
 	oneLine bool
 	err     error
 
-	rows  int64
-	bytes int64
+	rows   int64
+	bytes  int64
+	closed bool
 }
 
 // NewNDJSON returns a writer of lines to w.
@@ -74,6 +83,32 @@ func NewNDJSON(w io.Writer, opts Options) *NDJSON {
 		chunk = DefaultChunkRows
 	}
 	return &NDJSON{w: w, buf: make([]byte, 0, size), chunk: chunk, oneLine: opts.OneLine}
+}
+
+// NewAsyncNDJSON returns a writer of lines to w whose writes to w happen
+// on a goroutine of its own, so that the caller goes on while the
+// destination takes its time, with one buffer filling while another is
+// written. When ctx is done, calls stop waiting for the destination and
+// return ctx's cause, and nothing more is written. Close must be called to
+// wait for the writes and learn their outcome.
+func NewAsyncNDJSON(ctx context.Context, w io.Writer, opts Options) *NDJSON {
+	n := NewNDJSON(w, opts)
+	n.out = startAsync(ctx, w, cap(n.buf))
+	return n
+}
+
+// Close waits until every line flushed has been written, or until ctx is
+// done, and returns the first error writing them. It does not flush. For a
+// writer made with NewNDJSON it only returns the last error.
+func (n *NDJSON) Close(ctx context.Context) error {
+	if n.out == nil {
+		return n.err
+	}
+	if n.closed {
+		return n.out.failed()
+	}
+	n.closed = true
+	return n.out.close(ctx)
 }
 
 // SetOneLine changes the OneLine option; the stream's source is known only
@@ -158,7 +193,8 @@ func (n *NDJSON) writeLarge(value []byte) error {
 	return n.Flush()
 }
 
-// Flush writes the buffered lines to the destination.
+// Flush writes the buffered lines to the destination; an asynchronous
+// writer hands them over to be written next.
 func (n *NDJSON) Flush() error {
 	if n.err != nil {
 		return n.err
@@ -166,13 +202,30 @@ func (n *NDJSON) Flush() error {
 	if len(n.buf) == 0 {
 		return nil
 	}
+	n.pending = 0
+	if n.out != nil {
+		buf, err := n.out.swap(n.buf)
+		n.buf = buf
+		if err != nil {
+			n.err = err
+		}
+		return err
+	}
 	err := n.write(n.buf)
 	n.buf = n.buf[:0]
-	n.pending = 0
 	return err
 }
 
+// write writes p, a value or lines too large for the buffer, and waits
+// for it. The buffer is empty, or handed over, when it is called.
 func (n *NDJSON) write(p []byte) error {
+	if n.out != nil {
+		if err := n.out.writeBorrowed(p); err != nil {
+			n.err = err
+			return err
+		}
+		return nil
+	}
 	m, err := n.w.Write(p)
 	n.bytes += int64(m)
 	if err == nil && m < len(p) {
@@ -189,7 +242,12 @@ func (n *NDJSON) write(p []byte) error {
 func (n *NDJSON) Rows() int64 { return n.rows }
 
 // Bytes returns the number of bytes the destination has accepted.
-func (n *NDJSON) Bytes() int64 { return n.bytes }
+func (n *NDJSON) Bytes() int64 {
+	if n.out != nil {
+		return n.out.bytes.Load()
+	}
+	return n.bytes
+}
 
 // Bytes below 0x20 are rare in JSON text: outside strings only TAB, LF
 // and CR may appear, and inside strings none. flatten and needsFlatten

@@ -29,6 +29,9 @@ type Conn struct {
 
 	passwordFromFile bool
 	closed           bool
+	// noClientCheck is set once the server refused
+	// client_connection_check_interval.
+	noClientCheck bool
 }
 
 // newFrontend returns the message encoder for nc; it only sends, since

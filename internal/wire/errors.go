@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 )
@@ -129,6 +130,50 @@ func (e *ConnLostError) Error() string {
 
 // Unwrap returns the cause.
 func (e *ConnLostError) Unwrap() error { return e.Err }
+
+// RowTooLargeError reports a row larger than the limit set with
+// Statement.MaxRowSize. The connection is closed: the rest of the message
+// was never read.
+type RowTooLargeError struct {
+	// Row is the 1-based number of the row.
+	Row int64
+	// Size is the row's size in bytes, as the server announced it.
+	Size int64
+	// Limit is the largest size accepted.
+	Limit int64
+}
+
+func (e *RowTooLargeError) Error() string {
+	return fmt.Sprintf("row %d is %s, more than the limit of %s", e.Row, FormatSize(e.Size), FormatSize(e.Limit))
+}
+
+// IdleTimeoutError reports that the server sent nothing for longer than
+// Statement.IdleTimeout. The connection is closed.
+type IdleTimeoutError struct {
+	// After is the idle time allowed.
+	After time.Duration
+}
+
+func (e *IdleTimeoutError) Error() string {
+	return fmt.Sprintf("no data from the server for %s; the connection may be dead or the query stalled", e.After)
+}
+
+// FormatSize writes a byte count for humans: exact below 1 KiB, else with
+// one decimal in KiB, MiB or GiB, followed by the exact count.
+func FormatSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	v, suffix := float64(n)/unit, "KiB"
+	for _, s := range []string{"MiB", "GiB"} {
+		if v < unit {
+			break
+		}
+		v, suffix = v/unit, s
+	}
+	return fmt.Sprintf("%.1f %s (%d bytes)", v, suffix, n)
+}
 
 // ProtocolError reports a message from the server that breaks the protocol.
 type ProtocolError struct {

@@ -400,6 +400,7 @@ func TestProtocolContextCancelWhileComputing(t *testing.T) {
 	var sink fakeSink
 	_, err = conn.Stream(ctx, wire.Statement{SQL: "SELECT j FROM t"}, &sink)
 	returned := time.Now()
+	_ = conn.Close() // drained: the session is in step and ends with Terminate
 	fs.wait()
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Stream = %v, want an error wrapping context.Canceled", err)

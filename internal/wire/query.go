@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -28,12 +27,23 @@ const BeginSQL = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 // drainTimeout bounds the wait for the server to acknowledge a cancel.
 const drainTimeout = 5 * time.Second
 
-// Statement is the one statement a stream runs.
+// Statement is the one statement a stream runs, with its limits.
 type Statement struct {
 	// SQL is the statement text; it must return one json or jsonb column.
 	SQL string
 	// Params are bound, in text form, to $1…$n.
 	Params []string
+	// Timeout is the statement_timeout set for the transaction (SET
+	// LOCAL); zero keeps the server's.
+	Timeout time.Duration
+	// IdleTimeout ends the stream with an *IdleTimeoutError when the
+	// server sends nothing for this long, as over a half-open connection;
+	// zero means no limit.
+	IdleTimeout time.Duration
+	// MaxRowSize refuses a row longer than this many bytes with a
+	// *RowTooLargeError before reading it; zero means 1 GB, the most a
+	// server can send.
+	MaxRowSize int64
 }
 
 // Column describes the streamed column.
@@ -57,7 +67,9 @@ type RowSink interface {
 	// is valid only during the call.
 	WriteValue(value []byte) error
 	// Flush is called whenever no more data is waiting on the network, so
-	// that a slow stream still reaches its reader promptly, and at the end.
+	// that a slow stream still reaches its reader promptly, at the end, and
+	// before an error that ends the stream, so that the rows received are
+	// written out whole.
 	Flush() error
 }
 
@@ -70,32 +82,26 @@ type Result struct {
 }
 
 // Stream runs st inside a read-only REPEATABLE READ transaction and hands
-// each row to sink. It checks the result's shape before executing. When ctx
-// is done mid-stream it stops writing, asks the server to cancel and waits
-// (for a few seconds at most) for the acknowledgement.
+// each row to sink. It checks the result's shape before executing.
+//
+// When ctx is done it stops handing on rows, asks the server to cancel and
+// reads the rest of the result, until the server acknowledges or for a few
+// seconds at most, then returns an error wrapping ctx's cause. A sink error
+// that comes from the context being done is treated the same way; any
+// other sink error cancels the statement and closes the connection.
 func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, error) {
 	var res Result
-	var stopping atomic.Bool
-	stop := context.AfterFunc(ctx, func() {
-		stopping.Store(true)
-		_ = c.nc.SetReadDeadline(time.Now().Add(drainTimeout))
-		go func() { _ = c.Cancel(context.Background()) }()
-	})
-	defer stop()
-	ctxErr := func(err error) error {
-		if ctx.Err() != nil {
-			c.abort()
-			return &QueryError{Step: "execute", Err: fmt.Errorf("stopped: %w", context.Cause(ctx))}
-		}
-		return err
-	}
+	w := c.watch(ctx)
+	defer w.done()
+	c.rd.idle = st.IdleTimeout
+	defer func() { c.rd.idle, c.rd.maxBody = 0, 0 }()
 
-	if err := c.simple(ctx, BeginSQL, "begin"); err != nil {
-		return res, ctxErr(err)
+	if err := c.begin(ctx, st); err != nil {
+		return res, c.ended(ctx, st, "begin", err)
 	}
 	col, err := c.prepare(ctx, st)
 	if err != nil {
-		return res, ctxErr(err)
+		return res, c.ended(ctx, st, "prepare", err)
 	}
 	if err := sink.Begin(col); err != nil {
 		return res, c.sinkFailed(err)
@@ -109,7 +115,35 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 	c.fe.SendExecute(&pgproto3.Execute{})
 	c.fe.SendSync(&pgproto3.Sync{})
 	if err := c.fe.Flush(); err != nil {
-		return res, ctxErr(c.lost(err))
+		return res, c.ended(ctx, st, "execute", c.lost(err))
+	}
+	c.rd.maxBody = st.MaxRowSize
+
+	// failed ends the stream after an error of the server or the network:
+	// the rows received so far are whole, and are written out first.
+	failed := func(err error) error {
+		if ctx.Err() == nil {
+			_ = sink.Flush()
+		}
+		return err
+	}
+	// readFailed handles an error reading the next message.
+	readFailed := func(pgErr *PgError, err error) error {
+		var tl *RowTooLargeError
+		if errors.As(err, &tl) && ctx.Err() == nil {
+			tl.Row = res.Rows + 1
+			c.cancelAndClose()
+			return failed(&QueryError{Step: "execute", Err: tl})
+		}
+		return failed(c.ended(ctx, st, "execute", c.lostAfter(pgErr, "execute", err)))
+	}
+	// sinkErr decides what a sink error means: nothing more to write
+	// because ctx is done (keep draining), or a failed destination.
+	sinkErr := func(err error) error {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return c.sinkFailed(err)
 	}
 
 	var pgErr *PgError
@@ -120,38 +154,42 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 			// and if that is not enough, flush the output before waiting.
 			ok, err := c.rd.fillNow()
 			if err != nil {
-				return res, ctxErr(c.lostAfter(pgErr, "execute", err))
+				return res, readFailed(pgErr, err)
 			}
-			if !ok && !stopping.Load() {
+			if !ok && !w.stopping.Load() {
 				if err := sink.Flush(); err != nil {
-					return res, c.sinkFailed(err)
+					if err := sinkErr(err); err != nil {
+						return res, err
+					}
 				}
 			}
 		}
 		typ, body, err := c.rd.next()
 		if err != nil {
-			return res, ctxErr(c.lostAfter(pgErr, "execute", err))
+			return res, readFailed(pgErr, err)
 		}
 		if typ == 'D' {
 			v, err := dataRowValue(body)
 			if err != nil {
 				c.abort()
-				return res, err
+				return res, failed(err)
 			}
-			if stopping.Load() {
+			if w.stopping.Load() {
 				continue
 			}
 			res.Rows++
 			res.Bytes += int64(len(v))
 			if err := sink.WriteValue(v); err != nil {
-				return res, c.sinkFailed(err)
+				if err := sinkErr(err); err != nil {
+					return res, err
+				}
 			}
 			continue
 		}
 		msg, err := c.rd.decode(typ, body)
 		if err != nil {
 			c.abort()
-			return res, err
+			return res, failed(err)
 		}
 		switch m := msg.(type) {
 		case *pgproto3.BindComplete:
@@ -159,40 +197,41 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 			n, ok := selectCount(m.CommandTag)
 			if !ok {
 				c.abort()
-				return res, &ProtocolError{Msg: fmt.Sprintf("unexpected command tag %q", m.CommandTag)}
+				return res, failed(&ProtocolError{Msg: fmt.Sprintf("unexpected command tag %q", m.CommandTag)})
 			}
 			tagRows = n
 		case *pgproto3.ErrorResponse:
 			pgErr = pgErrorFrom(m)
 			if pgErr.fatal() {
 				c.abort()
-				return res, ctxErr(&QueryError{Step: "execute", Err: pgErr})
+				return res, failed(c.ended(ctx, st, "execute", &QueryError{Step: "execute", Err: pgErr}))
 			}
 		case *pgproto3.ReadyForQuery:
 			if ctx.Err() != nil {
-				return res, ctxErr(nil)
+				// Drained: the session is in step, and ends politely.
+				return res, stopped(ctx, "execute")
 			}
 			if pgErr != nil {
-				return res, &QueryError{Step: "execute", Err: pgErr}
+				return res, failed(&QueryError{Step: "execute", Err: pgErr})
 			}
 			if tagRows < 0 {
 				c.abort()
-				return res, &ProtocolError{Msg: fmt.Sprintf("server sent %d rows but no CommandComplete", res.Rows)}
+				return res, failed(&ProtocolError{Msg: fmt.Sprintf("server sent %d rows but no CommandComplete", res.Rows)})
 			}
 			if tagRows != res.Rows {
 				c.abort()
-				return res, &ProtocolError{Msg: fmt.Sprintf("server reported %d rows but sent %d", tagRows, res.Rows)}
+				return res, failed(&ProtocolError{Msg: fmt.Sprintf("server reported %d rows but sent %d", tagRows, res.Rows)})
 			}
 			if err := sink.Flush(); err != nil {
 				return res, c.sinkFailed(err)
 			}
 			if err := c.simple(ctx, "COMMIT", "commit"); err != nil {
-				return res, ctxErr(err)
+				return res, c.ended(ctx, st, "commit", err)
 			}
 			return res, nil
 		default:
 			if err := c.background(msg); err != nil {
-				return res, err
+				return res, failed(err)
 			}
 		}
 	}

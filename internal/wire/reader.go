@@ -53,6 +53,14 @@ type msgReader struct {
 	readBuf []byte
 	readN   int
 	readErr error
+
+	// maxBody, when above zero, refuses a DataRow whose value is longer
+	// with a *RowTooLargeError, before its body is read.
+	maxBody int64
+	// idle, when above zero, bounds every read that waits for data; the
+	// read fails with os.ErrDeadlineExceeded. setDeadline sets r's.
+	idle        time.Duration
+	setDeadline func(time.Time) error
 }
 
 func newMsgReader(r io.Reader) *msgReader {
@@ -146,6 +154,10 @@ func (m *msgReader) next() (byte, []byte, error) {
 	if n < 4 || n-4 > maxMessageSize {
 		return 0, nil, &ProtocolError{Msg: fmt.Sprintf("message %q with invalid length %d", typ, n)}
 	}
+	// A row's value follows a count and a length: 6 bytes.
+	if typ == 'D' && m.maxBody > 0 && n-4-6 > m.maxBody {
+		return typ, nil, &RowTooLargeError{Size: n - 4 - 6, Limit: m.maxBody}
+	}
 	size := 1 + int(n)
 	if m.wp-m.rp < size {
 		if err := m.fill(size); err != nil {
@@ -164,7 +176,7 @@ func (m *msgReader) fill(n int) error {
 		m.compact(n)
 	}
 	for m.wp-m.rp < n {
-		k, err := m.r.Read(m.buf[m.wp:])
+		k, err := m.read(m.buf[m.wp:])
 		m.wp += k
 		if err != nil {
 			if m.wp-m.rp >= n {
@@ -179,12 +191,28 @@ func (m *msgReader) fill(n int) error {
 	return nil
 }
 
+// read is one read that may wait, for at most the idle time when one is
+// set. The deadline is cleared afterwards, so that it never fires on a
+// later read without waiting.
+func (m *msgReader) read(p []byte) (int, error) {
+	if m.idle <= 0 || m.setDeadline == nil {
+		return m.r.Read(p)
+	}
+	_ = m.setDeadline(time.Now().Add(m.idle))
+	n, err := m.r.Read(p)
+	_ = m.setDeadline(time.Time{})
+	return n, err
+}
+
 // compact moves the unconsumed bytes to the front of the buffer, or to a
 // larger buffer when fewer than n bytes would fit.
 func (m *msgReader) compact(n int) {
 	buf := m.buf
 	if n > len(buf) {
-		buf = make([]byte, max(n, 2*len(m.buf)))
+		// Room for the message and the next read, but no more: the
+		// largest row decides the memory used, and twice a huge row is
+		// too much.
+		buf = make([]byte, max(n+minReadRoom, len(m.buf)+len(m.buf)/4))
 	}
 	m.wp = copy(buf, m.buf[m.rp:m.wp])
 	m.rp = 0

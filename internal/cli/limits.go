@@ -1,0 +1,167 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/fraiseql/fraise/internal/output"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// defaultMaxRowSize is --max-row-size's default.
+const defaultMaxRowSize = "256MiB"
+
+// outputGrace bounds the wait, after an interruption, for a write already
+// under way to a reader that has stopped reading: if it reads again within
+// that time, its last line is whole. Lines not yet under way are dropped.
+// A second signal ends the wait at once.
+const outputGrace = 5 * time.Second
+
+// addLimitFlags adds the flags that bound a run in time and memory.
+func addLimitFlags(f *pflag.FlagSet) {
+	f.String("connect-timeout", "", "give up connecting to an address after `DURATION` (TCP, TLS and authentication; default: connect_timeout from the connection settings, else none)")
+	f.String("statement-timeout", "", "have the server cancel the statement after `DURATION` (SET LOCAL statement_timeout; default: the server's setting)")
+	f.String("idle-timeout", "", "end the run when the server sends nothing for `DURATION`, as over a half-open connection (default: none)")
+	f.String("max-row-size", defaultMaxRowSize, "refuse a row larger than `SIZE` (bytes, or with kB, MB, GB, KiB, MiB, GiB); a whole row is held in memory")
+}
+
+// limits are the parsed limit flags.
+type limits struct {
+	connect, statement, idle time.Duration
+	connectSet               bool
+	maxRow                   int64
+}
+
+func parseLimits(v *viper.Viper) (limits, error) {
+	var l limits
+	var err error
+	if s := v.GetString("connect-timeout"); s != "" {
+		l.connectSet = true
+		if l.connect, err = parseDuration("connect-timeout", s); err != nil {
+			return l, err
+		}
+	}
+	if l.statement, err = parseDuration("statement-timeout", v.GetString("statement-timeout")); err != nil {
+		return l, err
+	}
+	if l.statement > math.MaxInt32*time.Millisecond {
+		return l, &usageError{fmt.Errorf("--statement-timeout %s is more than PostgreSQL's largest, %s", l.statement, time.Duration(math.MaxInt32)*time.Millisecond)}
+	}
+	if l.idle, err = parseDuration("idle-timeout", v.GetString("idle-timeout")); err != nil {
+		return l, err
+	}
+	if l.maxRow, err = parseSize("max-row-size", v.GetString("max-row-size")); err != nil {
+		return l, err
+	}
+	if l.maxRow < 1 {
+		return l, &usageError{errors.New("--max-row-size must be at least 1 byte")}
+	}
+	return l, nil
+}
+
+// parseDuration reads a duration flag: Go's syntax with a unit ("30s",
+// "1m30s", "500ms"), or 0 for none. A bare number is refused: psql users
+// read it as seconds (connect_timeout) or milliseconds (statement_timeout).
+func parseDuration(flag, s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "0" {
+		return 0, nil
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return 0, &usageError{fmt.Errorf("--%s %s needs a unit: %ss, %sms or %sm", flag, s, s, s, s)}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, &usageError{fmt.Errorf("--%s: %q is not a duration; write it like 30s, 1m30s or 500ms", flag, s)}
+	}
+	if d < 0 {
+		return 0, &usageError{fmt.Errorf("--%s must not be negative, got %s", flag, s)}
+	}
+	return d, nil
+}
+
+// sizeUnits are the units parseSize knows. As in PostgreSQL, kB, MB and
+// GB are powers of 1024; KiB, MiB and GiB say so.
+var sizeUnits = map[string]int64{
+	"": 1, "b": 1,
+	"k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10,
+	"m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20,
+	"g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30,
+}
+
+// parseSize reads a byte count with an optional unit, as 256MiB or 1GB.
+func parseSize(flag, s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+		i++
+	}
+	n, err := strconv.ParseInt(t[:i], 10, 64)
+	unit, ok := sizeUnits[strings.ToLower(strings.TrimSpace(t[i:]))]
+	if err != nil || !ok {
+		return 0, &usageError{fmt.Errorf("--%s: %q is not a size; write it like 64MiB, 1GB or 1048576", flag, s)}
+	}
+	if n > math.MaxInt64/unit {
+		return 0, &usageError{fmt.Errorf("--%s: %q is too large", flag, s)}
+	}
+	return n * unit, nil
+}
+
+// watchReader stops the run when stdout is a pipe or socket whose reader
+// goes away, even before anything is written.
+func watchReader(stdout any, stop context.CancelCauseFunc) func() {
+	f, ok := stdout.(*os.File)
+	if !ok {
+		return func() {}
+	}
+	return output.WatchReader(f, func() { stop(output.ErrReaderGone) })
+}
+
+// stopClock records when a run's context was done.
+type stopClock struct {
+	at      atomic.Int64 // UnixNano; 0 while running
+	release func() bool
+}
+
+func watchStop(ctx context.Context) *stopClock {
+	c := &stopClock{}
+	c.release = context.AfterFunc(ctx, func() { c.at.Store(time.Now().UnixNano()) })
+	return c
+}
+
+// finishOutput waits for the lines handed to w to be written and returns
+// the run's outcome: err, else the output's error. After an interruption
+// it waits only until outputGrace after the interruption, for a write
+// already under way, while the server drains at the same time.
+func finishOutput(ctx context.Context, clock *stopClock, w *output.NDJSON, err error) error {
+	clock.release()
+	wait := context.Background()
+	if ctx.Err() != nil {
+		at := time.Now()
+		if ns := clock.at.Load(); ns != 0 {
+			at = time.Unix(0, ns)
+		}
+		var cancel context.CancelFunc
+		wait, cancel = context.WithDeadline(wait, at.Add(outputGrace))
+		defer cancel()
+	}
+	cerr := w.Close(wait)
+	if errors.Is(context.Cause(ctx), output.ErrReaderGone) {
+		return output.ErrReaderGone
+	}
+	if err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return cerr
+}

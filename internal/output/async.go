@@ -1,0 +1,148 @@
+// Writing off the caller's goroutine: the network reader hands full
+// buffers over and goes back to reading, and a caller whose run is
+// interrupted is never stuck in a write to a consumer that stopped reading.
+
+package output
+
+import (
+	"context"
+	"io"
+	"sync"
+	"sync/atomic"
+)
+
+// asyncOut writes buffers to w on a goroutine of its own, in order. It
+// owns two buffers: one the NDJSON writer fills while the other is written.
+type asyncOut struct {
+	ctx  context.Context
+	w    io.Writer
+	jobs chan outJob
+	free chan []byte
+	done chan struct{}
+
+	mu  sync.Mutex
+	err error // the first write error
+
+	bytes atomic.Int64
+}
+
+// outJob is one write. A pooled buffer goes back to free afterwards. A
+// borrowed p belongs to the caller, who waits on written: state lets the
+// caller take p back while the job is still queued.
+type outJob struct {
+	p       []byte
+	pooled  bool
+	state   *atomic.Int32
+	written chan struct{}
+}
+
+// The states of a borrowed job.
+const (
+	jobQueued = iota
+	jobWriting
+	jobDropped
+)
+
+func startAsync(ctx context.Context, w io.Writer, size int) *asyncOut {
+	a := &asyncOut{
+		ctx: ctx, w: w,
+		jobs: make(chan outJob, 1),
+		free: make(chan []byte, 2),
+		done: make(chan struct{}),
+	}
+	a.free <- make([]byte, 0, size)
+	go a.loop()
+	return a
+}
+
+func (a *asyncOut) loop() {
+	defer close(a.done)
+	for j := range a.jobs {
+		if j.state != nil && !j.state.CompareAndSwap(jobQueued, jobWriting) {
+			close(j.written) // the caller took p back
+			continue
+		}
+		// Once the run is stopped, nothing more is written: a reader that
+		// is still there sees whole lines up to some point.
+		if a.failed() == nil && a.ctx.Err() == nil {
+			m, err := a.w.Write(j.p)
+			a.bytes.Add(int64(m))
+			if err == nil && m < len(j.p) {
+				err = io.ErrShortWrite
+			}
+			if err != nil {
+				a.mu.Lock()
+				a.err = &WriteError{Err: err}
+				a.mu.Unlock()
+			}
+		}
+		if j.pooled {
+			a.free <- j.p[:0]
+		}
+		if j.written != nil {
+			close(j.written)
+		}
+	}
+}
+
+func (a *asyncOut) failed() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.err
+}
+
+// swap hands p, a pooled buffer, over to be written and returns the other
+// pooled buffer once it is free.
+func (a *asyncOut) swap(p []byte) ([]byte, error) {
+	if err := a.failed(); err != nil {
+		return nil, err
+	}
+	select {
+	case a.jobs <- outJob{p: p, pooled: true}:
+	case <-a.ctx.Done():
+		return nil, context.Cause(a.ctx)
+	}
+	select {
+	case b := <-a.free:
+		return b, a.failed()
+	case <-a.ctx.Done():
+		return nil, context.Cause(a.ctx)
+	}
+}
+
+// writeBorrowed writes p, which stays the caller's, and waits until it is
+// written: a large value is written from where it lies, never copied. If
+// ctx is done first, p is taken back unless its write is already under
+// way; then the wait goes on, since p is in use until the write returns.
+func (a *asyncOut) writeBorrowed(p []byte) error {
+	if err := a.failed(); err != nil {
+		return err
+	}
+	j := outJob{p: p, state: new(atomic.Int32), written: make(chan struct{})}
+	select {
+	case a.jobs <- j:
+	case <-a.ctx.Done():
+		return context.Cause(a.ctx)
+	}
+	select {
+	case <-j.written:
+		return a.failed()
+	case <-a.ctx.Done():
+		if !j.state.CompareAndSwap(jobQueued, jobDropped) {
+			<-j.written
+		}
+		return context.Cause(a.ctx)
+	}
+}
+
+// close lets the writer finish what was handed over and waits for it,
+// until ctx is done.
+func (a *asyncOut) close(ctx context.Context) error {
+	close(a.jobs)
+	select {
+	case <-a.done:
+		return a.failed()
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}

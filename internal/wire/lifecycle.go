@@ -1,0 +1,141 @@
+// How a stream starts and how it ends early: the transaction and its
+// settings in one round trip, and the watch that turns a done context into
+// a cancel request, a bounded drain and, failing that, a closed socket.
+
+package wire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// clientCheckInterval is the session's client_connection_check_interval
+// (PostgreSQL 14+): how often a backend busy computing checks that its
+// client is still there, so that a client killed outright (SIGKILL, a
+// crashed host) does not leave its query running.
+const clientCheckInterval = time.Second
+
+// beginSQL is the statement that opens a stream's transaction and sets its
+// limits, as one simple query. SET LOCAL keeps the settings inside the
+// transaction, so that they never leak into a pooled server session.
+func beginSQL(st Statement, clientCheck bool) string {
+	sql := BeginSQL
+	if st.Timeout > 0 {
+		sql += "; SET LOCAL statement_timeout = " + strconv.FormatInt(max(st.Timeout.Milliseconds(), 1), 10)
+	}
+	if clientCheck {
+		sql += "; SET LOCAL client_connection_check_interval = " + strconv.FormatInt(clientCheckInterval.Milliseconds(), 10)
+	}
+	return sql
+}
+
+// begin opens the stream's transaction. A server that refuses
+// client_connection_check_interval (a platform without the check, or a
+// pooler that hides an older server) gets the transaction again without it.
+func (c *Conn) begin(ctx context.Context, st Statement) error {
+	check := !c.noClientCheck && serverMajor(c.params["server_version"]) >= 14
+	err := c.simple(ctx, beginSQL(st, check), "begin")
+	if err == nil || !check {
+		return err
+	}
+	if code := SQLState(err); code != "22023" && code != "42704" && code != "55P02" {
+		return err
+	}
+	c.noClientCheck = true
+	// The failed SET aborted the transaction block.
+	if err := c.simple(ctx, "ROLLBACK", "begin"); err != nil {
+		return err
+	}
+	return c.simple(ctx, beginSQL(st, false), "begin")
+}
+
+// serverMajor returns the major version in a server_version such as
+// "15.4 (Debian 15.4-1)" or "17devel", or 0 when there is none.
+func serverMajor(v string) int {
+	n := 0
+	for i := 0; i < len(v) && v[i] >= '0' && v[i] <= '9' && n < 1000; i++ {
+		n = n*10 + int(v[i]-'0')
+	}
+	return n
+}
+
+// stopWatch ends a stream whose context is done: it asks the server to
+// cancel and lets the caller drain the rest of the result, for at most
+// drainTimeout; then it closes the socket. A server that gave no cancel key
+// gets its socket closed at once.
+type stopWatch struct {
+	stopping atomic.Bool
+	release  func() bool
+
+	mu       sync.Mutex
+	timer    *time.Timer
+	finished bool
+}
+
+func (c *Conn) watch(ctx context.Context) *stopWatch {
+	w := &stopWatch{}
+	nc := c.nc
+	w.release = context.AfterFunc(ctx, func() {
+		w.stopping.Store(true)
+		if c.secret == nil {
+			_ = nc.Close()
+			return
+		}
+		w.mu.Lock()
+		if !w.finished {
+			w.timer = time.AfterFunc(drainTimeout, func() { _ = nc.Close() })
+		}
+		w.mu.Unlock()
+		go func() { _ = c.Cancel(context.Background()) }()
+	})
+	return w
+}
+
+// done stops the watch once the stream has returned.
+func (w *stopWatch) done() {
+	w.release()
+	w.mu.Lock()
+	w.finished = true
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	w.mu.Unlock()
+}
+
+// stopped is the error of a stream ended by its context.
+func stopped(ctx context.Context, step string) error {
+	return &QueryError{Step: step, Err: fmt.Errorf("stopped: %w", context.Cause(ctx))}
+}
+
+// ended turns an error met during a stream into the one to report: the
+// context's cause when it is done, an idle timeout when the read deadline
+// fired, else err itself. The connection is closed unless the stream ended
+// in step with the server.
+func (c *Conn) ended(ctx context.Context, st Statement, step string, err error) error {
+	switch {
+	case ctx.Err() != nil:
+		c.abort()
+		return stopped(ctx, step)
+	case st.IdleTimeout > 0 && errors.Is(err, os.ErrDeadlineExceeded):
+		// The server may be alive but stuck (a lock wait): cancel too.
+		c.cancelAndClose()
+		return &QueryError{Step: step, Err: &IdleTimeoutError{After: st.IdleTimeout}}
+	}
+	return err
+}
+
+// cancelAndClose asks the server to cancel, briefly, and closes the
+// socket without waiting for the result: the stream is out of sync or its
+// rows are not wanted.
+func (c *Conn) cancelAndClose() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = c.Cancel(ctx)
+	c.abort()
+}
