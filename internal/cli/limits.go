@@ -72,10 +72,10 @@ func parseLimits(v *viper.Viper) (limits, error) {
 // read it as seconds (connect_timeout) or milliseconds (statement_timeout).
 func parseDuration(flag, s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
-	if s == "" || s == "0" {
-		return 0, nil
+	if s == "" || strings.Trim(s, "0.") == "" && strings.Count(s, ".") <= 1 && strings.Contains(s, "0") {
+		return 0, nil // 0, 00, 0.0: none
 	}
-	if _, err := strconv.ParseFloat(s, 64); err == nil {
+	if plainNumber(s) {
 		return 0, &usageError{fmt.Errorf("--%s %s needs a unit: %ss, %sms or %sm", flag, s, s, s, s)}
 	}
 	d, err := time.ParseDuration(s)
@@ -86,6 +86,22 @@ func parseDuration(flag, s string) (time.Duration, error) {
 		return 0, &usageError{fmt.Errorf("--%s must not be negative, got %s", flag, s)}
 	}
 	return d, nil
+}
+
+// plainNumber reports whether s is digits with at most one dot.
+func plainNumber(s string) bool {
+	digits, dots := 0, 0
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.':
+			dots++
+		default:
+			return false
+		}
+	}
+	return digits > 0 && dots <= 1
 }
 
 // sizeUnits are the units parseSize knows. As in PostgreSQL, kB, MB and
@@ -106,6 +122,9 @@ func parseSize(flag, s string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(t[:i], 10, 64)
 	unit, ok := sizeUnits[strings.ToLower(strings.TrimSpace(t[i:]))]
+	if errors.Is(err, strconv.ErrRange) && ok {
+		return 0, &usageError{fmt.Errorf("--%s: %q is too large", flag, s)}
+	}
 	if err != nil || !ok {
 		return 0, &usageError{fmt.Errorf("--%s: %q is not a size; write it like 64MiB, 1GB or 1048576", flag, s)}
 	}

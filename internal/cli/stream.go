@@ -158,6 +158,8 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	} else {
 		_, err = conn.Stream(ctx, st, &ndjsonSink{w})
 	}
+	// The session ends now, not once a slow reader has taken the output.
+	_ = conn.Close()
 	return finishOutput(ctx, clock, w, err)
 }
 

@@ -31,6 +31,7 @@ type asyncOut struct {
 // caller take p back while the job is still queued.
 type outJob struct {
 	p       []byte
+	newline bool // a newline follows p, whatever happens meanwhile
 	pooled  bool
 	state   *atomic.Int32
 	written chan struct{}
@@ -65,10 +66,9 @@ func (a *asyncOut) loop() {
 		// Once the run is stopped, nothing more is written: a reader that
 		// is still there sees whole lines up to some point.
 		if a.failed() == nil && a.ctx.Err() == nil {
-			m, err := a.w.Write(j.p)
-			a.bytes.Add(int64(m))
-			if err == nil && m < len(j.p) {
-				err = io.ErrShortWrite
+			err := a.write(j.p)
+			if err == nil && j.newline {
+				err = a.write(newline)
 			}
 			if err != nil {
 				a.mu.Lock()
@@ -83,6 +83,17 @@ func (a *asyncOut) loop() {
 			close(j.written)
 		}
 	}
+}
+
+var newline = []byte{'\n'}
+
+func (a *asyncOut) write(p []byte) error {
+	m, err := a.w.Write(p)
+	a.bytes.Add(int64(m))
+	if err == nil && m < len(p) {
+		err = io.ErrShortWrite
+	}
+	return err
 }
 
 func (a *asyncOut) failed() error {
@@ -110,15 +121,15 @@ func (a *asyncOut) swap(p []byte) ([]byte, error) {
 	}
 }
 
-// writeBorrowed writes p, which stays the caller's, and waits until it is
-// written: a large value is written from where it lies, never copied. If
+// writeBorrowed writes p, and a newline if asked, and waits until it is
+// written. p stays the caller's: a large value is written from where it lies, never copied. If
 // ctx is done first, p is taken back unless its write is already under
 // way; then the wait goes on, since p is in use until the write returns.
-func (a *asyncOut) writeBorrowed(p []byte) error {
+func (a *asyncOut) writeBorrowed(p []byte, newline bool) error {
 	if err := a.failed(); err != nil {
 		return err
 	}
-	j := outJob{p: p, state: new(atomic.Int32), written: make(chan struct{})}
+	j := outJob{p: p, newline: newline, state: new(atomic.Int32), written: make(chan struct{})}
 	select {
 	case a.jobs <- j:
 	case <-a.ctx.Done():

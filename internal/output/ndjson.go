@@ -184,6 +184,15 @@ func (n *NDJSON) writeLarge(value []byte) error {
 		value = append([]byte(nil), value...)
 		flatten(value)
 	}
+	if n.out != nil {
+		// The line's end goes with it: a line is never left open.
+		if err := n.out.writeBorrowed(value, true); err != nil {
+			n.err = err
+			return err
+		}
+		n.rows++
+		return nil
+	}
 	if err := n.write(value); err != nil {
 		return err
 	}
@@ -220,7 +229,7 @@ func (n *NDJSON) Flush() error {
 // for it. The buffer is empty, or handed over, when it is called.
 func (n *NDJSON) write(p []byte) error {
 	if n.out != nil {
-		if err := n.out.writeBorrowed(p); err != nil {
+		if err := n.out.writeBorrowed(p, false); err != nil {
 			n.err = err
 			return err
 		}

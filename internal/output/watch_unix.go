@@ -14,7 +14,8 @@ import (
 // closed. poll(2) reports that (POLLERR, POLLHUP) before anything is
 // written, so a query still computing its first row can be cancelled at
 // once instead of when its first line meets EPIPE. For any other kind of
-// file it does nothing. stop ends the watch; it may be called more than
+// file it does nothing. stop ends the watch and returns once it has
+// ended, so gone is never called after it; it may be called more than
 // once.
 func WatchReader(f *os.File, gone func()) (stop func()) {
 	fd, ok := pipeOrSocket(f)
@@ -31,7 +32,9 @@ func WatchReader(f *os.File, gone func()) (stop func()) {
 		_ = wakeW.Close()
 		return func() {}
 	}
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		defer wakeR.Close()
 		fds := []unix.PollFd{{Fd: int32(fd)}, {Fd: int32(wakeFd), Events: unix.POLLIN}}
 		for {
@@ -48,7 +51,10 @@ func WatchReader(f *os.File, gone func()) (stop func()) {
 		}
 	}()
 	var once sync.Once
-	return func() { once.Do(func() { _ = wakeW.Close() }) }
+	return func() {
+		once.Do(func() { _ = wakeW.Close() })
+		<-done
+	}
 }
 
 // pipeOrSocket returns f's descriptor if f is a pipe or a socket.

@@ -309,10 +309,13 @@ func fakeRaw(p []byte) fakeScript {
 // fakeTrust logs the client in without a password: AuthenticationOk,
 // parameters, the cancel key if key is not nil, and ReadyForQuery, in one
 // write.
-func fakeTrust(key *pgproto3.BackendKeyData) fakeScript {
+func fakeTrust(key *pgproto3.BackendKeyData) fakeScript { return fakeTrustVersion(key, "17.2") }
+
+// fakeTrustVersion is fakeTrust reporting server_version version.
+func fakeTrustVersion(key *pgproto3.BackendKeyData, version string) fakeScript {
 	msgs := []pgproto3.BackendMessage{&pgproto3.AuthenticationOk{}}
 	for _, p := range [][2]string{
-		{"server_version", "17.2"}, {"server_encoding", "UTF8"}, {"client_encoding", "UTF8"},
+		{"server_version", version}, {"server_encoding", "UTF8"}, {"client_encoding", "UTF8"},
 		{"DateStyle", "ISO, MDY"}, {"in_hot_standby", "off"}, {"standard_conforming_strings", "on"},
 	} {
 		msgs = append(msgs, &pgproto3.ParameterStatus{Name: p[0], Value: p[1]})

@@ -1,0 +1,240 @@
+package wire_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fraiseql/fraise/internal/wire"
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// fakeBeginSeen expects the simple query that opens the transaction, sends
+// its text to seen, and answers it.
+func fakeBeginSeen(seen chan<- string) fakeScript {
+	return func(b *pgproto3.Backend, _ net.Conn) error {
+		q, err := fakeRecv[*pgproto3.Query](b)
+		if err != nil {
+			return err
+		}
+		seen <- q.String
+		b.Send(&pgproto3.CommandComplete{CommandTag: []byte("SET")})
+		b.Send(&pgproto3.ReadyForQuery{TxStatus: 'T'})
+		return b.Flush()
+	}
+}
+
+// TestProtocolBeginSettings checks the statement that opens a stream: the
+// statement timeout and, from PostgreSQL 14 on, the client check, set
+// LOCAL in the same round trip as BEGIN.
+func TestProtocolBeginSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name, version string
+		timeout       time.Duration
+		want          string
+	}{
+		{"17, no timeout", "17.2", 0, wire.BeginSQL + "; SET LOCAL client_connection_check_interval = 1000"},
+		{"15 with timeout", "15.4 (Debian 15.4-1.pgdg120+1)", 1500 * time.Millisecond,
+			wire.BeginSQL + "; SET LOCAL statement_timeout = 1500; SET LOCAL client_connection_check_interval = 1000"},
+		{"sub-millisecond timeout", "14beta1", 10 * time.Microsecond,
+			wire.BeginSQL + "; SET LOCAL statement_timeout = 1; SET LOCAL client_connection_check_interval = 1000"},
+		{"13: no client check", "13.9", 2 * time.Second, wire.BeginSQL + "; SET LOCAL statement_timeout = 2000"},
+		{"9.6", "9.6.24", 0, wire.BeginSQL},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			seen := make(chan string, 1)
+			fs := startFake(t, fakeSeq(fakeTrustVersion(fakeKey, tc.version), fakeBeginSeen(seen),
+				fakeDescribe(fakeField("j", wire.OIDJSONB)), fakeExecute,
+				fakeSend(fakeMsgs([]pgproto3.BackendMessage{&pgproto3.BindComplete{}}, fakeRows([]byte(`1`)), fakeDone(1))...),
+				fakeCommit, fakeExpectClose))
+			conn := fakeConnectTo(t, fs)
+			var sink fakeSink
+			_, err := conn.Stream(context.Background(), wire.Statement{SQL: "SELECT j FROM t", Timeout: tc.timeout}, &sink)
+			_ = conn.Close()
+			fs.wait()
+			if err != nil {
+				t.Fatalf("Stream: %v", err)
+			}
+			if got := <-seen; got != tc.want {
+				t.Errorf("begin = %q\nwant    %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestProtocolClientCheckRefused: a server that refuses
+// client_connection_check_interval (a platform without the check) gets the
+// transaction again without it, and the stream goes on.
+func TestProtocolClientCheckRefused(t *testing.T) {
+	seen := make(chan string, 3)
+	refuse := func(b *pgproto3.Backend, _ net.Conn) error {
+		q, err := fakeRecv[*pgproto3.Query](b)
+		if err != nil {
+			return err
+		}
+		seen <- q.String
+		b.Send(fakeError("ERROR", "22023", `invalid value for parameter "client_connection_check_interval": 1000`))
+		b.Send(&pgproto3.ReadyForQuery{TxStatus: 'E'})
+		return b.Flush()
+	}
+	rollback := func(b *pgproto3.Backend, _ net.Conn) error {
+		q, err := fakeRecv[*pgproto3.Query](b)
+		if err != nil {
+			return err
+		}
+		seen <- q.String
+		b.Send(&pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")})
+		b.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+		return b.Flush()
+	}
+	fs := startFake(t, fakeSeq(fakeTrust(fakeKey), refuse, rollback, fakeBeginSeen(seen),
+		fakeDescribe(fakeField("j", wire.OIDJSONB)), fakeExecute,
+		fakeSend(fakeMsgs([]pgproto3.BackendMessage{&pgproto3.BindComplete{}}, fakeRows([]byte(`1`), []byte(`2`)), fakeDone(2))...),
+		fakeCommit, fakeExpectClose))
+	conn := fakeConnectTo(t, fs)
+	var sink fakeSink
+	res, err := conn.Stream(context.Background(), wire.Statement{SQL: "SELECT j FROM t"}, &sink)
+	_ = conn.Close()
+	fs.wait()
+	if err != nil || res.Rows != 2 {
+		t.Fatalf("Stream = %+v, %v; want 2 rows", res, err)
+	}
+	want := []string{wire.BeginSQL + "; SET LOCAL client_connection_check_interval = 1000", "ROLLBACK", wire.BeginSQL}
+	for i, w := range want {
+		if got := <-seen; got != w {
+			t.Errorf("query %d = %q, want %q", i+1, got, w)
+		}
+	}
+}
+
+// TestProtocolCancelWithoutKey: a server (a pooler) that sent no
+// BackendKeyData cannot be sent a cancel request; stopping closes the
+// socket at once, and the stream returns.
+func TestProtocolCancelWithoutKey(t *testing.T) {
+	executing := make(chan struct{})
+	fs := startFake(t, fakeSeq(fakeUpToExecute(nil),
+		func(*pgproto3.Backend, net.Conn) error { close(executing); return nil },
+		fakeExpectClose)) // computing forever: only the client can end it
+	conn := fakeConnectTo(t, fs)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	stopCause := errors.New("stop")
+	go func() {
+		<-executing
+		cancel(stopCause)
+	}()
+	var sink fakeSink
+	_, err := conn.Stream(ctx, wire.Statement{SQL: "SELECT j FROM t"}, &sink)
+	fs.wait() // the script saw the socket close
+	var qe *wire.QueryError
+	if !errors.As(err, &qe) || !errors.Is(err, stopCause) {
+		t.Errorf("Stream = %v, want a *wire.QueryError wrapping the cause", err)
+	}
+	if n := fs.Accepted.Load(); n != 1 {
+		t.Errorf("%d connections, want 1: no cancel request without a key", n)
+	}
+}
+
+// TestProtocolEndsMidStream covers the ways a stream ends early on the
+// server's or the network's side: the rows received before are handed on
+// and flushed, then the error says what happened.
+func TestProtocolEndsMidStream(t *testing.T) {
+	big := []byte(`"` + strings.Repeat("x", 2000) + `"`)
+	for _, tc := range []struct {
+		name   string
+		st     wire.Statement
+		after  fakeScript // what the server does after the first row
+		check  func(error) error
+		cancel bool // a cancel request is expected
+	}{
+		{
+			name:  "row over --max-row-size",
+			st:    wire.Statement{MaxRowSize: 1000},
+			after: fakeSeq(fakeSend(fakeRows(big)...), fakeExpectClose),
+			check: func(err error) error {
+				var tl *wire.RowTooLargeError
+				if !errors.As(err, &tl) || tl.Row != 2 || tl.Size != int64(len(big)) || tl.Limit != 1000 {
+					return fmt.Errorf("want RowTooLargeError{Row 2, Size %d, Limit 1000}", len(big))
+				}
+				if !strings.Contains(err.Error(), "row 2 is 2.0 KiB (2002 bytes), more than the limit of 1000 bytes") {
+					return errors.New("message does not give the sizes")
+				}
+				return nil
+			},
+			cancel: true,
+		},
+		{
+			name:  "nothing for longer than the idle timeout",
+			st:    wire.Statement{IdleTimeout: 100 * time.Millisecond},
+			after: fakeExpectClose,
+			check: func(err error) error {
+				var it *wire.IdleTimeoutError
+				if !errors.As(err, &it) || it.After != 100*time.Millisecond {
+					return errors.New("want IdleTimeoutError{100ms}")
+				}
+				return nil
+			},
+			cancel: true,
+		},
+		{
+			name:  "FATAL: terminated by an administrator",
+			after: fakeSend(fakeError("FATAL", "57P01", "terminating connection due to administrator command")),
+			check: func(err error) error {
+				var qe *wire.QueryError
+				if !errors.As(err, &qe) || wire.SQLState(err) != "57P01" {
+					return errors.New("want a QueryError with SQLSTATE 57P01")
+				}
+				return nil
+			},
+		},
+		{
+			name:  "connection closed",
+			after: func(*pgproto3.Backend, net.Conn) error { return nil },
+			check: func(err error) error {
+				var cl *wire.ConnLostError
+				if !errors.As(err, &cl) {
+					return errors.New("want a ConnLostError")
+				}
+				return nil
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := startFake(t, fakeSeq(fakeUpToExecute(fakeKey), fakeSend(fakeRows([]byte(`1`))...), tc.after))
+			conn := fakeConnectTo(t, fs)
+			var sink fakeSink
+			st := tc.st
+			st.SQL = "SELECT j FROM t"
+			ctx, cancel := context.WithTimeout(context.Background(), fakeTimeout)
+			defer cancel()
+			_, err := conn.Stream(ctx, st, &sink)
+			_ = conn.Close()
+			fs.wait()
+			if cerr := tc.check(err); cerr != nil {
+				t.Errorf("Stream = %v (%T): %v", err, err, cerr)
+			}
+			if len(sink.values) != 1 || sink.events[len(sink.events)-1] != "flush" {
+				t.Errorf("sink events %v with %d rows, want the first row, flushed last", sink.events, len(sink.values))
+			}
+			if tc.cancel {
+				if err := checkCancel(fs.cancelRequest()); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
+
+// fakeConnectTo connects to fs with the default fake settings.
+func fakeConnectTo(t *testing.T, fs *fakeServer) *wire.Conn {
+	t.Helper()
+	env, _ := fakeEnv(t, nil)
+	conn, err := fakeConnect(t, fakeConfig(t, env, "", fs.Dir))
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	return conn
+}
