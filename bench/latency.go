@@ -17,39 +17,6 @@ func (b *bench) latencyRounds() int {
 	return 4 * b.rounds
 }
 
-// memResult compares fraise's peak RSS on a small and a full result.
-type memResult struct {
-	view               string
-	smallRows, allRows int64
-	small, all         []sample
-}
-
-// memory streams the first 1% of v_small and all of it with fraise,
-// alternately: constant memory means the two peaks match.
-func (b *bench) memory(ctx context.Context) (*memResult, error) {
-	rows, _, _, err := b.floorQuery(ctx, "v_small")
-	if err != nil {
-		return nil, err
-	}
-	m := &memResult{view: "v_small", allRows: rows, smallRows: max(rows/100, 1)}
-	fr := b.pick(toolFraise)[0]
-	for range max(b.rounds, 3) {
-		s, err := b.measure(ctx, fr.argv(m.view, int(m.smallRows)), runOpts{})
-		if err != nil {
-			return nil, err
-		}
-		if s.outLines != m.smallRows {
-			return nil, fmt.Errorf("fraise --limit %d wrote %d lines", m.smallRows, s.outLines)
-		}
-		m.small = append(m.small, s)
-		if s, err = b.measure(ctx, fr.argv(m.view, -1), runOpts{}); err != nil {
-			return nil, err
-		}
-		m.all = append(m.all, s)
-	}
-	return m, nil
-}
-
 // latency holds one latency table: rows are cases, columns are tools.
 type latency struct {
 	title   string

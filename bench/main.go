@@ -63,7 +63,7 @@ func run(ctx context.Context) error {
 	noTLS := flag.Bool("no-tls", false, "skip the runs over TLS ("+strings.Join(tlsViews, ", ")+" a second time, sslmode=verify-full)")
 	baseline := flag.String("baseline", "", "other fraise binaries to measure beside this one, as a comma-separated list of [name=]path, to show a change's effect")
 	toolFilter := flag.String("tools", "", "comma-separated substrings: measure only the commands whose names contain one (fraise always runs)")
-	skipLatency := flag.Bool("no-latency", false, "skip the memory, first-row and connection measurements")
+	skipLatency := flag.Bool("no-latency", false, "skip the memory, huge-row, early-exit, first-row and connection measurements")
 	skipJQ := flag.Bool("no-jq", false, "skip the --jq comparison with psql | jq")
 	flag.Parse()
 	if _, err := os.Stat("bench/pgxloop/go.mod"); err != nil {
@@ -142,6 +142,12 @@ func run(ctx context.Context) error {
 	}
 	if !*skipLatency {
 		if rep.memory, err = b.memory(ctx); err != nil {
+			return err
+		}
+		if rep.huge, err = b.hugeRow(ctx); err != nil {
+			return err
+		}
+		if rep.early, err = b.earlyExit(ctx); err != nil {
 			return err
 		}
 		if rep.firstRow, err = b.firstRow(ctx); err != nil {

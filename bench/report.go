@@ -23,6 +23,8 @@ type report struct {
 	jq       []*jqResult
 	jqRounds int
 	memory   *memResult
+	huge     *hugeResult
+	early    *earlyResult
 	firstRow *latency
 	connect  *latency
 }
@@ -77,12 +79,7 @@ func (r *report) write(dir string) (string, error) {
 		s.table(&w)
 	}
 	jqSection(&w, r.jq, r.jqRounds)
-	if m := r.memory; m != nil {
-		small, all := maxRSS(m.small), maxRSS(m.all)
-		fmt.Fprintf(&w, "\n## Memory: fraise peak RSS, %d rows vs %d rows of %s\n\n", m.smallRows, m.allRows, m.view)
-		fmt.Fprintf(&w, "| rows | peak RSS MiB |\n|---|---|\n| %d | %.1f |\n| %d | %.1f |\n\nDifference: %+.1f%%.\n",
-			m.smallRows, mib(small), m.allRows, mib(all), 100*(float64(all)/float64(small)-1))
-	}
+	lifecycleSection(&w, r.memory, r.huge, r.early)
 	for _, l := range []*latency{r.firstRow, r.connect} {
 		if l != nil {
 			l.table(&w)
@@ -148,7 +145,7 @@ func (l *latency) table(w *strings.Builder) {
 		fmt.Fprintln(w)
 	}
 	if ttfr {
-		fmt.Fprintf(w, "\nAfter the reader went away, every command's server backend was gone within (longest wait, including the polling itself):\n\n")
+		fmt.Fprintf(w, "\nBackend gone after head exits: once the reader went away, every command's server backend was gone within (longest wait, including the polling itself):\n\n")
 		for _, c := range l.cases {
 			fmt.Fprintf(w, "- %s:", c)
 			for _, t := range l.tools {

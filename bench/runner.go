@@ -129,6 +129,9 @@ type runOpts struct {
 	// stopAfterFirst closes the read end of the pipe as soon as the first
 	// line has arrived, as `| head -n 1` does.
 	stopAfterFirst bool
+	// readAfter delays the first read of the pipe, as a consumer busy at
+	// first: the command blocks once the pipe's buffer is full.
+	readAfter time.Duration
 }
 
 // measure runs argv with its standard output on a pipe that the harness
@@ -148,6 +151,12 @@ func (b *bench) measure(ctx context.Context, argv []string, o runOpts) (sample, 
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return s, err
+	}
+	if o.readAfter > 0 {
+		select {
+		case <-time.After(o.readAfter):
+		case <-ctx.Done():
+		}
 	}
 	buf := b.readBuf
 	for {

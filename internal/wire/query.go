@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -387,6 +388,10 @@ func (c *Conn) lostAfter(pgErr *PgError, step string, err error) error {
 }
 
 func (c *Conn) lost(err error) error {
+	if c.rd.idle > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+		// An idle timeout: the caller sends a cancel first, then closes.
+		return &ConnLostError{Err: err}
+	}
 	c.abort()
 	var pe *ProtocolError
 	if errors.As(err, &pe) {

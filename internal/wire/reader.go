@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"syscall"
 	"time"
 
@@ -136,8 +137,11 @@ func (m *msgReader) tryRead(p []byte) (int, error) {
 	if n < 0 {
 		n = 0
 	}
-	if n == 0 && err == nil {
+	switch {
+	case n == 0 && err == nil:
 		err = io.EOF
+	case err != nil && !errors.Is(err, syscall.EAGAIN):
+		err = os.NewSyscallError("read", err) // as a blocking read reports it
 	}
 	return n, err
 }
