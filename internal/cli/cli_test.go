@@ -143,15 +143,18 @@ func TestBrokenPipeExitsQuietly(t *testing.T) {
 	}
 }
 
+// signalCases are the signals that stop a run, with their exit codes.
+var signalCases = []struct {
+	sig  syscall.Signal
+	code int
+	name string
+}{{syscall.SIGINT, 130, "SIGINT"}, {syscall.SIGTERM, 143, "SIGTERM"}}
+
 // TestSignals interrupts fraise while the server is computing: the query is
 // cancelled and the exit code says which signal ended the run.
 func TestSignals(t *testing.T) {
 	srv := pgtest.Require(t)
-	for _, tc := range []struct {
-		sig  syscall.Signal
-		code int
-		name string
-	}{{syscall.SIGINT, 130, "SIGINT"}, {syscall.SIGTERM, 143, "SIGTERM"}} {
+	for _, tc := range signalCases {
 		t.Run(tc.name, func(t *testing.T) {
 			app := "fraise-test-" + strings.ToLower(tc.name)
 			cmd := exec.Command(os.Args[0], "stream", "v_user", "--where", "pg_sleep(60) IS NOT NULL",

@@ -151,11 +151,7 @@ func TestReaderGone(t *testing.T) {
 // gone, and what was written is whole lines.
 func TestSignalsMidStream(t *testing.T) {
 	srv := pgtest.Require(t)
-	for _, tc := range []struct {
-		sig  syscall.Signal
-		code int
-		name string
-	}{{syscall.SIGINT, 130, "SIGINT"}, {syscall.SIGTERM, 143, "SIGTERM"}} {
+	for _, tc := range signalCases {
 		t.Run(tc.name, func(t *testing.T) {
 			// A row every millisecond or so: 100 s in all.
 			c := startChild(t, srv, "fraise-mid-"+strings.ToLower(tc.name), "v_seq",

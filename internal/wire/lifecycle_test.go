@@ -13,19 +13,23 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
-// fakeBeginSeen expects the simple query that opens the transaction, sends
-// its text to seen, and answers it.
-func fakeBeginSeen(seen chan<- string) fakeScript {
-	return func(b *pgproto3.Backend, _ net.Conn) error {
+// fakeQuerySeen expects a simple query, sends its text to seen, and
+// answers with reply.
+func fakeQuerySeen(seen chan<- string, reply ...pgproto3.BackendMessage) fakeScript {
+	return func(b *pgproto3.Backend, conn net.Conn) error {
 		q, err := fakeRecv[*pgproto3.Query](b)
 		if err != nil {
 			return err
 		}
 		seen <- q.String
-		b.Send(&pgproto3.CommandComplete{CommandTag: []byte("SET")})
-		b.Send(&pgproto3.ReadyForQuery{TxStatus: 'T'})
-		return b.Flush()
+		return fakeSend(reply...)(b, conn)
 	}
+}
+
+// fakeBeginSeen answers the query that opens the transaction, sending its
+// text to seen.
+func fakeBeginSeen(seen chan<- string) fakeScript {
+	return fakeQuerySeen(seen, &pgproto3.CommandComplete{CommandTag: []byte("SET")}, &pgproto3.ReadyForQuery{TxStatus: 'T'})
 }
 
 // TestProtocolBeginSettings checks the statement that opens a stream: the
@@ -71,26 +75,10 @@ func TestProtocolBeginSettings(t *testing.T) {
 // transaction again without it, and the stream goes on.
 func TestProtocolClientCheckRefused(t *testing.T) {
 	seen := make(chan string, 3)
-	refuse := func(b *pgproto3.Backend, _ net.Conn) error {
-		q, err := fakeRecv[*pgproto3.Query](b)
-		if err != nil {
-			return err
-		}
-		seen <- q.String
-		b.Send(fakeError("ERROR", "22023", `invalid value for parameter "client_connection_check_interval": 1000`))
-		b.Send(&pgproto3.ReadyForQuery{TxStatus: 'E'})
-		return b.Flush()
-	}
-	rollback := func(b *pgproto3.Backend, _ net.Conn) error {
-		q, err := fakeRecv[*pgproto3.Query](b)
-		if err != nil {
-			return err
-		}
-		seen <- q.String
-		b.Send(&pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")})
-		b.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
-		return b.Flush()
-	}
+	refuse := fakeQuerySeen(seen,
+		fakeError("ERROR", "22023", `invalid value for parameter "client_connection_check_interval": 1000`),
+		&pgproto3.ReadyForQuery{TxStatus: 'E'})
+	rollback := fakeQuerySeen(seen, &pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")}, &pgproto3.ReadyForQuery{TxStatus: 'I'})
 	fs := startFake(t, fakeSeq(fakeTrust(fakeKey), refuse, rollback, fakeBeginSeen(seen),
 		fakeDescribe(fakeField("j", wire.OIDJSONB)), fakeExecute,
 		fakeSend(fakeMsgs([]pgproto3.BackendMessage{&pgproto3.BindComplete{}}, fakeRows([]byte(`1`), []byte(`2`)), fakeDone(2))...),
