@@ -151,6 +151,8 @@ func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, w *
 		Warn:    func(msg string) { fmt.Fprintf(stderr, "fraise: warning: %s\n", msg) },
 	})
 	_, err := conn.Stream(ctx, st, &filterSink{p})
+	// The session ends now, not once a slow reader has taken the output.
+	_ = conn.Close()
 	switch {
 	case err == nil:
 		return p.Close()

@@ -286,3 +286,84 @@ func TestTerminatedMidStream(t *testing.T) {
 		}
 	})
 }
+
+// TestSignalAfterTheQueryEnded: SIGINT when every row has been read, the
+// transaction committed and the session closed, while a --jq expression
+// still runs: still exit 130, not a complete-looking exit 0. The debug
+// line proves the row arrived, so the session existed; its absence after
+// that means it ended.
+func TestSignalAfterTheQueryEnded(t *testing.T) {
+	srv := pgtest.Require(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &child{app: "fraise-jq-sigint-after"}
+	c.cmd = exec.Command(os.Args[0], "stream", "v_user", "--limit", "1", "--jq", "debug | last(range(1e18))",
+		"-d", srv.ConnString(pgtest.RoleTrust, false)+" application_name="+c.app)
+	c.cmd.Env = append(os.Environ(), "FRAISE_TEST_AS_MAIN=1")
+	var stdout bytes.Buffer
+	c.cmd.Stdout, c.cmd.Stderr = &stdout, w
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Close()
+	defer func() { _ = c.cmd.Process.Kill() }()
+	br := bufio.NewReader(r)
+	line, err := br.ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, `["DEBUG:",`) {
+		t.Fatalf("first stderr line %q, %v; want the debug line", line, err)
+	}
+	awaitCount(t, srv, c.sessions(""), "0")
+	if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := c.wait(t); code != 130 {
+		t.Errorf("exit %d, want 130", code)
+	}
+	if want := "fraise: interrupted by SIGINT; the query was cancelled\n"; string(rest) != want {
+		t.Errorf("stderr after the debug line = %q, want %q", rest, want)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout = %q, want nothing", stdout.String())
+	}
+}
+
+// TestSignalWhileAWideRowIsBlocked: rows larger than the output buffer
+// are written from where they lie; SIGINT while one of them is stuck on a
+// reader that stopped reading must not wait for that write before the
+// server is drained (nor for the forced exit).
+func TestSignalWhileAWideRowIsBlocked(t *testing.T) {
+	srv := pgtest.Require(t)
+	if _, err := srv.Psql(context.Background(), "CREATE OR REPLACE VIEW v_wide AS SELECT jsonb_build_object('n', g, 'pad', repeat('x', 300000)) AS data FROM generate_series(1, 200) g; GRANT SELECT ON v_wide TO PUBLIC"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{{"passthrough", nil}, {"jq", []string{"--jq", "."}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := startChild(t, srv, "fraise-wide-"+tc.name, append([]string{"v_wide"}, tc.args...)...)
+			awaitCount(t, srv, c.sessions("wait_event = 'ClientWrite'"), "1")
+			if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			awaitCount(t, srv, c.sessions(""), "0") // drained while the output is stuck
+			out, err := io.ReadAll(c.out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code := c.wait(t); code != 130 {
+				t.Errorf("exit %d, want 130", code)
+			}
+			if want := "fraise: interrupted by SIGINT; the query was cancelled\n"; c.stderr.String() != want {
+				t.Errorf("stderr = %q, want %q", c.stderr.String(), want)
+			}
+			checkWholeLines(t, out)
+		})
+	}
+}

@@ -22,8 +22,8 @@ const defaultMaxRowSize = "256MiB"
 // outputGrace bounds the wait, after an interruption, for a write already
 // under way to a reader that has stopped reading: if it reads again within
 // that time, its last line is whole. Lines not yet under way are dropped.
-// A second signal ends the wait at once.
-const outputGrace = 5 * time.Second
+// A second signal ends the wait at once. (A variable for tests.)
+var outputGrace = 5 * time.Second
 
 // addLimitFlags adds the flags that bound a run in time and memory.
 func addLimitFlags(f *pflag.FlagSet) {
@@ -161,18 +161,21 @@ func watchStop(ctx context.Context) *stopClock {
 // it waits only until outputGrace after the interruption, for a write
 // already under way, while the server drains at the same time.
 func finishOutput(ctx context.Context, clock *stopClock, w *output.NDJSON, err error) error {
-	clock.release()
-	wait := context.Background()
-	if ctx.Err() != nil {
+	grace := outputGrace
+	wait, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The grace runs from the interruption, even one that comes while
+	// this waits.
+	stop := context.AfterFunc(ctx, func() {
 		at := time.Now()
 		if ns := clock.at.Load(); ns != 0 {
 			at = time.Unix(0, ns)
 		}
-		var cancel context.CancelFunc
-		wait, cancel = context.WithDeadline(wait, at.Add(outputGrace))
-		defer cancel()
-	}
+		time.AfterFunc(time.Until(at.Add(grace)), cancel)
+	})
+	defer stop()
 	cerr := w.Close(wait)
+	clock.release()
 	if errors.Is(context.Cause(ctx), output.ErrReaderGone) {
 		return output.ErrReaderGone
 	}

@@ -1,12 +1,16 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fraiseql/fraise/internal/output"
 
 	"github.com/spf13/viper"
 )
@@ -160,5 +164,46 @@ func TestParseLimits(t *testing.T) {
 				t.Errorf("= %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// stuckWriter blocks every write until released.
+type stuckWriter struct{ release chan struct{} }
+
+func (w stuckWriter) Write(p []byte) (int, error) {
+	<-w.release
+	return len(p), nil
+}
+
+// TestFinishOutputGraceAfterALateStop: the run's query is over and only
+// the output is left, stuck on a reader that stopped reading, when the
+// signal comes. The wait for the output then ends outputGrace after the
+// signal, with the signal's cause, while the write is still stuck.
+func TestFinishOutputGraceAfterALateStop(t *testing.T) {
+	defer func(g time.Duration) { outputGrace = g }(outputGrace)
+	outputGrace = 10 * time.Millisecond
+	ctx, stop := context.WithCancelCause(context.Background())
+	defer stop(nil)
+	w := stuckWriter{release: make(chan struct{})}
+	defer close(w.release)
+	out := output.NewAsyncNDJSON(ctx, w, output.Options{})
+	if err := out.WriteValue([]byte(`1`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	clock := watchStop(ctx)
+	done := make(chan error, 1)
+	go func() { done <- finishOutput(ctx, clock, out, nil) }()
+	sig := &signalError{syscall.SIGINT}
+	stop(sig)
+	select {
+	case err := <-done:
+		if !errors.Is(err, sig) {
+			t.Errorf("finishOutput = %v, want the signal", err)
+		}
+	case <-time.After(time.Minute): // a hang guard, not a timing check
+		t.Fatal("finishOutput still waits for the stuck write after the grace")
 	}
 }

@@ -73,7 +73,7 @@ func adviceFor(err error) string {
 	)
 	switch {
 	case errors.As(err, &tl):
-		return "raise --max-row-size (default " + defaultMaxRowSize + ") if such rows are wanted, or select less per row with --where; fraise holds one whole row in memory"
+		return "raise --max-row-size (default " + defaultMaxRowSize + ") if such rows are wanted, or leave them out with --where; fraise holds one whole row in memory"
 	case errors.As(err, &it):
 		return "the connection may be half-open, or the query may wait on a lock or compute long before its first row; check pg_stat_activity, or raise --idle-timeout"
 	case errors.As(err, &jr):

@@ -41,8 +41,9 @@ connecting. A row it fails on stops the stream with exit 5, or with
 
 A reader that goes away (| head, | true) ends the run at once, quietly, with
 exit 0; SIGINT or SIGTERM cancels the query, drains the server for 5 s at
-most and exits 130 or 143. Either way the server is told to cancel and no
-partial line is written. --statement-timeout, --idle-timeout and
+most and exits 130 or 143. Either way the server is told to cancel, and
+the output ends with a whole line unless its reader stops reading for
+good. --statement-timeout, --idle-timeout and
 --max-row-size bound a run; they end it with exit 4.
 
 Connection settings come from --dsn (a postgres:// URL or key=value

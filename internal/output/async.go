@@ -6,6 +6,8 @@ package output
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -121,10 +123,17 @@ func (a *asyncOut) swap(p []byte) ([]byte, error) {
 	}
 }
 
+// ErrRetained wraps the cause returned when a run stops while a borrowed
+// value is being written: the value's memory is still in use, and its
+// owner must not reuse it.
+var ErrRetained = errors.New("a value handed to the output is still being written")
+
 // writeBorrowed writes p, and a newline if asked, and waits until it is
-// written. p stays the caller's: a large value is written from where it lies, never copied. If
-// ctx is done first, p is taken back unless its write is already under
-// way; then the wait goes on, since p is in use until the write returns.
+// written. p stays the caller's: a large value is written from where it
+// lies, never copied. If ctx is done first, p is taken back when its write
+// has not begun; when it has, the wait ends all the same (a reader that
+// stopped reading would hold it forever) but p is in use until the write
+// returns, which the error says by wrapping ErrRetained.
 func (a *asyncOut) writeBorrowed(p []byte, newline bool) error {
 	if err := a.failed(); err != nil {
 		return err
@@ -140,7 +149,7 @@ func (a *asyncOut) writeBorrowed(p []byte, newline bool) error {
 		return a.failed()
 	case <-a.ctx.Done():
 		if !j.state.CompareAndSwap(jobQueued, jobDropped) {
-			<-j.written
+			return fmt.Errorf("%w (%w)", context.Cause(a.ctx), ErrRetained)
 		}
 		return context.Cause(a.ctx)
 	}

@@ -116,8 +116,10 @@ func (n *NDJSON) Close(ctx context.Context) error {
 func (n *NDJSON) SetOneLine(on bool) { n.oneLine = on }
 
 // WriteValue writes value and a newline. A nil value is written as null.
-// The bytes are copied; the caller may reuse value when WriteValue returns.
-// After an error every call returns the same error.
+// The caller may reuse value when WriteValue returns, except after an
+// error wrapping ErrRetained: an asynchronous writer stopped while
+// writing it, and value's memory stays in use. After an error every call
+// returns the same error.
 func (n *NDJSON) WriteValue(value []byte) error {
 	if n.err != nil {
 		return n.err
@@ -150,7 +152,7 @@ func (n *NDJSON) WriteValue(value []byte) error {
 
 // WriteLines writes p, which holds lines complete lines (each ending in a
 // newline), as it is. It counts towards the chunk like lines written one by
-// one.
+// one. p may be reused as WriteValue's value may.
 func (n *NDJSON) WriteLines(p []byte, lines int) error {
 	if n.err != nil {
 		return n.err

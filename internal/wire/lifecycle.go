@@ -68,31 +68,39 @@ func serverMajor(v string) int {
 // stopWatch ends a stream whose context is done: it asks the server to
 // cancel and lets the caller drain the rest of the result, for at most
 // drainTimeout; then it closes the socket. A server that gave no cancel key
-// gets its socket closed at once.
+// gets its socket closed at once. Once the stream has returned, a context
+// done late changes nothing, and a cancel request already under way has
+// been delivered: it cannot hit a later statement.
 type stopWatch struct {
 	stopping atomic.Bool
 	release  func() bool
 
-	mu       sync.Mutex
-	timer    *time.Timer
-	finished bool
+	mu        sync.Mutex
+	timer     *time.Timer
+	cancelled chan struct{} // closed once the cancel request is delivered
+	finished  bool
 }
 
 func (c *Conn) watch(ctx context.Context) *stopWatch {
 	w := &stopWatch{}
 	nc := c.nc
 	w.release = context.AfterFunc(ctx, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.finished {
+			return
+		}
 		w.stopping.Store(true)
 		if c.secret == nil {
 			_ = nc.Close()
 			return
 		}
-		w.mu.Lock()
-		if !w.finished {
-			w.timer = time.AfterFunc(drainTimeout, func() { _ = nc.Close() })
-		}
-		w.mu.Unlock()
-		go func() { _ = c.Cancel(context.Background()) }()
+		w.timer = time.AfterFunc(drainTimeout, func() { _ = nc.Close() })
+		w.cancelled = make(chan struct{})
+		go func() {
+			defer close(w.cancelled)
+			_ = c.Cancel(context.Background())
+		}()
 	})
 	return w
 }
@@ -105,7 +113,11 @@ func (w *stopWatch) done() {
 	if w.timer != nil {
 		w.timer.Stop()
 	}
+	cancelled := w.cancelled
 	w.mu.Unlock()
+	if cancelled != nil {
+		<-cancelled // bounded by Cancel's own timeout
+	}
 }
 
 // stopped is the error of a stream ended by its context.

@@ -226,3 +226,64 @@ func fakeConnectTo(t *testing.T, fs *fakeServer) *wire.Conn {
 	}
 	return conn
 }
+
+// TestProtocolStopBetweenRoundTrips: a stop that comes while BEGIN is
+// answered finds nothing running to cancel, so nothing more is sent: no
+// Parse, no Execute, only the end of the session.
+func TestProtocolStopBetweenRoundTrips(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	begin := func(b *pgproto3.Backend, conn net.Conn) error {
+		if _, err := fakeRecv[*pgproto3.Query](b); err != nil {
+			return err
+		}
+		cancel() // the client stops while the server answers
+		return fakeSend(&pgproto3.CommandComplete{CommandTag: []byte("BEGIN")}, &pgproto3.ReadyForQuery{TxStatus: 'T'})(b, conn)
+	}
+	fs := startFake(t, fakeSeq(fakeTrust(fakeKey), begin, fakeExpectClose))
+	conn := fakeConnectTo(t, fs)
+	var sink fakeSink
+	_, err := conn.Stream(ctx, wire.Statement{SQL: "SELECT j FROM t"}, &sink)
+	_ = conn.Close()
+	fs.wait() // fakeExpectClose fails on anything but the session's end
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Stream = %v, want an error wrapping context.Canceled", err)
+	}
+	if sink.begins != 0 {
+		t.Errorf("sink began %d times, want 0", sink.begins)
+	}
+}
+
+// TestProtocolLateStopCannotHitLaterStatements: the context is done during
+// the COMMIT of a stream that has read everything. The stream succeeds;
+// the cancel request its stop sent has been delivered by the time Stream
+// returns, so it cannot land on a later statement.
+func TestProtocolLateStopCannotHitLaterStatements(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	commit := func(b *pgproto3.Backend, conn net.Conn) error {
+		if _, err := fakeRecv[*pgproto3.Query](b); err != nil {
+			return err
+		}
+		cancel() // the client stops while the server commits
+		return fakeSend(&pgproto3.CommandComplete{CommandTag: []byte("COMMIT")}, &pgproto3.ReadyForQuery{TxStatus: 'I'})(b, conn)
+	}
+	fs := startFake(t, fakeSeq(fakeUpToExecute(fakeKey),
+		fakeSend(fakeMsgs(fakeRows([]byte(`1`)), fakeDone(1))...), commit, fakeExpectClose))
+	conn := fakeConnectTo(t, fs)
+	var sink fakeSink
+	res, err := conn.Stream(ctx, wire.Statement{SQL: "SELECT j FROM t"}, &sink)
+	select {
+	case cr := <-fs.Cancels:
+		if err := checkCancel(cr); err != nil {
+			t.Error(err)
+		}
+	default:
+		t.Error("Stream returned before its cancel request was delivered")
+	}
+	_ = conn.Close()
+	fs.wait()
+	if err != nil || res.Rows != 1 {
+		t.Errorf("Stream = %+v, %v; want 1 row and success", res, err)
+	}
+}

@@ -65,7 +65,9 @@ type RowSink interface {
 	// Begin is called once, after the column check and before any row.
 	Begin(col Column) error
 	// WriteValue receives one row's value; nil means SQL NULL. The slice
-	// is valid only during the call.
+	// is valid only during the call. Should the call fail once the
+	// stream's context is done, the stream never reuses the slice's
+	// memory: a sink whose writer is stuck on the value may keep it.
 	WriteValue(value []byte) error
 	// Flush is called whenever no more data is waiting on the network, so
 	// that a slow stream still reaches its reader promptly, at the end, and
@@ -100,12 +102,21 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 	if err := c.begin(ctx, st); err != nil {
 		return res, c.ended(ctx, st, "begin", err)
 	}
+	if ctx.Err() != nil {
+		return res, stopped(ctx, "begin") // in step: nothing was running
+	}
 	col, err := c.prepare(ctx, st)
 	if err != nil {
 		return res, c.ended(ctx, st, "prepare", err)
 	}
 	if err := sink.Begin(col); err != nil {
 		return res, c.sinkFailed(err)
+	}
+	if ctx.Err() != nil {
+		// Stopped between round trips: a cancel request that arrived
+		// then found nothing to cancel, so nothing is executed. The
+		// session is in step.
+		return res, stopped(ctx, "execute")
 	}
 
 	params := make([][]byte, len(st.Params))
@@ -140,8 +151,15 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 	}
 	// sinkErr decides what a sink error means: nothing more to write
 	// because ctx is done (keep draining), or a failed destination.
+	detached := false
 	sinkErr := func(err error) error {
 		if ctx.Err() != nil {
+			if !detached {
+				// The sink may still be writing the last value from the
+				// read buffer: drain into a buffer of its own.
+				c.rd.detach()
+				detached = true
+			}
 			return nil
 		}
 		return c.sinkFailed(err)
@@ -224,6 +242,9 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 				return res, failed(&ProtocolError{Msg: fmt.Sprintf("server reported %d rows but sent %d", tagRows, res.Rows)})
 			}
 			if err := sink.Flush(); err != nil {
+				if ctx.Err() != nil {
+					return res, stopped(ctx, "execute")
+				}
 				return res, c.sinkFailed(err)
 			}
 			if err := c.simple(ctx, "COMMIT", "commit"); err != nil {

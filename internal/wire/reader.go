@@ -223,6 +223,15 @@ func (m *msgReader) compact(n int) {
 	m.buf = buf
 }
 
+// detach gives the reader a buffer of its own, leaving the old one, and
+// every message body returned from it, to whoever still holds them.
+func (m *msgReader) detach() {
+	buf := make([]byte, len(m.buf))
+	m.wp = copy(buf, m.buf[m.rp:m.wp])
+	m.rp = 0
+	m.buf = buf
+}
+
 // receive returns the next message, decoded. The message and the slices
 // it holds are valid until the next call.
 func (m *msgReader) receive() (pgproto3.BackendMessage, error) {
