@@ -204,7 +204,9 @@ func TestSASLprepPasswordsLogIn(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			role := fmt.Sprintf("fraise_saslprep_%d", i)
-			sql := fmt.Sprintf("DROP ROLE IF EXISTS %s; CREATE ROLE %s LOGIN PASSWORD '%s'; GRANT SELECT ON v_user, users TO %s;", role, role, tt.stored, role)
+			// Idempotent, for -count: a role holding grants drops only once
+			// they are revoked.
+			sql := fmt.Sprintf("DO $$BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '%s') THEN REVOKE ALL ON v_user, users FROM %s; END IF; END$$; DROP ROLE IF EXISTS %s; CREATE ROLE %s LOGIN PASSWORD '%s'; GRANT SELECT ON v_user, users TO %s;", role, role, role, role, tt.stored, role)
 			if _, err := srv.Psql(context.Background(), sql); err != nil {
 				t.Fatal(err)
 			}
