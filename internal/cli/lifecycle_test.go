@@ -339,9 +339,7 @@ func TestSignalAfterTheQueryEnded(t *testing.T) {
 // server is drained (nor for the forced exit).
 func TestSignalWhileAWideRowIsBlocked(t *testing.T) {
 	srv := pgtest.Require(t)
-	if _, err := srv.Psql(context.Background(), "CREATE OR REPLACE VIEW v_wide AS SELECT jsonb_build_object('n', g, 'pad', repeat('x', 300000)) AS data FROM generate_series(1, 200) g; GRANT SELECT ON v_wide TO PUBLIC"); err != nil {
-		t.Fatal(err)
-	}
+	createWideView(t, srv)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -365,5 +363,38 @@ func TestSignalWhileAWideRowIsBlocked(t *testing.T) {
 			}
 			checkWholeLines(t, out)
 		})
+	}
+}
+
+// TestSecondSignalExitsAtOnce: after a first SIGINT fraise waits (here
+// for a write stuck on a reader that stopped reading); a second SIGINT
+// ends it at once, without the first one's message, which only a run that
+// ended on its own prints.
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	srv := pgtest.Require(t)
+	createWideView(t, srv)
+	c := startChild(t, srv, "fraise-second-signal", "v_wide")
+	awaitCount(t, srv, c.sessions("wait_event = 'ClientWrite'"), "1")
+	if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	awaitCount(t, srv, c.sessions(""), "0") // drained; the output still waits
+	if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := c.wait(t); code != 130 {
+		t.Errorf("exit %d, want 130", code)
+	}
+	if c.stderr.Len() != 0 {
+		t.Errorf("stderr = %q, want nothing: the second signal exits before the run ends", c.stderr.String())
+	}
+}
+
+// createWideView makes v_wide: 200 rows of 300 KB, larger than the output
+// buffer, so that they are written from the read buffer.
+func createWideView(t *testing.T, srv *pgtest.Server) {
+	t.Helper()
+	if _, err := srv.Psql(context.Background(), "CREATE OR REPLACE VIEW v_wide AS SELECT jsonb_build_object('n', g, 'pad', repeat('x', 300000)) AS data FROM generate_series(1, 200) g; GRANT SELECT ON v_wide TO PUBLIC"); err != nil {
+		t.Fatal(err)
 	}
 }
