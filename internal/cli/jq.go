@@ -134,6 +134,12 @@ func splitArg(flag, a string) (string, string, error) {
 	return name, val, nil
 }
 
+// jqMemoryBase is the soft memory limit under --jq beyond what the
+// pipeline holds: the runtime, the collector's goal (16 MiB at GOGC=400)
+// and some room. Measured on v_small: 16–20 MiB cost 3–6% of CPU, 14 MiB
+// 13%.
+const jqMemoryBase = 18 << 20
+
 // streamFiltered runs the statement with every row going through the jq
 // pipeline.
 func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, w *output.NDJSON, s *jqSettings, chunk int, stderr io.Writer) error {
@@ -150,7 +156,16 @@ func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, w *
 		Policy:  s.policy,
 		Warn:    func(msg string) { fmt.Fprintf(stderr, "fraise: warning: %s\n", msg) },
 	})
-	_, err := conn.Stream(ctx, st, &filterSink{p})
+	sink := &filterSink{p: p}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		// A soft limit keeps the heap the collector maps close to its
+		// goal (see docs/performance.md): a third less peak memory for a
+		// few percent of CPU. It rises with the longest row seen, so that
+		// it never falls below what the pipeline holds.
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(jqMemoryBase + p.Holds(0)))
+		sink.grow = func(maxRow int64) { debug.SetMemoryLimit(jqMemoryBase + p.Holds(maxRow)) }
+	}
+	_, err := conn.Stream(ctx, st, sink)
 	// The session ends now, not once a slow reader has taken the output.
 	_ = conn.Close()
 	switch {
@@ -178,8 +193,22 @@ func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, w *
 }
 
 // filterSink feeds the wire's rows to the jq pipeline.
-type filterSink struct{ p *filter.Pipeline }
+type filterSink struct {
+	p      *filter.Pipeline
+	maxRow int64
+	grow   func(maxRow int64) // told of each longer row, before it goes in; may be nil
+}
 
-func (s *filterSink) Begin(wire.Column) error   { return nil }
-func (s *filterSink) WriteValue(v []byte) error { return s.p.Write(v) }
-func (s *filterSink) Flush() error              { return s.p.Flush() }
+func (s *filterSink) Begin(wire.Column) error { return nil }
+
+func (s *filterSink) WriteValue(v []byte) error {
+	if n := int64(len(v)); n > s.maxRow {
+		s.maxRow = n
+		if s.grow != nil {
+			s.grow(n)
+		}
+	}
+	return s.p.Write(v)
+}
+
+func (s *filterSink) Flush() error { return s.p.Flush() }

@@ -223,6 +223,19 @@ func (p *Pipeline) Abort() {
 	p.shutdown()
 }
 
+// Holds returns how many bytes the pipeline may hold at once when no row
+// is longer than maxRow: the batches in flight, and for each worker a row
+// decoded (a few times its text) and the output being built, plus what a
+// Skip pipeline holds back of one row's output. A memory limit below it
+// would make the collector run without end.
+func (p *Pipeline) Holds(maxRow int64) int64 {
+	n := int64(cap(p.slots))*(batchBytes+maxRow) + int64(p.opts.Workers)*(2*chunkBytes+4*maxRow)
+	if p.opts.Policy == Skip {
+		n += skipHoldBytes
+	}
+	return n
+}
+
 // Err returns the error that stopped the pipeline, or nil.
 func (p *Pipeline) Err() error {
 	if e := p.err.Load(); e != nil {
