@@ -72,10 +72,13 @@ func parseLimits(v *viper.Viper) (limits, error) {
 // read it as seconds (connect_timeout) or milliseconds (statement_timeout).
 func parseDuration(flag, s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
-	if s == "" || strings.Trim(s, "0.") == "" && strings.Count(s, ".") <= 1 && strings.Contains(s, "0") {
-		return 0, nil // 0, 00, 0.0: none
+	if s == "" {
+		return 0, nil
 	}
 	if plainNumber(s) {
+		if f, _ := strconv.ParseFloat(s, 64); f == 0 {
+			return 0, nil // 0, 00, 0.0: none
+		}
 		return 0, &usageError{fmt.Errorf("--%s %s needs a unit: %ss, %sms or %sm", flag, s, s, s, s)}
 	}
 	d, err := time.ParseDuration(s)
