@@ -3,8 +3,10 @@ package filter
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxDepth bounds the nesting of a decoded value, as encoding/json does,
@@ -33,9 +35,12 @@ type decoder struct {
 	s     string
 	i     int
 	depth int
-	kvs   []kv  // object entries being collected, innermost last
-	vals  []any // array elements being collected, innermost last
-	buf   []byte
+	// borrowed is set while s is a view of the caller's bytes rather than
+	// a copy: every string kept in a value is then copied out of it.
+	borrowed bool
+	kvs      []kv  // object entries being collected, innermost last
+	vals     []any // array elements being collected, innermost last
+	buf      []byte
 }
 
 type kv struct {
@@ -46,9 +51,26 @@ type kv struct {
 // decode decodes data, which must hold exactly one JSON value, building
 // only the parts dem asks for (nil: all of it).
 func (d *decoder) decode(data []byte, dem *demand) (any, error) {
-	// One copy per value: every string without escapes is then a
-	// substring of it and costs no allocation of its own.
-	return d.decodeString(string(data), dem)
+	if dem.whole() {
+		// One copy per value: every string without escapes is then a
+		// substring of it and costs no allocation of its own.
+		return d.decodeString(string(data), dem)
+	}
+	// A partial demand keeps a few fields of the row: copying each string
+	// kept allocates less than copying the whole text, most of which is
+	// skipped. The view of data never outlives this call.
+	d.borrowed = true
+	v, err := d.decodeString(unsafe.String(unsafe.SliceData(data), len(data)), dem)
+	d.borrowed, d.s = false, ""
+	return v, err
+}
+
+// keep returns s, a substring of the text, as a value may hold it.
+func (d *decoder) keep(s string) string {
+	if d.borrowed {
+		return strings.Clone(s)
+	}
+	return s
 }
 
 func (d *decoder) decodeString(s string, dem *demand) (any, error) {
@@ -153,7 +175,13 @@ func (d *decoder) object(dem *demand) (any, error) {
 		if d.i >= len(d.s) || d.s[d.i] != '"' {
 			return nil, d.errorf("unexpected %s where an object key should start", d.quoteAt())
 		}
-		k, err := d.str()
+		var k string
+		var err error
+		if dem != nil {
+			k, err = d.strAs(false) // only looked up: the demand holds the key kept
+		} else {
+			k, err = d.str()
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -172,7 +200,7 @@ func (d *decoder) object(dem *demand) (any, error) {
 			} else if v, err := d.valueFor(sub); err != nil {
 				return nil, err
 			} else {
-				d.kvs = append(d.kvs, kv{k, v})
+				d.kvs = append(d.kvs, kv{sub.key, v})
 			}
 		} else if v, err := d.value(); err != nil {
 			return nil, err
@@ -223,8 +251,13 @@ func (d *decoder) array() (any, error) {
 	return a, nil
 }
 
-// str decodes the string starting at d.i (at its opening quote).
-func (d *decoder) str() (string, error) {
+// str decodes the string starting at d.i (at its opening quote), as a value
+// may keep it.
+func (d *decoder) str() (string, error) { return d.strAs(d.borrowed) }
+
+// strAs decodes the string starting at d.i (at its opening quote). Unless
+// copied is set, the result may be a substring of the text.
+func (d *decoder) strAs(copied bool) (string, error) {
 	start := d.i + 1
 	var high byte // the OR of the bytes: 0x80 set when any is not ASCII
 	for j := start; j < len(d.s); j++ {
@@ -233,10 +266,14 @@ func (d *decoder) str() (string, error) {
 		switch {
 		case c == '"':
 			d.i = j + 1
-			if high >= utf8.RuneSelf {
-				return validUTF8(d.s[start:j]), nil
+			s := d.s[start:j]
+			if high >= utf8.RuneSelf && !utf8.ValidString(s) {
+				return replaceInvalid(s), nil
 			}
-			return d.s[start:j], nil
+			if copied {
+				s = strings.Clone(s)
+			}
+			return s, nil
 		case c == '\\':
 			return d.strEscaped(start, j)
 		case c < 0x20:
@@ -258,7 +295,7 @@ func (d *decoder) strEscaped(start, j int) (string, error) {
 		case c == '"':
 			d.i = j + 1
 			if !utf8.Valid(b) {
-				return validUTF8(string(b)), nil
+				return replaceInvalid(string(b)), nil
 			}
 			return string(b), nil
 		case c < 0x20:
@@ -316,13 +353,10 @@ func (d *decoder) strEscaped(start, j int) (string, error) {
 	return "", d.errorf("unterminated string")
 }
 
-// validUTF8 returns s with every byte that is not part of valid UTF-8
-// replaced by U+FFFD, as jq and encoding/json read such text (a database
-// in SQL_ASCII can hold it).
-func validUTF8(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
+// replaceInvalid returns a copy of s with every byte that is not part of
+// valid UTF-8 replaced by U+FFFD, as jq and encoding/json read such text (a
+// database in SQL_ASCII can hold it).
+func replaceInvalid(s string) string {
 	b := make([]byte, 0, len(s)+8)
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -379,7 +413,7 @@ func (d *decoder) number() (any, error) {
 		}
 		return n, nil
 	}
-	return json.Number(s[start:i]), nil
+	return json.Number(d.keep(s[start:i])), nil
 }
 
 // scanNumber moves past a number, returning where its integer digits

@@ -163,3 +163,40 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestPartialDecodeOwnsItsStrings: under a partial demand the decoder reads
+// the row's bytes in place, so every string it keeps (values, numbers,
+// keys, whole values under a kept field) must be a copy. Overwriting the
+// bytes afterwards must change nothing decoded.
+func TestPartialDecodeOwnsItsStrings(t *testing.T) {
+	for _, tc := range []struct{ expr, row string }{
+		{"{id, email}", `{"id": 12345678901234567890, "email": "a@b.c", "name": "skipped"}`},
+		{".email", `{"email": "Zo\u00eb \"q\"", "x": 1}`},
+		{".email", "{\"email\": \"Zo\xffe\"}"},
+		{".a.b", `{"a": {"b": "deep", "c": "skipped"}, "b": 2}`},
+		{"{tags, score}", `{"tags": ["t1", {"k": "v", "n": 1.10}], "score": 1e400, "other": [1]}`},
+		{".\"k\\\"ey\"", `{"k\"ey": "v", "k": 1}`},
+		{"select(.age > 30) | .name", `{"age": 31, "name": "Ada"}`},
+	} {
+		f, err := Compile(tc.expr, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.dem.whole() {
+			t.Fatalf("%s: expected a partial demand", tc.expr)
+		}
+		data := []byte(tc.row)
+		var d decoder
+		got, err := d.decode(data, f.dem)
+		if err != nil {
+			t.Fatalf("%s on %s: %v", tc.expr, tc.row, err)
+		}
+		before := encodeForTest(t, got)
+		for i := range data {
+			data[i] = 'x'
+		}
+		if after := encodeForTest(t, got); after != before {
+			t.Errorf("%s on %s: decoded value changed with its input: %s, then %s", tc.expr, tc.row, before, after)
+		}
+	}
+}

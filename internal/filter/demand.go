@@ -19,6 +19,9 @@ import "github.com/itchyny/gojq"
 type demand struct {
 	all    bool
 	fields map[string]*demand
+	// key is the key this demand is on in its parent's fields: a decoder
+	// that must not keep substrings of the row uses it for the kept key.
+	key string
 }
 
 // field returns the demand on key of d's value.
@@ -28,7 +31,7 @@ func (d *demand) field(key string) *demand {
 	}
 	c, ok := d.fields[key]
 	if !ok {
-		c = &demand{}
+		c = &demand{key: key}
 		d.fields[key] = c
 	}
 	return c

@@ -87,9 +87,13 @@ type Pipeline struct {
 	slots chan struct{}
 	work  chan *batch
 	order chan *batch
-	free  sync.Pool // *batch
-	bufs  sync.Pool // *[]byte, output buffers written and free again
-	wg    sync.WaitGroup
+	// free and bufs hold the batches and output buffers not in use. They
+	// are bounded lists, not sync.Pools: a pool empties at every garbage
+	// collection, and each buffer made again grows by appending, which
+	// costs more garbage and a heap that settles higher.
+	free chan *batch
+	bufs chan []byte
+	wg   sync.WaitGroup
 
 	cur    *batch
 	dirty  bool // batches sent since the last flush request
@@ -145,7 +149,10 @@ func NewPipeline(ctx context.Context, f *Filter, w LineWriter, opts PipelineOpti
 		skipped: map[string]int64{},
 	}
 	p.ctx, p.stop = context.WithCancelCause(ctx)
-	p.free.New = func() any { return &batch{} }
+	p.free = make(chan *batch, inFlight)
+	// Buffers in use at once: a chunk being filled by each worker, one
+	// queued per batch in flight, and one being written.
+	p.bufs = make(chan []byte, opts.Workers+inFlight+1)
 	p.wg.Add(opts.Workers + 1)
 	for range opts.Workers {
 		go p.worker()
@@ -282,7 +289,12 @@ func (p *Pipeline) take() error {
 		}
 		return context.Cause(p.ctx)
 	}
-	b := p.free.Get().(*batch)
+	var b *batch
+	select {
+	case b = <-p.free:
+	default:
+		b = &batch{}
+	}
 	b.first = p.next + 1
 	b.out = make(chan *chunk, 1)
 	p.cur = b
@@ -305,7 +317,10 @@ func (p *Pipeline) recycle(b *batch) {
 	if cap(b.data) > 4*batchBytes {
 		b.data = nil // after a huge row
 	}
-	p.free.Put(b)
+	select {
+	case p.free <- b:
+	default:
+	}
 	<-p.slots
 }
 
@@ -390,7 +405,14 @@ func (r *rowRunner) endRow() {
 func (r *rowRunner) batch(b *batch) {
 	p := r.p
 	defer close(b.out)
-	r.b, r.c, r.i, r.start = b, p.newChunk(), -1, 0
+	if r.c == nil {
+		r.c = p.newChunk()
+	} else {
+		// The chunk the last batch's pass made, never handed on: its
+		// buffer is reused, not left to the collector.
+		*r.c = chunk{buf: r.c.buf[:0]}
+	}
+	r.b, r.i, r.start = b, -1, 0
 	for r.i+1 < len(b.ends) {
 		err := r.run()
 		if err == nil {
@@ -477,8 +499,10 @@ func (r *rowRunner) pass() bool {
 // newChunk returns an empty chunk, reusing a written buffer.
 func (p *Pipeline) newChunk() *chunk {
 	c := &chunk{}
-	if b, ok := p.bufs.Get().(*[]byte); ok {
-		c.buf = (*b)[:0]
+	select {
+	case b := <-p.bufs:
+		c.buf = b[:0]
+	default:
 	}
 	return c
 }
@@ -498,7 +522,10 @@ func (p *Pipeline) collect() {
 				}
 			}
 			if cap(c.buf) <= 2*chunkBytes {
-				p.bufs.Put(&c.buf)
+				select {
+				case p.bufs <- c.buf:
+				default:
+				}
 			}
 			p.counts.Lines += int64(c.lines)
 			p.counts.Filtered += c.filtered
