@@ -17,7 +17,8 @@ import (
 	"github.com/spf13/viper"
 )
 
-// jqGCPercent is the garbage collector's target while --jq runs.
+// jqGCPercent is the garbage collector's target while --jq runs under a
+// memory limit the user set (GOMEMLIMIT) but no GOGC.
 const jqGCPercent = 400
 
 // argSep joins the two words of "--arg NAME VALUE" into one flag value; an
@@ -134,22 +135,50 @@ func splitArg(flag, a string) (string, string, error) {
 	return name, val, nil
 }
 
-// jqMemoryBase is the soft memory limit under --jq beyond what the
-// pipeline holds: the runtime, the collector's goal (16 MiB at GOGC=400)
-// and some room. Measured on v_small: 16–20 MiB cost 3–6% of CPU, 14 MiB
-// 13%.
-const jqMemoryBase = 18 << 20
+// jqMemoryBase is the memory limit under --jq beyond what the pipeline
+// holds: the runtime's own memory and the room the collector leaves the
+// garbage of decoding between two collections. At ~700 bytes of garbage a
+// row ({id, email} on v_small), 12 MiB means a collection every ~6,000
+// rows: the 10,000th row already sees the peak of a million-row run (see
+// docs/performance.md, "Memory and early exit").
+const jqMemoryBase = 12 << 20
+
+// tuneGC sets the garbage collector up for --jq and returns what puts it
+// back. Decoding makes short-lived garbage by the gigabyte while the live
+// heap stays a few MiB. Unless GOGC or GOMEMLIMIT is set, the collector
+// runs when fraise's memory reaches a limit (see docs/performance.md)
+// rather than in proportion to the live heap: peak memory is then the
+// same on a short run as on a long one. The limit rises with the longest
+// row seen, so that it never falls below what the pipeline holds.
+func tuneGC(p *filter.Pipeline, sink *filterSink) (restore func()) {
+	_, gogc := os.LookupEnv("GOGC")
+	_, memlimit := os.LookupEnv("GOMEMLIMIT")
+	// SetGCPercent(-1) turns the proportional collector off and returns
+	// its setting; SetMemoryLimit(-1) only reads the limit.
+	percent, limit := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1)
+	switch {
+	case !gogc && !memlimit:
+		// Off, as set: the limit alone decides.
+	case !gogc:
+		// The user's limit, which may be far above what fraise needs:
+		// collect in proportion to the live heap as well.
+		debug.SetGCPercent(jqGCPercent)
+	default:
+		debug.SetGCPercent(percent)
+	}
+	if !memlimit {
+		debug.SetMemoryLimit(jqMemoryBase + p.Holds(0))
+		sink.grow = func(maxRow int64) { debug.SetMemoryLimit(jqMemoryBase + p.Holds(maxRow)) }
+	}
+	return func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	}
+}
 
 // streamFiltered runs the statement with every row going through the jq
 // pipeline.
 func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, w *output.NDJSON, s *jqSettings, chunk int, stderr io.Writer) error {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		// Decoding makes short-lived garbage by the gigabyte while the live
-		// heap stays a few MiB: collecting at 5× the live heap instead of
-		// 2× halves the collector's CPU (see docs/performance.md), and
-		// memory stays bounded. GOGC, when set, decides instead.
-		defer debug.SetGCPercent(debug.SetGCPercent(jqGCPercent))
-	}
 	p := filter.NewPipeline(ctx, s.f, w, filter.PipelineOptions{
 		Workers: s.workers,
 		MaxRows: chunk,
@@ -157,14 +186,7 @@ func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, w *
 		Warn:    func(msg string) { fmt.Fprintf(stderr, "fraise: warning: %s\n", msg) },
 	})
 	sink := &filterSink{p: p}
-	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
-		// A soft limit keeps the heap the collector maps close to its
-		// goal (see docs/performance.md): a third less peak memory for a
-		// few percent of CPU. It rises with the longest row seen, so that
-		// it never falls below what the pipeline holds.
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(jqMemoryBase + p.Holds(0)))
-		sink.grow = func(maxRow int64) { debug.SetMemoryLimit(jqMemoryBase + p.Holds(maxRow)) }
-	}
+	defer tuneGC(p, sink)()
 	_, err := conn.Stream(ctx, st, sink)
 	// The session ends now, not once a slow reader has taken the output.
 	_ = conn.Close()

@@ -60,3 +60,60 @@ func TestJQMemoryLimitRestored(t *testing.T) {
 type discardWriter struct{ n int }
 
 func (w *discardWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
+
+// TestTuneGC: under --jq the collector runs on a memory limit alone unless
+// GOGC or GOMEMLIMIT is set, the user's settings win, and everything is put
+// back afterwards.
+func TestTuneGC(t *testing.T) {
+	f, err := filter.Compile(".", filter.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filter.NewPipeline(context.Background(), f, discardLines{}, filter.PipelineOptions{Workers: 1, MaxRows: 10})
+	defer p.Abort()
+	const myPercent, myLimit = 77, math.MaxInt64 - 1
+	ours := jqMemoryBase + p.Holds(0)
+	for _, tc := range []struct {
+		name              string
+		gogc, memlimit    bool
+		percent           int
+		limit             int64
+		growsWithLongRows bool
+	}{
+		{"neither set", false, false, -1, ours, true},
+		{"GOGC set", true, false, myPercent, ours, true},
+		{"GOMEMLIMIT set", false, true, jqGCPercent, myLimit, false},
+		{"both set", true, true, myPercent, myLimit, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for name, set := range map[string]bool{"GOGC": tc.gogc, "GOMEMLIMIT": tc.memlimit} {
+				t.Setenv(name, "")
+				if !set {
+					_ = os.Unsetenv(name)
+				}
+			}
+			defer debug.SetGCPercent(debug.SetGCPercent(myPercent))
+			defer debug.SetMemoryLimit(debug.SetMemoryLimit(myLimit))
+			sink := &filterSink{p: p}
+			restore := tuneGC(p, sink)
+			percent, limit := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1)
+			debug.SetGCPercent(percent)
+			if percent != tc.percent || limit != tc.limit {
+				t.Errorf("during the run: GOGC %d, limit %d; want %d, %d", percent, limit, tc.percent, tc.limit)
+			}
+			if (sink.grow != nil) != tc.growsWithLongRows {
+				t.Errorf("limit follows the longest row: %v, want %v", sink.grow != nil, tc.growsWithLongRows)
+			}
+			if sink.grow != nil {
+				sink.grow(50 << 20)
+				if got, want := debug.SetMemoryLimit(-1), jqMemoryBase+p.Holds(50<<20); got != want {
+					t.Errorf("limit after a 50 MiB row = %d, want %d", got, want)
+				}
+			}
+			restore()
+			if percent, limit := debug.SetGCPercent(myPercent), debug.SetMemoryLimit(-1); percent != myPercent || limit != myLimit {
+				t.Errorf("after the run: GOGC %d, limit %d; want %d, %d back", percent, limit, myPercent, myLimit)
+			}
+		})
+	}
+}
