@@ -38,10 +38,13 @@ func TestScripts(t *testing.T) {
 		Condition:           condition,
 		Setup:               setup,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"psql":        cmdPsql,
-			"stdout-rows": cmdStdoutRows,
-			"fails":       cmdFails,
-			"pg-await":    cmdPgAwait,
+			"psql":          cmdPsql,
+			"stdout-rows":   cmdStdoutRows,
+			"fails":         cmdFails,
+			"pg-await":      cmdPgAwait,
+			"decompress":    cmdDecompress,
+			"array-lines":   cmdArrayLines,
+			"no-temp-files": cmdNoTempFiles,
 		},
 	})
 }

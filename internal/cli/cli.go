@@ -28,6 +28,7 @@ func Main() int {
 	// Handling SIGPIPE turns a write to a closed pipe into an EPIPE error,
 	// so that fraise can cancel the query and exit 0 instead of dying.
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
+	ignoreFileSizeSignal()
 	go func() {
 		n := 0
 		for s := range sigs {
@@ -37,6 +38,7 @@ func Main() int {
 			n++
 			if n > 1 {
 				// A second signal: stop at once.
+				runExitHooks()
 				os.Exit(exitCode(&signalError{s}))
 			}
 			cancel(&signalError{s})
@@ -44,6 +46,7 @@ func Main() int {
 			// at most; should something still hold it, stop anyway.
 			time.AfterFunc(forceExitAfter, func() {
 				fmt.Fprintf(os.Stderr, "fraise: %v; gave up waiting for the run to end\n", &signalError{s})
+				runExitHooks()
 				os.Exit(exitCode(&signalError{s}))
 			})
 		}
@@ -61,7 +64,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetErr(stderr)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
-		return ExitOK
+		return app.end(ExitOK)
 	}
 	// A signal ends the run whatever error it caused on the way out.
 	var se *signalError
@@ -75,17 +78,26 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &he) {
 		// halt and halt_error, as jq: the value as it is, the code asked for.
 		_, _ = stderr.Write(he.Message())
-		return he.Code & 0xff
+		return app.end(he.Code & 0xff)
 	}
 	code := exitCode(err)
 	if code == ExitOK {
 		// The reader went away: nothing more to say.
-		return code
+		return app.end(code)
 	}
 	printError(stderr, err, app.stmt)
 	var ue *usageError
 	if errors.As(err, &ue) && cmd != nil {
 		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+	}
+	return app.end(code)
+}
+
+// end runs what the command asked to run once its exit code is known
+// (--stats) and returns the code.
+func (a *app) end(code int) int {
+	if a.atEnd != nil {
+		a.atEnd(code)
 	}
 	return code
 }
@@ -98,6 +110,9 @@ type app struct {
 	ran bool
 	// stmt is the statement being run, for showing error positions.
 	stmt *statementInfo
+	// atEnd, when set, is run with the exit code, after any error is
+	// printed.
+	atEnd func(code int)
 }
 
 func newRootCmd(app *app) *cobra.Command {

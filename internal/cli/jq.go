@@ -61,6 +61,8 @@ type jqSettings struct {
 	f       *filter.Filter
 	policy  filter.Policy
 	workers int
+	raw     bool
+	warn    func(msg string) // nil discards warnings (--quiet)
 }
 
 // compileJQ reads the transform flags and compiles --jq, before any
@@ -117,6 +119,8 @@ func compileJQ(cmd *cobra.Command, v *viper.Viper, stderr io.Writer) (*jqSetting
 		return nil, err
 	}
 	s.f = f
+	s.raw = v.GetBool("raw-output")
+	s.warn = func(msg string) { fmt.Fprintf(stderr, "fraise: warning: %s\n", msg) }
 	return &s, nil
 }
 
@@ -178,16 +182,19 @@ func tuneGC(p *filter.Pipeline, sink *filterSink) (restore func()) {
 
 // streamFiltered runs the statement with every row going through the jq
 // pipeline.
-func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, w *output.NDJSON, s *jqSettings, chunk int, stderr io.Writer) error {
+func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, w *output.NDJSON, s *jqSettings, chunk int, stats *runStats) error {
 	p := filter.NewPipeline(ctx, s.f, w, filter.PipelineOptions{
 		Workers: s.workers,
 		MaxRows: chunk,
 		Policy:  s.policy,
-		Warn:    func(msg string) { fmt.Fprintf(stderr, "fraise: warning: %s\n", msg) },
+		Warn:    s.warn,
 	})
+	stats.pipe = p
 	sink := &filterSink{p: p}
 	defer tuneGC(p, sink)()
-	_, err := conn.Stream(ctx, st, sink)
+	counted := &countSink{next: sink, stats: stats}
+	_, err := conn.Stream(ctx, st, counted)
+	counted.publish()
 	// The session ends now, not once a slow reader has taken the output.
 	_ = conn.Close()
 	switch {

@@ -84,6 +84,8 @@ func adviceFor(err error) string {
 		return ae.Hint
 	case errors.As(err, &col):
 		return "fraise streams one json or jsonb column; choose it with --column (default \"data\")"
+	case errors.As(err, &we) && we.Msg != "":
+		return "" // the message says what to do
 	case errors.As(err, &we):
 		return "check that the output destination is writable and has free space"
 	case errors.As(err, &cl):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -88,7 +89,9 @@ func newStreamCmd(app *app) *cobra.Command {
 	f.Int("chunk-size", output.DefaultChunkRows, "rows written out together at most (bounds rows in flight and output latency)")
 	f.Lookup("limit").DefValue = "none"
 	addJQFlags(f)
+	addOutputFlags(f)
 	addLimitFlags(f)
+	addObserveFlags(f)
 	v.SetEnvPrefix("FRAISE")
 	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
 	v.AutomaticEnv()
@@ -135,6 +138,18 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	if err != nil {
 		return err
 	}
+	out, err := parseOutput(v, jq != nil && jq.raw)
+	if err != nil {
+		return err
+	}
+	obs, err := parseObserve(v, app.stderr)
+	if err != nil {
+		return err
+	}
+	log := obs.logger()
+	if jq != nil && obs.quiet {
+		jq.warn = nil
+	}
 
 	cfg, err := wire.ParseConfig(v.GetString("dsn"), wire.Environment{})
 	if err != nil {
@@ -143,12 +158,35 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	if lim.connectSet {
 		cfg.ConnectTimeout = lim.connect
 	}
-	cfg.OnWarning = func(msg string) { fmt.Fprintf(app.stderr, "fraise: warning: %s\n", msg) }
-	cfg.OnNotice = func(n *wire.PgError) { fmt.Fprintf(app.stderr, "fraise: %s: %s\n", n.Severity, n.Message) }
+	cfg.Log = obs.log
+	if !obs.quiet {
+		cfg.OnWarning = func(msg string) { fmt.Fprintf(app.stderr, "fraise: warning: %s\n", msg) }
+		cfg.OnNotice = func(n *wire.PgError) { fmt.Fprintf(app.stderr, "fraise: %s: %s\n", n.Severity, n.Message) }
+	}
+	logSettings(log, cfg)
+
+	stats := newRunStats(out)
+	if obs.stats {
+		app.atEnd = func(code int) { stats.write(app.stderr, code) }
+	}
+	// The destination is opened before connecting: a file that cannot be
+	// written fails the run before any query runs.
+	dest, err := output.OpenDest(out.path, app.stdout, out.comp)
+	if err != nil {
+		return err
+	}
+	defer dest.Abort() // after Commit, nothing
+	defer onForcedExit(dest.Abort)()
+	stats.dest = dest
+	if f := dest.File(); f != nil {
+		log.Info("output file", "path", f.Name(), "temporary", f.Temp(), "format", out.format, "compression", out.comp.String())
+	}
 
 	ctx, stop := context.WithCancelCause(cmd.Context())
 	defer stop(nil)
-	defer watchReader(app.stdout, stop)()
+	if dest.File() == nil {
+		defer watchReader(app.stdout, stop)()
+	}
 	conn, err := wire.Connect(ctx, cfg)
 	if err != nil {
 		if errors.Is(context.Cause(ctx), output.ErrReaderGone) {
@@ -157,17 +195,50 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 		return err
 	}
 	defer conn.Close()
+	stats.server = conn.ServerParam("server_version")
 	clock := watchStop(ctx)
-	w := output.NewAsyncNDJSON(ctx, app.stdout, output.Options{ChunkRows: chunk})
+	w := output.NewAsyncNDJSON(ctx, dest.Writer(), output.Options{ChunkRows: chunk, Array: out.array()})
+	stats.out = w
 	st := wire.Statement{SQL: stmt.SQL, Timeout: lim.statement, IdleTimeout: lim.idle, MaxRowSize: lim.maxRow}
+	var bar *progress
+	if obs.progress {
+		st.OnEstimate = func(n int64) { stats.estimate.Store(n) }
+		bar = startProgress(app.stderr, relArg, stats)
+	}
 	if jq != nil {
-		err = streamFiltered(ctx, conn, st, w, jq, chunk, app.stderr)
+		err = streamFiltered(ctx, conn, st, w, jq, chunk, stats)
 	} else {
-		_, err = conn.Stream(ctx, st, &ndjsonSink{w})
+		sink := &countSink{next: &ndjsonSink{w}, stats: stats}
+		_, err = conn.Stream(ctx, st, sink)
+		sink.publish()
 	}
 	// The session ends now, not once a slow reader has taken the output.
 	_ = conn.Close()
-	return finishOutput(ctx, clock, w, err)
+	if err == nil {
+		if err = w.Finish(); err == nil {
+			err = w.Flush()
+		}
+	}
+	err = finishOutput(ctx, clock, w, err)
+	if err == nil {
+		if err = dest.Commit(); err == nil && dest.File() != nil {
+			log.Info("output file complete", "path", dest.File().Name(), "bytes", dest.Written())
+		}
+	}
+	if bar != nil {
+		bar.finish(err == nil)
+	}
+	return err
+}
+
+// logSettings logs where fraise will connect, never the password.
+func logSettings(log *slog.Logger, cfg *wire.Config) {
+	hosts := make([]string, len(cfg.Hosts))
+	for i, h := range cfg.Hosts {
+		hosts[i] = h.String()
+	}
+	log.Info("connection settings", "hosts", strings.Join(hosts, ","), "user", cfg.User, "database", cfg.Database,
+		"sslmode", cfg.TLS.Mode, "password_given", cfg.Password != "", "connect_timeout", cfg.ConnectTimeout)
 }
 
 // stringsFlag returns a repeatable flag's values; from the environment it

@@ -74,7 +74,7 @@ func (a *asyncOut) loop() {
 			}
 			if err != nil {
 				a.mu.Lock()
-				a.err = &WriteError{Err: err}
+				a.err = asWriteError(err)
 				a.mu.Unlock()
 			}
 		}

@@ -1,6 +1,7 @@
 package output
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -25,12 +26,29 @@ var nullText = []byte("null")
 type WriteError struct {
 	// Err is the error from the destination.
 	Err error
+	// Msg, when set, is the whole message: what failed on which file,
+	// and what to do.
+	Msg string
 }
 
-func (e *WriteError) Error() string { return "cannot write output: " + e.Err.Error() }
+func (e *WriteError) Error() string {
+	if e.Msg != "" {
+		return e.Msg
+	}
+	return "cannot write output: " + e.Err.Error()
+}
 
 // Unwrap returns the destination's error.
 func (e *WriteError) Unwrap() error { return e.Err }
+
+// asWriteError returns err as a *WriteError, wrapping it unless it is one.
+func asWriteError(err error) *WriteError {
+	var we *WriteError
+	if errors.As(err, &we) {
+		return we
+	}
+	return &WriteError{Err: err}
+}
 
 // IsBrokenPipe reports whether err means the reader of the output went away
 // (EPIPE), which a pipeline such as "| head" causes on purpose.
@@ -55,6 +73,10 @@ type Options struct {
 	// strings), so the value stays the same while fitting on one line. Set
 	// it for sources that keep their input text (PostgreSQL json).
 	OneLine bool
+	// Array writes one JSON array instead of lines: "[", the values
+	// separated by ",\n", and "]" once Finish is called. Until then the
+	// text is not a complete array.
+	Array bool
 }
 
 // NDJSON writes one JSON value per line. It is not safe for concurrent use.
@@ -65,6 +87,7 @@ type NDJSON struct {
 	pending int // rows in buf
 	chunk   int
 	oneLine bool
+	array   bool
 	err     error
 
 	rows   int64
@@ -82,7 +105,7 @@ func NewNDJSON(w io.Writer, opts Options) *NDJSON {
 	if chunk <= 0 {
 		chunk = DefaultChunkRows
 	}
-	return &NDJSON{w: w, buf: make([]byte, 0, size), chunk: chunk, oneLine: opts.OneLine}
+	return &NDJSON{w: w, buf: make([]byte, 0, size), chunk: chunk, oneLine: opts.OneLine, array: opts.Array}
 }
 
 // NewAsyncNDJSON returns a writer of lines to w whose writes to w happen
@@ -127,7 +150,7 @@ func (n *NDJSON) WriteValue(value []byte) error {
 	if value == nil {
 		value = nullText
 	}
-	need := len(value) + 1
+	need := len(value) + 2
 	if len(n.buf)+need > cap(n.buf) {
 		if err := n.Flush(); err != nil {
 			return err
@@ -136,12 +159,17 @@ func (n *NDJSON) WriteValue(value []byte) error {
 			return n.writeLarge(value)
 		}
 	}
+	if n.array {
+		n.buf = append(n.buf, n.separator()...)
+	}
 	start := len(n.buf)
 	n.buf = append(n.buf, value...)
 	if n.oneLine {
 		flatten(n.buf[start:])
 	}
-	n.buf = append(n.buf, '\n')
+	if !n.array {
+		n.buf = append(n.buf, '\n')
+	}
 	n.rows++
 	n.pending++
 	if n.pending >= n.chunk {
@@ -156,6 +184,9 @@ func (n *NDJSON) WriteValue(value []byte) error {
 func (n *NDJSON) WriteLines(p []byte, lines int) error {
 	if n.err != nil {
 		return n.err
+	}
+	if n.array {
+		return n.writeArrayLines(p)
 	}
 	if len(n.buf)+len(p) > cap(n.buf) {
 		if err := n.Flush(); err != nil {
@@ -178,6 +209,50 @@ func (n *NDJSON) WriteLines(p []byte, lines int) error {
 	return nil
 }
 
+// separator is what goes before the next value of an array.
+func (n *NDJSON) separator() string {
+	if n.rows == 0 {
+		return "[\n"
+	}
+	return ",\n"
+}
+
+// writeArrayLines writes lines, each one JSON value ending in a newline,
+// as elements of the array.
+func (n *NDJSON) writeArrayLines(p []byte) error {
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			i = len(p)
+		}
+		if err := n.WriteValue(p[:i]); err != nil {
+			return err
+		}
+		p = p[min(i+1, len(p)):]
+	}
+	return nil
+}
+
+// Finish ends the output: for an array, its closing bracket ("[]" when
+// there were no values). It does not flush. Call it only when the output
+// is complete; after a failure an array is left open, and so not valid.
+func (n *NDJSON) Finish() error {
+	if n.err != nil || !n.array {
+		return n.err
+	}
+	end := "\n]\n"
+	if n.rows == 0 {
+		end = "[]\n"
+	}
+	if len(n.buf)+len(end) > cap(n.buf) {
+		if err := n.Flush(); err != nil {
+			return err
+		}
+	}
+	n.buf = append(n.buf, end...)
+	return nil
+}
+
 // writeLarge writes a value larger than the buffer straight to the
 // destination. The buffer is empty when it is called.
 func (n *NDJSON) writeLarge(value []byte) error {
@@ -185,6 +260,22 @@ func (n *NDJSON) writeLarge(value []byte) error {
 		// Rare: a huge json value spread over lines. Copy it once.
 		value = append([]byte(nil), value...)
 		flatten(value)
+	}
+	if n.array {
+		n.buf = append(n.buf, n.separator()...)
+		if err := n.Flush(); err != nil {
+			return err
+		}
+		if n.out != nil {
+			if err := n.out.writeBorrowed(value, false); err != nil {
+				n.err = err
+				return err
+			}
+		} else if err := n.write(value); err != nil {
+			return err
+		}
+		n.rows++
+		return nil
 	}
 	if n.out != nil {
 		// The line's end goes with it: a line is never left open.
@@ -243,7 +334,7 @@ func (n *NDJSON) write(p []byte) error {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
-		n.err = &WriteError{Err: err}
+		n.err = asWriteError(err)
 		return n.err
 	}
 	return nil

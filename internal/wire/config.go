@@ -7,6 +7,7 @@ package wire
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -137,7 +138,21 @@ type Config struct {
 	// OnNotice receives NoticeResponse messages from the server. Nil
 	// discards them.
 	OnNotice func(n *PgError)
+	// Log receives the session's steps (addresses tried, TLS parameters,
+	// the authentication method, statements, timings, cancel requests).
+	// Nothing logged holds a password. Nil discards them.
+	Log *slog.Logger
 }
+
+// logger returns cfg.Log, or a logger that discards.
+func (c *Config) logger() *slog.Logger {
+	if c.Log == nil {
+		return discardLog
+	}
+	return c.Log
+}
+
+var discardLog = slog.New(slog.DiscardHandler)
 
 // Environment gives ParseConfig what it needs to know about the process.
 // Zero fields fall back to the real process environment.

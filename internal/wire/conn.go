@@ -64,6 +64,7 @@ func (c *Conn) Close() error {
 		return nil
 	}
 	c.closed = true
+	c.cfg.logger().Info("session closed")
 	_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 	c.fe.Send(&pgproto3.Terminate{})
 	_ = c.fe.Flush()

@@ -6,6 +6,7 @@ package wire
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -216,9 +217,13 @@ func connectAddr(ctx context.Context, cfg *Config, tlsFiles func() (*tlsFiles, e
 		ce.Others = append(earlier, ce.Others...)
 		return ce
 	}
+	log := cfg.logger()
 	for i := 0; i < len(methods); i++ {
+		started := time.Now()
+		log.Info("connecting", "host", h.String(), "network", t.network, "address", t.addr, "tls", methods[i], "user", cfg.User, "database", cfg.Database)
 		nc, err := dial(ctx, cfg, t)
 		if err != nil {
+			log.Info("connection attempt failed", "address", t.addr, "error", err.Error())
 			var ae *AuthError
 			if errors.As(err, &ae) {
 				return nil, stop, withEarlier(fail(StepAuth, err))
@@ -271,6 +276,9 @@ func connectAddr(ctx context.Context, cfg *Config, tlsFiles func() (*tlsFiles, e
 				return nil, nextAddr, withEarlier(ce)
 			default:
 				c.nc, c.tls, probe = tc, true, p
+				st := tc.ConnectionState()
+				log.Info("tls established", "version", tls.VersionName(st.Version), "cipher", tls.CipherSuiteName(st.CipherSuite),
+					"alpn", st.NegotiatedProtocol, "server_name", st.ServerName, "sslmode", cfg.TLS.Mode, "resumed", st.DidResume)
 			}
 		}
 		c.fe = newFrontend(c.nc)
@@ -293,8 +301,11 @@ func connectAddr(ctx context.Context, cfg *Config, tlsFiles func() (*tlsFiles, e
 			}
 		}
 		if err == nil {
+			log.Info("connected", "address", t.addr, "server_version", c.params["server_version"], "backend_pid", c.pid,
+				"auth", c.method, "tls", c.tls, "cancel_key", c.secret != nil, "elapsed", time.Since(started).Round(time.Microsecond))
 			return c, 0, nil
 		}
+		log.Info("connection attempt failed", "address", t.addr, "tls", methods[i], "error", err.Error())
 		_ = c.nc.Close()
 		var ce *ConnectError
 		switch {

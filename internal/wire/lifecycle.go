@@ -40,6 +40,7 @@ func beginSQL(st Statement, clientCheck bool) string {
 // pooler that hides an older server) gets the transaction again without it.
 func (c *Conn) begin(ctx context.Context, st Statement) error {
 	check := !c.noClientCheck && serverMajor(c.params["server_version"]) >= 14
+	c.cfg.logger().Info("begin", "sql", beginSQL(st, check))
 	err := c.simple(ctx, beginSQL(st, check), "begin")
 	if err == nil || !check {
 		return err
@@ -48,6 +49,7 @@ func (c *Conn) begin(ctx context.Context, st Statement) error {
 		return err
 	}
 	c.noClientCheck = true
+	c.cfg.logger().Info("server refused client_connection_check_interval; beginning again without it", "sqlstate", SQLState(err))
 	// The failed SET aborted the transaction block.
 	if err := c.simple(ctx, "ROLLBACK", "begin"); err != nil {
 		return err
@@ -91,15 +93,26 @@ func (c *Conn) watch(ctx context.Context) *stopWatch {
 			return
 		}
 		w.stopping.Store(true)
+		log := c.cfg.logger()
 		if c.secret == nil {
+			log.Info("stopping: no cancel key, closing the connection", "cause", context.Cause(ctx).Error())
 			_ = nc.Close()
 			return
 		}
-		w.timer = time.AfterFunc(drainTimeout, func() { _ = nc.Close() })
+		log.Info("stopping: sending a cancel request, then draining", "cause", context.Cause(ctx).Error(), "backend_pid", c.pid, "drain_limit", drainTimeout)
+		w.timer = time.AfterFunc(drainTimeout, func() {
+			log.Info("drain took too long: closing the connection", "after", drainTimeout)
+			_ = nc.Close()
+		})
 		w.cancelled = make(chan struct{})
 		go func() {
 			defer close(w.cancelled)
-			_ = c.Cancel(context.Background())
+			started := time.Now()
+			if err := c.Cancel(context.Background()); err != nil {
+				log.Info("cancel request failed", "error", err.Error())
+				return
+			}
+			log.Info("cancel request delivered", "elapsed", time.Since(started).Round(time.Microsecond))
 		}()
 	})
 	return w
@@ -148,6 +161,15 @@ func (c *Conn) ended(ctx context.Context, st Statement, step string, err error) 
 func (c *Conn) cancelAndClose() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	_ = c.Cancel(ctx)
+	err := c.Cancel(ctx)
+	c.cfg.logger().Info("cancelled the statement and closed the connection", "cancel_error", errString(err))
 	c.abort()
+}
+
+// errString is err's message, or "" for nil, for logs.
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

@@ -45,6 +45,9 @@ type Statement struct {
 	// *RowTooLargeError before reading it; zero means 1 GB, the most a
 	// server can send.
 	MaxRowSize int64
+	// OnEstimate, when set, receives the planner's estimate of the rows
+	// (EXPLAIN, one more round trip) before the statement runs.
+	OnEstimate func(rows int64)
 }
 
 // Column describes the streamed column.
@@ -105,12 +108,23 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 	if ctx.Err() != nil {
 		return res, stopped(ctx, "begin") // in step: nothing was running
 	}
+	log := c.cfg.logger()
+	log.Info("prepare", "sql", st.SQL, "params", len(st.Params))
 	col, err := c.prepare(ctx, st)
 	if err != nil {
 		return res, c.ended(ctx, st, "prepare", err)
 	}
+	log.Info("column checked", "name", col.Name, "type", map[uint32]string{OIDJSON: "json", OIDJSONB: "jsonb"}[col.TypeOID])
 	if err := sink.Begin(col); err != nil {
 		return res, c.sinkFailed(err)
+	}
+	if st.OnEstimate != nil && ctx.Err() == nil {
+		n, err := c.explain(ctx, st)
+		if err != nil {
+			return res, c.ended(ctx, st, "explain", err)
+		}
+		log.Info("planner estimate", "rows", n)
+		st.OnEstimate(n)
 	}
 	if ctx.Err() != nil {
 		// Stopped between round trips: a cancel request that arrived
@@ -130,6 +144,8 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 		return res, c.ended(ctx, st, "execute", c.lost(err))
 	}
 	c.rd.maxBody = st.MaxRowSize
+	executed := time.Now()
+	log.Info("execute")
 
 	// failed ends the stream after an error of the server or the network:
 	// the rows received so far are whole, and are written out first.
@@ -198,6 +214,9 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 			}
 			res.Rows++
 			res.Bytes += int64(len(v))
+			if res.Rows == 1 {
+				log.Info("first row", "after", time.Since(executed).Round(time.Microsecond))
+			}
 			if err := sink.WriteValue(v); err != nil {
 				if err := sinkErr(err); err != nil {
 					return res, err
@@ -247,9 +266,11 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 				}
 				return res, c.sinkFailed(err)
 			}
+			log.Info("rows received", "rows", res.Rows, "bytes", res.Bytes, "elapsed", time.Since(executed).Round(time.Microsecond))
 			if err := c.simple(ctx, "COMMIT", "commit"); err != nil {
 				return res, c.ended(ctx, st, "commit", err)
 			}
+			log.Info("committed")
 			return res, nil
 		default:
 			if err := c.background(msg); err != nil {
@@ -393,7 +414,8 @@ func (c *Conn) background(msg pgproto3.BackendMessage) error {
 func (c *Conn) sinkFailed(err error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	_ = c.Cancel(ctx)
+	cerr := c.Cancel(ctx)
+	c.cfg.logger().Info("output failed: cancelled the statement, closing the connection", "error", err.Error(), "cancel_error", errString(cerr))
 	c.abort()
 	return err
 }

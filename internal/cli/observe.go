@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// addObserveFlags declares what a run tells about itself on stderr.
+func addObserveFlags(f *pflag.FlagSet) {
+	f.Bool("stats", false, "at the end, print one JSON line of counters and timings on stderr (also after a failure)")
+	f.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
+	f.BoolP("verbose", "v", false, "log the run's steps on stderr: connection attempts, TLS, authentication, SQL, timings, cancel requests")
+	f.String("log-format", "text", "format of --verbose logs: text or json")
+	f.BoolP("quiet", "q", false, "print nothing on stderr but errors: no progress bar, warnings or notices")
+}
+
+// observeSettings are the parsed observation flags.
+type observeSettings struct {
+	stats, progress, quiet bool
+	log                    *slog.Logger // nil without --verbose
+}
+
+func parseObserve(v *viper.Viper, stderr io.Writer) (observeSettings, error) {
+	o := observeSettings{stats: v.GetBool("stats"), quiet: v.GetBool("quiet")}
+	var err error
+	if o.progress, err = wantProgress(strings.ToLower(v.GetString("progress")), o.quiet, stderr); err != nil {
+		return o, err
+	}
+	format := strings.ToLower(v.GetString("log-format"))
+	if format != "text" && format != "json" {
+		return o, &usageError{fmt.Errorf("--log-format must be text or json, got %q", v.GetString("log-format"))}
+	}
+	if v.GetBool("verbose") {
+		opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+		if format == "json" {
+			o.log = slog.New(slog.NewJSONHandler(stderr, opts))
+		} else {
+			o.log = slog.New(slog.NewTextHandler(stderr, opts))
+		}
+	}
+	return o, nil
+}
+
+// logger returns the --verbose logger, or one that discards.
+func (o observeSettings) logger() *slog.Logger {
+	if o.log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.log
+}

@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/fraiseql/fraise/internal/output"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// addOutputFlags declares where and how the lines are written.
+func addOutputFlags(f *pflag.FlagSet) {
+	f.StringP("output", "o", "", "write to `FILE` instead of standard output, atomically: a temporary file beside it, renamed onto FILE once complete (- is standard output)")
+	f.String("compress", "", "compress the output: gzip, zstd or none (default: from --output's suffix, .gz or .zst)")
+	f.String("format", "ndjson", "ndjson (one value per line) or json (one array of the values)")
+}
+
+// outputSettings are the parsed output flags.
+type outputSettings struct {
+	path   string // "" for standard output
+	comp   output.Compression
+	format string
+}
+
+func (o outputSettings) array() bool { return o.format == "json" }
+
+// display is the output's name in messages and --stats.
+func (o outputSettings) display() string {
+	if o.path == "" {
+		return "-"
+	}
+	return o.path
+}
+
+func parseOutput(v *viper.Viper, raw bool) (outputSettings, error) {
+	var o outputSettings
+	if p := v.GetString("output"); p != "-" {
+		o.path = p
+	}
+	o.comp = output.CompressionFor(o.path)
+	if s := v.GetString("compress"); s != "" {
+		c, err := output.ParseCompression(s)
+		if err != nil {
+			return o, &usageError{fmt.Errorf("--compress: %w", err)}
+		}
+		o.comp = c
+	}
+	switch o.format = strings.ToLower(v.GetString("format")); o.format {
+	case "ndjson", "json":
+	default:
+		return o, &usageError{fmt.Errorf("--format must be ndjson or json, got %q", v.GetString("format"))}
+	}
+	if o.array() && raw {
+		return o, &usageError{fmt.Errorf("--raw-output writes strings that are not JSON, which cannot go in a --format json array; drop one of them")}
+	}
+	return o, nil
+}
+
+// exitHooks are run before the process exits without returning from Run
+// (a second signal, or a run that did not end in time): they remove a
+// temporary output file. Keyed so that runs in the same process (tests)
+// remove only their own.
+var exitHooks struct {
+	sync.Mutex
+	next int
+	fns  map[int]func()
+}
+
+// onForcedExit registers f and returns what unregisters it.
+func onForcedExit(f func()) (unregister func()) {
+	exitHooks.Lock()
+	defer exitHooks.Unlock()
+	if exitHooks.fns == nil {
+		exitHooks.fns = map[int]func(){}
+	}
+	id := exitHooks.next
+	exitHooks.next++
+	exitHooks.fns[id] = f
+	return func() {
+		exitHooks.Lock()
+		defer exitHooks.Unlock()
+		delete(exitHooks.fns, id)
+	}
+}
+
+// runExitHooks runs the registered hooks, once each.
+func runExitHooks() {
+	exitHooks.Lock()
+	fns := exitHooks.fns
+	exitHooks.fns = nil
+	exitHooks.Unlock()
+	for _, f := range fns {
+		f()
+	}
+}

@@ -1,0 +1,212 @@
+// Output files that appear under their name only once complete: written
+// to a temporary file in the same directory, synced, renamed over the
+// name, and the directory synced (rename(2) is atomic within a file
+// system; fsync(2) on the directory makes the rename durable).
+
+package output
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// tempSuffix ends the name of every temporary output file, so that one
+// left behind by a killed run (SIGKILL, a crash) is easy to find.
+const tempSuffix = ".fraise-tmp"
+
+// File is an output file. For a regular file (or a name that does not
+// exist yet) the data goes to a temporary file beside it, which Commit
+// renames over the name and Abort removes: the name never holds a partial
+// result, and a previous file stays untouched until the new one is whole.
+// Anything else (a device such as /dev/null, a FIFO) is written in place.
+type File struct {
+	f     *os.File
+	name  string // the name the user gave
+	final string // where the data ends up: name with symbolic links resolved
+	temp  string // "" when written in place
+
+	mu   sync.Mutex
+	done bool
+}
+
+// CreateFile opens name for writing the way described at File. Errors are
+// *WriteError values saying what to do.
+func CreateFile(name string) (*File, error) {
+	final, err := resolve(name)
+	if err != nil {
+		return nil, fileError(name, "cannot use", err)
+	}
+	fi, err := os.Stat(final)
+	switch {
+	case err == nil && fi.IsDir():
+		return nil, &WriteError{Err: syscall.EISDIR, Msg: fmt.Sprintf("cannot write %s: it is a directory; give a file name, such as %s", quoteName(name), filepath.Join(name, "out.ndjson"))}
+	case err == nil && !fi.Mode().IsRegular():
+		// A device or FIFO: renaming over it would replace it.
+		f, err := os.OpenFile(final, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, fileError(name, "cannot open", err)
+		}
+		return &File{f: f, name: name, final: final}, nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return nil, fileError(name, "cannot use", err)
+	}
+	dir, base := filepath.Split(final)
+	var f *os.File
+	var temp string
+	for range 10 {
+		temp = filepath.Join(dir, "."+base+"."+randomHex()+tempSuffix)
+		// 0666 less the umask, as the shell's redirection creates files.
+		f, err = os.OpenFile(temp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		if !errors.Is(err, fs.ErrExist) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fileError(name, "cannot create a file in the directory of", err)
+	}
+	if fi != nil {
+		// Replacing a file: keep its permissions.
+		_ = f.Chmod(fi.Mode().Perm())
+	}
+	return &File{f: f, name: name, final: final, temp: temp}, nil
+}
+
+// resolve follows symbolic links in name's last element, so that a link
+// keeps pointing at the new file, as a shell redirection writes through it.
+func resolve(name string) (string, error) {
+	for range 40 {
+		fi, err := os.Lstat(name)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			return name, nil
+		}
+		target, err := os.Readlink(name)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(name), target)
+		}
+		name = target
+	}
+	return "", errors.New("too many levels of symbolic links")
+}
+
+func randomHex() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Name returns the name the file was created with.
+func (f *File) Name() string { return f.name }
+
+// Temp returns the temporary file's path, or "" when the file is written
+// in place.
+func (f *File) Temp() string { return f.temp }
+
+// Write writes to the file. Errors are *WriteError values.
+func (f *File) Write(p []byte) (int, error) {
+	n, err := f.f.Write(p)
+	if err != nil {
+		return n, fileError(f.name, "cannot write", unwrapPath(err))
+	}
+	return n, nil
+}
+
+// Commit makes the data durable and puts it under the file's name. After
+// a failure the temporary file is removed and a previous file is left as
+// it was.
+func (f *File) Commit() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.done {
+		return errors.New("output file already finished")
+	}
+	f.done = true
+	if f.temp == "" {
+		if err := f.f.Close(); err != nil {
+			return fileError(f.name, "cannot write", unwrapPath(err))
+		}
+		return nil
+	}
+	fail := func(what string, err error) error {
+		_ = f.f.Close()
+		_ = os.Remove(f.temp)
+		return fileError(f.name, what, unwrapPath(err))
+	}
+	if err := f.f.Sync(); err != nil {
+		return fail("cannot write", err)
+	}
+	if err := f.f.Close(); err != nil {
+		return fail("cannot write", err)
+	}
+	if err := os.Rename(f.temp, f.final); err != nil {
+		return fail("cannot rename the finished output onto", err)
+	}
+	if d, err := os.Open(filepath.Dir(f.final)); err == nil {
+		// The rename is done; a directory that cannot be synced (some
+		// file systems refuse) leaves it done but perhaps not durable.
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return nil
+}
+
+// Abort removes the temporary file, leaving a previous file as it was. It
+// is safe to call at any time, more than once, and from another goroutine
+// than the writer's (a forced exit calls it); after Commit it does
+// nothing.
+func (f *File) Abort() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.done {
+		return
+	}
+	f.done = true
+	_ = f.f.Close()
+	if f.temp != "" {
+		_ = os.Remove(f.temp)
+	}
+}
+
+// unwrapPath drops the *PathError around err: the message names the file
+// its own way, and the temporary file's name would only confuse.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// fileError says what failed on name, why, and what to do.
+func fileError(name, what string, err error) error {
+	err = unwrapPath(err)
+	advice := ""
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		advice = "; free some space or write elsewhere (--output)"
+	case errors.Is(err, syscall.EFBIG):
+		advice = "; the file is larger than this system or file size limit (ulimit -f) allows: write elsewhere or compress it (.gz, .zst)"
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
+		advice = "; check the permissions of the directory, or write elsewhere (--output)"
+	case errors.Is(err, fs.ErrNotExist):
+		advice = "; the directory must exist"
+	}
+	return &WriteError{Err: err, Msg: fmt.Sprintf("%s %s: %v%s", what, quoteName(name), err, advice)}
+}
+
+func quoteName(name string) string {
+	if name == "" || strings.ContainsAny(name, " \t\n\"'") {
+		return fmt.Sprintf("%q", name)
+	}
+	return name
+}
