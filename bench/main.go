@@ -65,6 +65,7 @@ func run(ctx context.Context) error {
 	toolFilter := flag.String("tools", "", "comma-separated substrings: measure only the commands whose names contain one (fraise always runs)")
 	skipLatency := flag.Bool("no-latency", false, "skip the memory, huge-row, early-exit, first-row and connection measurements")
 	skipJQ := flag.Bool("no-jq", false, "skip the --jq comparison with psql | jq")
+	skipOutput := flag.Bool("no-output", false, "skip the output-file and compression comparison")
 	flag.Parse()
 	if _, err := os.Stat("bench/pgxloop/go.mod"); err != nil {
 		return fmt.Errorf("run me from the repository root (go run ./bench): %w", err)
@@ -139,6 +140,18 @@ func run(ctx context.Context) error {
 			rep.jq = append(rep.jq, r)
 		}
 		rep.jqRounds = b.jqRounds()
+	}
+	if !*skipOutput {
+		for _, v := range outputViews {
+			if *only != "" && !slices.Contains(strings.Split(*only, ","), v) || b.smoke && v != "v_small" {
+				continue
+			}
+			r, err := b.outputs(ctx, v)
+			if err != nil {
+				return fmt.Errorf("output %s: %w", v, err)
+			}
+			rep.outputs = append(rep.outputs, r)
+		}
 	}
 	if !*skipLatency {
 		if rep.memory, err = b.memory(ctx); err != nil {

@@ -27,6 +27,7 @@ type report struct {
 	early    *earlyResult
 	firstRow *latency
 	connect  *latency
+	outputs  []*outputResult
 }
 
 // describe records the machine and the software versions.
@@ -79,6 +80,7 @@ func (r *report) write(dir string) (string, error) {
 		s.table(&w)
 	}
 	jqSection(&w, r.jq, r.jqRounds)
+	outputSection(&w, r.outputs)
 	lifecycleSection(&w, r.memory, r.huge, r.early)
 	for _, l := range []*latency{r.firstRow, r.connect} {
 		if l != nil {

@@ -47,6 +47,16 @@ the output ends with a whole line unless its reader stops reading for
 good. --statement-timeout, --idle-timeout and
 --max-row-size bound a run; they end it with exit 4.
 
+-o FILE writes atomically: a temporary file beside FILE, synced and renamed
+onto it only when the run succeeds; on any failure or interruption it is
+removed and a previous FILE is left as it was. A .gz or .zst suffix (or
+--compress) compresses; --format json writes one array instead of lines. A
+destination that cannot be written ends the run with exit 6.
+
+--stats prints one JSON line of counters on stderr at the end; a progress
+bar shows on stderr when it is a terminal (--progress); --verbose logs the
+run's steps (never a password); --quiet prints only errors.
+
 Connection settings come from --dsn (a postgres:// URL or key=value
 conninfo), then the PG* environment variables (PGHOST, PGPORT, PGUSER,
 PGDATABASE, PGPASSWORD, PGPASSFILE, PGAPPNAME, PGCONNECT_TIMEOUT, …), then
@@ -59,7 +69,9 @@ const streamExample = `  fraise stream v_user
       --where "data->>'active' = 'true'" --order-by "data->>'name'" --limit 10
   fraise stream '"Odd Schema"."MixedCase"' --column payload | jq .id
   fraise stream v_user --jq 'select(.age > $min) | {id, email}' --argjson min 30
-  fraise stream v_user --jq .email -r | sort -u`
+  fraise stream v_user --jq .email -r | sort -u
+  fraise stream v_order -o orders.ndjson.zst --stats --quiet
+  fraise stream v_user --format json -o users.json`
 
 func newStreamCmd(app *app) *cobra.Command {
 	v := viper.New()
