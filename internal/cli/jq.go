@@ -67,9 +67,9 @@ type jqSettings struct {
 
 // compileJQ reads the transform flags and compiles --jq, before any
 // connection is made. It returns nil when there is no --jq.
-func compileJQ(cmd *cobra.Command, v *viper.Viper, stderr io.Writer) (*jqSettings, error) {
+func compileJQ(cmd *cobra.Command, v *viper.Viper, prof *profile, stderr io.Writer) (*jqSettings, error) {
 	expr := v.GetString("jq")
-	args, argjson := stringsFlag(cmd, v, "arg"), stringsFlag(cmd, v, "argjson")
+	args, argjson := stringsFlag(cmd, prof, "arg"), stringsFlag(cmd, prof, "argjson")
 	if expr == "" {
 		for _, name := range []string{"arg", "argjson", "raw-output"} {
 			if cmd.Flags().Changed(name) {

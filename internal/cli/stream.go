@@ -112,6 +112,11 @@ func newStreamCmd(app *app) *cobra.Command {
 }
 
 func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) error {
+	// The profile first: its settings are defaults for everything below.
+	prof, err := loadProfile(cmd, v, func(msg string) { fmt.Fprintf(app.stderr, "fraise: warning: %s\n", msg) })
+	if err != nil {
+		return err
+	}
 	rel, err := query.ParseRelation(relArg)
 	if err != nil {
 		return err
@@ -133,7 +138,7 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	}
 	stmt, err := query.Build(query.Spec{
 		Relation: rel, Column: col,
-		Where:   stringsFlag(cmd, v, "where"),
+		Where:   stringsFlag(cmd, prof, "where"),
 		OrderBy: v.GetString("order-by"),
 		Limit:   limit, Offset: offset,
 	})
@@ -141,7 +146,7 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 		return err
 	}
 	app.stmt = &statementInfo{stmt: stmt}
-	jq, err := compileJQ(cmd, v, app.stderr)
+	jq, err := compileJQ(cmd, v, prof, app.stderr)
 	if err != nil {
 		return err
 	}
@@ -170,6 +175,7 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	if lim.connectSet {
 		cfg.ConnectTimeout = lim.connect
 	}
+	applyProfileToConfig(cfg, prof)
 	cfg.Log = obs.log
 	if !obs.quiet {
 		cfg.OnWarning = func(msg string) { fmt.Fprintf(app.stderr, "fraise: warning: %s\n", msg) }
@@ -254,14 +260,18 @@ func logSettings(log *slog.Logger, cfg *wire.Config) {
 }
 
 // stringsFlag returns a repeatable flag's values; from the environment it
-// is one value, never split on spaces or commas (SQL contains both).
-func stringsFlag(cmd *cobra.Command, v *viper.Viper, name string) []string {
+// is one value, never split on spaces or commas (SQL contains both); then
+// the profile's, one value or a list.
+func stringsFlag(cmd *cobra.Command, prof *profile, name string) []string {
 	if f := cmd.Flags().Lookup(name); f.Changed {
 		// GetStringArray round-trips through text and loses a lone "".
 		return f.Value.(pflag.SliceValue).GetSlice()
 	}
 	if s, ok := os.LookupEnv("FRAISE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); ok && s != "" {
 		return []string{s}
+	}
+	if vals, ok := prof.strings(name); ok {
+		return vals
 	}
 	return nil
 }

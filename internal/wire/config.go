@@ -82,6 +82,14 @@ type Config struct {
 	HasPassword bool
 	// PasswordSource says where Password came from, for messages.
 	PasswordSource string
+	// PasswordCommand, when set, gives the password when the server asks
+	// for one and neither the connection string nor PGPASSWORD has it,
+	// before the password file is consulted. It is called each time a
+	// server asks (every address tried may): give one that remembers its
+	// answer, such as sync.OnceValues of the real one.
+	PasswordCommand func() (string, error)
+	// PasswordCommandSource names PasswordCommand in messages.
+	PasswordCommandSource string
 	// Passfile is the password file consulted when no password is given.
 	Passfile string
 	// ApplicationName is reported to the server.

@@ -27,8 +27,9 @@ type Conn struct {
 	tlsFiles *tlsFiles
 	authOK   bool // AuthenticationOk arrived
 
-	passwordFromFile bool
-	closed           bool
+	passwordFromFile    bool
+	passwordFromCommand bool
+	closed              bool
 	// noClientCheck is set once the server refused
 	// client_connection_check_interval.
 	noClientCheck bool

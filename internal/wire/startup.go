@@ -128,6 +128,14 @@ func (c *Conn) password() (string, error) {
 	if c.cfg.HasPassword {
 		return c.cfg.Password, nil
 	}
+	if c.cfg.PasswordCommand != nil {
+		pw, err := c.cfg.PasswordCommand()
+		if err != nil {
+			return "", c.authFail(&AuthError{Msg: err.Error(), Hint: "fix the command, or give the password another way (PGPASSWORD, ~/.pgpass)"})
+		}
+		c.passwordFromCommand = true
+		return pw, nil
+	}
 	if pw, ok := c.passfileLookup(); ok {
 		return pw, nil
 	}
@@ -141,6 +149,8 @@ func (c *Conn) explainAuthError(pe *PgError) error {
 		switch {
 		case c.cfg.HasPassword:
 			pe.Hint = "the password came from " + c.cfg.PasswordSource
+		case c.passwordFromCommand:
+			pe.Hint = "the password came from the " + c.cfg.PasswordCommandSource
 		case c.passwordFromFile:
 			pe.Hint = "the password came from the password file " + c.cfg.Passfile
 		}

@@ -1,0 +1,260 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fraiseql/fraise/internal/wire"
+	"github.com/fraiseql/fraise/internal/wire/pgconf"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// passwordCommandTimeout bounds a password_command (a password manager
+// that prompts may wait for a touch or a PIN).
+const passwordCommandTimeout = time.Minute
+
+// addConfigFlags declares the config file flags, for every command.
+func addConfigFlags(f *pflag.FlagSet) {
+	f.String("config", "", "config `FILE` of profiles (default: $XDG_CONFIG_HOME/fraise/config.yaml, else ~/.config/fraise/config.yaml; also FRAISE_CONFIG)")
+	f.String("profile", "", "the config file's profile `NAME` to use (default: its default_profile; also FRAISE_PROFILE)")
+}
+
+// profile is the config file's chosen profile. Its settings are defaults
+// under the flags and the FRAISE_* variables, and over the PG* variables
+// (its dsn is a connection string, which libpq ranks above them).
+type profile struct {
+	name, file string
+	values     map[string]any // by flag name
+	// passwordCommand is run, when the server asks for a password that
+	// no connection setting gives, to print it.
+	passwordCommand string
+}
+
+// defaultConfigFile is $XDG_CONFIG_HOME/fraise/config.yaml, else
+// ~/.config/fraise/config.yaml.
+func defaultConfigFile() string {
+	if d := os.Getenv("XDG_CONFIG_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "fraise", "config.yaml")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, ".config", "fraise", "config.yaml")
+}
+
+// flagOrEnv returns a flag's value when set on the command line, else
+// FRAISE_<NAME> unless empty, and whether either was given.
+func flagOrEnv(cmd *cobra.Command, name string) (string, bool) {
+	if f := cmd.Flags().Lookup(name); f != nil && f.Changed {
+		return f.Value.String(), true
+	}
+	s := os.Getenv("FRAISE_" + strings.ToUpper(name))
+	return s, s != ""
+}
+
+// settingsNotInProfiles are flags a profile cannot set.
+var settingsNotInProfiles = []string{"config", "profile", "help"}
+
+// loadProfile reads the config file and applies the chosen profile to v,
+// the command's settings, as defaults. It returns nil when no profile is
+// chosen. warn receives a warning about a config file others can read.
+func loadProfile(cmd *cobra.Command, v *viper.Viper, warn func(string)) (*profile, error) {
+	file, explicit := flagOrEnv(cmd, "config")
+	if !explicit {
+		file = defaultConfigFile()
+	}
+	name, named := flagOrEnv(cmd, "profile")
+	fi, err := os.Stat(file)
+	switch {
+	case file == "" || errors.Is(err, fs.ErrNotExist) && !explicit:
+		if named && name != "" {
+			return nil, &usageError{fmt.Errorf("--profile %s: there is no config file (%s); create it, or name one with --config", name, displayPath(file))}
+		}
+		return nil, nil
+	case err != nil:
+		return nil, &usageError{fmt.Errorf("--config: cannot read %s: %w", file, unwrapPathError(err))}
+	}
+	cv := viper.New()
+	cv.SetConfigFile(file)
+	cv.SetConfigType("yaml")
+	if err := cv.ReadInConfig(); err != nil {
+		return nil, &usageError{fmt.Errorf("config file %s is not valid YAML: %w", file, err)}
+	}
+	for _, k := range cv.AllKeys() {
+		if top := strings.SplitN(k, ".", 2)[0]; top != "profiles" && top != "default_profile" {
+			return nil, &usageError{fmt.Errorf("config file %s: unknown setting %q; the file holds default_profile and profiles.<name>", file, top)}
+		}
+	}
+	profiles := map[string]map[string]any{}
+	for n, raw := range cv.GetStringMap("profiles") {
+		m, ok := raw.(map[string]any)
+		if !ok {
+			return nil, &usageError{fmt.Errorf("config file %s: profile %q must be a mapping of settings", file, n)}
+		}
+		profiles[n] = m
+	}
+	checkConfigSecrets(file, fi, profiles, warn)
+	if !named || name == "" {
+		name = cv.GetString("default_profile")
+		if name == "" {
+			return nil, nil
+		}
+	}
+	settings, ok := profiles[strings.ToLower(name)]
+	if !ok {
+		names := make([]string, 0, len(profiles))
+		for n := range profiles {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return nil, &usageError{fmt.Errorf("config file %s has no profile %q; its profiles: %s", file, name, strings.Join(names, ", "))}
+	}
+	p := &profile{name: strings.ToLower(name), file: file, values: map[string]any{}}
+	for key, val := range settings {
+		flag := strings.ReplaceAll(strings.ToLower(key), "_", "-")
+		if flag == "password-command" {
+			s, ok := val.(string)
+			if !ok || strings.TrimSpace(s) == "" {
+				return nil, &usageError{fmt.Errorf("config file %s, profile %s: password_command must be a command line", file, p.name)}
+			}
+			p.passwordCommand = s
+			continue
+		}
+		if cmd.Flags().Lookup(flag) == nil || slices.Contains(settingsNotInProfiles, flag) {
+			return nil, &usageError{fmt.Errorf("config file %s, profile %s: %q is not a setting of fraise %s; use a flag name, such as dsn, where, order_by, chunk_size or statement_timeout", file, p.name, key, cmd.Name())}
+		}
+		p.values[flag] = val
+		v.SetDefault(flag, val)
+	}
+	return p, nil
+}
+
+// strings returns a repeatable setting of the profile (where), which may
+// be one string or a list.
+func (p *profile) strings(name string) ([]string, bool) {
+	if p == nil {
+		return nil, false
+	}
+	switch x := p.values[name].(type) {
+	case string:
+		return []string{x}, true
+	case []any:
+		out := make([]string, len(x))
+		for i, e := range x {
+			out[i] = fmt.Sprint(e)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// checkConfigSecrets warns when a config file that group or others can
+// read holds a password in a profile's dsn.
+func checkConfigSecrets(file string, fi fs.FileInfo, profiles map[string]map[string]any, warn func(string)) {
+	if fi.Mode().Perm()&0o077 == 0 || warn == nil || runtime.GOOS == "windows" {
+		return
+	}
+	for name, settings := range profiles {
+		dsn, _ := settings["dsn"].(string)
+		if dsn == "" {
+			continue
+		}
+		st, err := pgconf.Parse(dsn)
+		if err == nil && st["password"] == "" {
+			continue
+		}
+		// A dsn that does not parse may hide a password anywhere.
+		warn(fmt.Sprintf("config file %s can be read by others (mode %04o) and profile %s's dsn holds a password; run chmod 600 %s, or use password_command instead", file, fi.Mode().Perm(), name, file))
+		return
+	}
+}
+
+// passwordCommand returns what runs a profile's password_command.
+func (p *profile) passwordFunc() func() (string, error) {
+	if p == nil || p.passwordCommand == "" {
+		return nil
+	}
+	return func() (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), passwordCommandTimeout)
+		defer cancel()
+		shell, flag := "/bin/sh", "-c"
+		if runtime.GOOS == "windows" {
+			shell, flag = "cmd", "/C"
+		}
+		c := exec.CommandContext(ctx, shell, flag, p.passwordCommand)
+		var out, errb bytes.Buffer
+		c.Stdout, c.Stderr = &out, &limitedBuffer{b: &errb, n: 512}
+		c.Stdin = os.Stdin // a password manager may prompt on the terminal
+		where := fmt.Sprintf("password_command of profile %s (%s)", p.name, p.file)
+		if err := c.Run(); err != nil {
+			msg := strings.TrimSpace(errb.String())
+			if msg != "" {
+				msg = ": " + strings.SplitN(msg, "\n", 2)[0]
+			}
+			return "", fmt.Errorf("%s failed: %v%s", where, err, msg)
+		}
+		pw := strings.TrimSuffix(strings.TrimSuffix(out.String(), "\n"), "\r")
+		if pw == "" {
+			return "", fmt.Errorf("%s printed nothing", where)
+		}
+		return pw, nil
+	}
+}
+
+// limitedBuffer keeps the first n bytes written to it.
+type limitedBuffer struct {
+	b *bytes.Buffer
+	n int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := l.n - l.b.Len(); room > 0 {
+		l.b.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
+}
+
+var _ io.Writer = (*limitedBuffer)(nil)
+
+// applyProfileToConfig gives the connection settings what the profile
+// adds beyond its dsn.
+func applyProfileToConfig(cfg *wire.Config, p *profile) {
+	if p == nil {
+		return
+	}
+	if f := p.passwordFunc(); f != nil {
+		cfg.PasswordCommand = sync.OnceValues(f) // once, however many addresses are tried
+		cfg.PasswordCommandSource = "password_command of profile " + p.name + " (" + p.file + ")"
+	}
+}
+
+func displayPath(p string) string {
+	if p == "" {
+		return "no home directory"
+	}
+	return p
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
