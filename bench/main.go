@@ -141,18 +141,6 @@ func run(ctx context.Context) error {
 		}
 		rep.jqRounds = b.jqRounds()
 	}
-	if !*skipOutput {
-		for _, v := range outputViews {
-			if *only != "" && !slices.Contains(strings.Split(*only, ","), v) || b.smoke && v != "v_small" {
-				continue
-			}
-			r, err := b.outputs(ctx, v)
-			if err != nil {
-				return fmt.Errorf("output %s: %w", v, err)
-			}
-			rep.outputs = append(rep.outputs, r)
-		}
-	}
 	if !*skipLatency {
 		if rep.memory, err = b.memory(ctx); err != nil {
 			return err
@@ -168,6 +156,20 @@ func run(ctx context.Context) error {
 		}
 		if rep.connect, err = b.connect(ctx); err != nil {
 			return err
+		}
+	}
+	// Last: reading the files back grows the harness, and a child's peak
+	// RSS counts the harness's until it execs (vfork shares the memory).
+	if !*skipOutput {
+		for _, v := range outputViews {
+			if *only != "" && !slices.Contains(strings.Split(*only, ","), v) || b.smoke && v != "v_small" {
+				continue
+			}
+			r, err := b.outputs(ctx, v)
+			if err != nil {
+				return fmt.Errorf("output %s: %w", v, err)
+			}
+			rep.outputs = append(rep.outputs, r)
 		}
 	}
 	path, err := rep.write(*out)

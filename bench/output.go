@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -54,7 +55,9 @@ func (b *bench) outputs(ctx context.Context, view string) (*outputResult, error)
 	fr := fraiseArgv(b.fraise, view, -1)
 	plain := func(rd io.Reader) (io.Reader, error) { return rd, nil }
 	gz := func(rd io.Reader) (io.Reader, error) { return gzip.NewReader(rd) }
-	zst := func(rd io.Reader) (io.Reader, error) { return zstd.NewReader(rd) }
+	zst := func(rd io.Reader) (io.Reader, error) {
+		return zstd.NewReader(rd, zstd.WithDecoderLowmem(true), zstd.WithDecoderConcurrency(1))
+	}
 	r.cases = []outputCase{
 		{name: "fraise stream > pipe", argv: fr},
 		{name: "fraise stream -o FILE.ndjson", argv: append(slices.Clone(fr), "-o", filepath.Join(dir, "f.ndjson")), file: filepath.Join(dir, "f.ndjson"), decode: plain},
@@ -125,6 +128,12 @@ func (r *outputResult) check(c outputCase, s sample) error {
 	if err != nil {
 		return fmt.Errorf("%s: reading %s back: %w", c.name, c.file, err)
 	}
+	if z, ok := rd.(*zstd.Decoder); ok {
+		z.Close()
+	}
+	// Give the decoders' memory back before the next child starts: until
+	// it execs, a child's RSS is the harness's.
+	debug.FreeOSMemory()
 	if n != want {
 		return fmt.Errorf("%s: %s holds %d bytes decoded, want %d", c.name, c.file, n, want)
 	}

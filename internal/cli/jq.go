@@ -17,9 +17,14 @@ import (
 	"github.com/spf13/viper"
 )
 
-// jqGCPercent is the garbage collector's target while --jq runs under a
-// memory limit the user set (GOMEMLIMIT) but no GOGC.
-const jqGCPercent = 400
+// jqGCPercent is the garbage collector's target while --jq runs, unless
+// GOGC is set: a collection once the heap has grown by half the live heap.
+// Decoding builds each row in the memory of the one before (see
+// filter.decoder), so little garbage is made and collections are cheap;
+// a low target keeps the heap near the live one, so that a run of ten
+// thousand rows peaks as high as one of a million (docs/performance.md,
+// "Memory and early exit").
+const jqGCPercent = 50
 
 // argSep joins the two words of "--arg NAME VALUE" into one flag value; an
 // argument can never contain it.
@@ -139,45 +144,15 @@ func splitArg(flag, a string) (string, string, error) {
 	return name, val, nil
 }
 
-// jqMemoryBase is the memory limit under --jq beyond what the pipeline
-// holds: the runtime's own memory and the room the collector leaves the
-// garbage of decoding between two collections. At ~700 bytes of garbage a
-// row ({id, email} on v_small), 12 MiB means a collection every ~6,000
-// rows: the 10,000th row already sees the peak of a million-row run (see
-// docs/performance.md, "Memory and early exit").
-const jqMemoryBase = 12 << 20
-
-// tuneGC sets the garbage collector up for --jq and returns what puts it
-// back. Decoding makes short-lived garbage by the gigabyte while the live
-// heap stays a few MiB. Unless GOGC or GOMEMLIMIT is set, the collector
-// runs when fraise's memory reaches a limit (see docs/performance.md)
-// rather than in proportion to the live heap: peak memory is then the
-// same on a short run as on a long one. The limit rises with the longest
-// row seen, so that it never falls below what the pipeline holds.
-func tuneGC(p *filter.Pipeline, sink *filterSink) (restore func()) {
-	_, gogc := os.LookupEnv("GOGC")
-	_, memlimit := os.LookupEnv("GOMEMLIMIT")
-	// SetGCPercent(-1) turns the proportional collector off and returns
-	// its setting; SetMemoryLimit(-1) only reads the limit.
-	percent, limit := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1)
-	switch {
-	case !gogc && !memlimit:
-		// Off, as set: the limit alone decides.
-	case !gogc:
-		// The user's limit, which may be far above what fraise needs:
-		// collect in proportion to the live heap as well.
-		debug.SetGCPercent(jqGCPercent)
-	default:
-		debug.SetGCPercent(percent)
+// tuneGC sets the collector's target for --jq, unless GOGC is set, and
+// returns what puts it back. GOMEMLIMIT, when set, applies as it does
+// anywhere.
+func tuneGC() (restore func()) {
+	if _, set := os.LookupEnv("GOGC"); set {
+		return func() {}
 	}
-	if !memlimit {
-		debug.SetMemoryLimit(jqMemoryBase + p.Holds(0))
-		sink.grow = func(maxRow int64) { debug.SetMemoryLimit(jqMemoryBase + p.Holds(maxRow)) }
-	}
-	return func() {
-		debug.SetGCPercent(percent)
-		debug.SetMemoryLimit(limit)
-	}
+	old := debug.SetGCPercent(jqGCPercent)
+	return func() { debug.SetGCPercent(old) }
 }
 
 // streamFiltered runs the statement with every row going through the jq
@@ -191,7 +166,7 @@ func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, w *
 	})
 	stats.pipe = p
 	sink := &filterSink{p: p}
-	defer tuneGC(p, sink)()
+	defer tuneGC()()
 	counted := &countSink{next: sink, stats: stats}
 	_, err := conn.Stream(ctx, st, counted)
 	counted.publish()
@@ -223,21 +198,11 @@ func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, w *
 
 // filterSink feeds the wire's rows to the jq pipeline.
 type filterSink struct {
-	p      *filter.Pipeline
-	maxRow int64
-	grow   func(maxRow int64) // told of each longer row, before it goes in; may be nil
+	p *filter.Pipeline
 }
 
 func (s *filterSink) Begin(wire.Column) error { return nil }
 
-func (s *filterSink) WriteValue(v []byte) error {
-	if n := int64(len(v)); n > s.maxRow {
-		s.maxRow = n
-		if s.grow != nil {
-			s.grow(n)
-		}
-	}
-	return s.p.Write(v)
-}
+func (s *filterSink) WriteValue(v []byte) error { return s.p.Write(v) }
 
 func (s *filterSink) Flush() error { return s.p.Flush() }

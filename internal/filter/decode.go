@@ -3,7 +3,6 @@ package filter
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -31,16 +30,73 @@ func (e *SyntaxError) Error() string {
 // json.Number, so that a number the filter does not touch is written
 // exactly as it was read. A decoder reuses its scratch space between
 // values and is not safe for concurrent use.
+//
+// decode builds values in place: their strings are views of the row's
+// bytes, and their maps and slices are the ones the previous decode
+// built, cleared and filled again. A value is therefore valid only until
+// the next decode and while the row's bytes stay as they are — which is
+// how the pipeline uses it: a row is decoded, filtered and its outputs
+// encoded before the next row is decoded, and a batch's bytes are kept
+// until its output is written. Anything that outlives the row (an error
+// reported later, a halt_error value) must be copied out (see own).
 type decoder struct {
 	s     string
 	i     int
 	depth int
-	// borrowed is set while s is a view of the caller's bytes rather than
-	// a copy: every string kept in a value is then copied out of it.
-	borrowed bool
-	kvs      []kv  // object entries being collected, innermost last
-	vals     []any // array elements being collected, innermost last
-	buf      []byte
+	kvs   []kv  // object entries being collected, innermost last
+	vals  []any // array elements being collected, innermost last
+	buf   []byte
+	// reuse holds the containers of the previous value, to build the next
+	// one in; nil for a decoder whose values must stay valid (DecodeJSON).
+	reuse *containers
+}
+
+// containers are the maps and slices a decoder built for one value, in
+// the order it built them: the next value of the same shape takes them
+// again in the same order.
+type containers struct {
+	maps   []map[string]any
+	slices [][]any
+	nm, ns int // taken so far for the value being built
+}
+
+// takeMap returns an empty map with room for n entries.
+func (d *decoder) takeMap(n int) map[string]any {
+	c := d.reuse
+	if c == nil {
+		return make(map[string]any, n)
+	}
+	if c.nm < len(c.maps) {
+		m := c.maps[c.nm]
+		c.nm++
+		clear(m)
+		return m
+	}
+	m := make(map[string]any, n)
+	c.maps = append(c.maps, m)
+	c.nm++
+	return m
+}
+
+// takeSlice returns a slice of length n.
+func (d *decoder) takeSlice(n int) []any {
+	c := d.reuse
+	if c == nil {
+		return make([]any, n)
+	}
+	if c.ns < len(c.slices) && cap(c.slices[c.ns]) >= n {
+		s := c.slices[c.ns][:n]
+		c.ns++
+		return s
+	}
+	s := make([]any, n, max(n, 4))
+	if c.ns < len(c.slices) {
+		c.slices[c.ns] = s
+	} else {
+		c.slices = append(c.slices, s)
+	}
+	c.ns++
+	return s
 }
 
 type kv struct {
@@ -50,27 +106,19 @@ type kv struct {
 
 // decode decodes data, which must hold exactly one JSON value, building
 // only the parts dem asks for (nil: all of it).
+//
+// The value is built in place (see decoder): valid until the next decode
+// and while data is unchanged.
 func (d *decoder) decode(data []byte, dem *demand) (any, error) {
-	if dem.whole() {
-		// One copy per value: every string without escapes is then a
-		// substring of it and costs no allocation of its own.
-		return d.decodeString(string(data), dem)
+	if d.reuse == nil {
+		d.reuse = &containers{}
 	}
-	// A partial demand keeps a few fields of the row: copying each string
-	// kept allocates less than copying the whole text, most of which is
-	// skipped. The view of data never outlives this call.
-	d.borrowed = true
+	d.reuse.nm, d.reuse.ns = 0, 0
 	v, err := d.decodeString(unsafe.String(unsafe.SliceData(data), len(data)), dem)
-	d.borrowed, d.s = false, ""
-	return v, err
-}
-
-// keep returns s, a substring of the text, as a value may hold it.
-func (d *decoder) keep(s string) string {
-	if d.borrowed {
-		return strings.Clone(s)
+	if err != nil {
+		d.s = ""
 	}
-	return s
+	return v, err
 }
 
 func (d *decoder) decodeString(s string, dem *demand) (any, error) {
@@ -168,7 +216,7 @@ func (d *decoder) object(dem *demand) (any, error) {
 		return nil, err
 	}
 	if d.open('}') {
-		return map[string]any{}, nil
+		return d.takeMap(0), nil
 	}
 	base := len(d.kvs)
 	for {
@@ -178,7 +226,7 @@ func (d *decoder) object(dem *demand) (any, error) {
 		var k string
 		var err error
 		if dem != nil {
-			k, err = d.strAs(false) // only looked up: the demand holds the key kept
+			k, err = d.str() // only looked up: the demand holds the key kept
 		} else {
 			k, err = d.str()
 		}
@@ -214,7 +262,7 @@ func (d *decoder) object(dem *demand) (any, error) {
 		}
 	}
 	entries := d.kvs[base:]
-	m := make(map[string]any, len(entries))
+	m := d.takeMap(len(entries))
 	for _, e := range entries {
 		m[e.k] = e.v // a repeated key keeps its last value, as in jq
 	}
@@ -228,7 +276,7 @@ func (d *decoder) array() (any, error) {
 		return nil, err
 	}
 	if d.open(']') {
-		return []any{}, nil
+		return d.takeSlice(0), nil
 	}
 	base := len(d.vals)
 	for {
@@ -244,20 +292,16 @@ func (d *decoder) array() (any, error) {
 		}
 	}
 	elems := d.vals[base:]
-	a := make([]any, len(elems))
+	a := d.takeSlice(len(elems))
 	copy(a, elems)
 	clear(elems)
 	d.vals = d.vals[:base]
 	return a, nil
 }
 
-// str decodes the string starting at d.i (at its opening quote), as a value
-// may keep it.
-func (d *decoder) str() (string, error) { return d.strAs(d.borrowed) }
-
-// strAs decodes the string starting at d.i (at its opening quote). Unless
-// copied is set, the result may be a substring of the text.
-func (d *decoder) strAs(copied bool) (string, error) {
+// str decodes the string starting at d.i (at its opening quote); without
+// escapes it is a substring of the text.
+func (d *decoder) str() (string, error) {
 	start := d.i + 1
 	var high byte // the OR of the bytes: 0x80 set when any is not ASCII
 	for j := start; j < len(d.s); j++ {
@@ -269,9 +313,6 @@ func (d *decoder) strAs(copied bool) (string, error) {
 			s := d.s[start:j]
 			if high >= utf8.RuneSelf && !utf8.ValidString(s) {
 				return replaceInvalid(s), nil
-			}
-			if copied {
-				s = strings.Clone(s)
 			}
 			return s, nil
 		case c == '\\':
@@ -413,7 +454,7 @@ func (d *decoder) number() (any, error) {
 		}
 		return n, nil
 	}
-	return json.Number(d.keep(s[start:i])), nil
+	return json.Number(s[start:i]), nil
 }
 
 // scanNumber moves past a number, returning where its integer digits

@@ -1,6 +1,12 @@
 package filter
 
-import "fmt"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // RowError reports that the filter failed on a row.
 type RowError struct {
@@ -50,4 +56,45 @@ func (e *HaltError) Message() []byte {
 		}
 		return append(b, '\n')
 	}
+}
+
+// frozenError is an error's message, taken when it happened.
+type frozenError struct{ msg string }
+
+func (e *frozenError) Error() string { return e.msg }
+
+// frozen returns err with its message fixed now: a gojq error formats the
+// value it is about when asked, and that value is built in memory that the
+// next row reuses. fraise's own errors (a *SyntaxError, the context's)
+// hold no such value and are kept as they are.
+func frozen(err error) error {
+	var se *SyntaxError
+	if errors.As(err, &se) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &frozenError{msg: err.Error()}
+}
+
+// own returns a deep copy of v that shares no memory with the row it came
+// from: strings, maps and slices copied.
+func own(v any) any {
+	switch x := v.(type) {
+	case string:
+		return strings.Clone(x)
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[strings.Clone(k)] = own(e)
+		}
+		return m
+	case []any:
+		a := make([]any, len(x))
+		for i, e := range x {
+			a[i] = own(e)
+		}
+		return a
+	case json.Number:
+		return json.Number(strings.Clone(string(x)))
+	}
+	return v
 }

@@ -230,19 +230,6 @@ func (p *Pipeline) Abort() {
 	p.shutdown()
 }
 
-// Holds returns how many bytes the pipeline may hold at once when no row
-// is longer than maxRow: the batches in flight, and for each worker a row
-// decoded (a few times its text) and the output being built, plus what a
-// Skip pipeline holds back of one row's output. A memory limit below it
-// would make the collector run without end.
-func (p *Pipeline) Holds(maxRow int64) int64 {
-	n := int64(cap(p.slots))*(batchBytes+maxRow) + int64(p.opts.Workers)*(2*chunkBytes+4*maxRow)
-	if p.opts.Policy == Skip {
-		n += skipHoldBytes
-	}
-	return n
-}
-
 // Err returns the error that stopped the pipeline, or nil.
 func (p *Pipeline) Err() error {
 	if e := p.err.Load(); e != nil {
@@ -437,7 +424,9 @@ func (r *rowRunner) batch(b *batch) {
 			r.c.skips = append(r.c.skips, skip{row, err.Error()})
 			continue
 		} else {
-			r.c.err = &RowError{Row: row, Err: err}
+			// The error's message may quote the row's values, which the
+			// next row is decoded over: it is read later, so fix it now.
+			r.c.err = &RowError{Row: row, Err: frozen(err)}
 		}
 		r.pass()
 		return
@@ -464,7 +453,9 @@ func (r *rowRunner) run() (err error) {
 		if err, ok := v.(error); ok {
 			var he *gojq.HaltError
 			if errors.As(err, &he) {
-				return &HaltError{Code: he.ExitCode(), Value: he.Value()}
+				// The value may be the row's, which the next row is
+				// decoded over: it is reported later, so copy it out.
+				return &HaltError{Code: he.ExitCode(), Value: own(he.Value())}
 			}
 			return err
 		}

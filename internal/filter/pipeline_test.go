@@ -305,36 +305,3 @@ func TestPipelineAbort(t *testing.T) {
 	}
 }
 
-// TestPipelineHolds: the bytes a pipeline may hold grow with the longest
-// row, with the workers and the rows in flight, and by the output a Skip
-// pipeline holds back.
-func TestPipelineHolds(t *testing.T) {
-	f, err := Compile(".", Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	holds := func(opts PipelineOptions, maxRow int64) int64 {
-		p := NewPipeline(context.Background(), f, &bufferLines{}, opts)
-		defer p.Abort()
-		return p.Holds(maxRow)
-	}
-	base := PipelineOptions{Workers: 2, MaxRows: 1000}
-	small := holds(base, 0)
-	if small <= 0 || small > 8<<20 {
-		t.Errorf("Holds(0) = %d, want a few MiB at most", small)
-	}
-	if big := holds(base, 50<<20); big < 4*(50<<20) {
-		t.Errorf("Holds(50 MiB) = %d, want at least four such rows", big)
-	}
-	if more := holds(PipelineOptions{Workers: 8, MaxRows: 1000}, 1<<20); more <= holds(base, 1<<20) {
-		t.Errorf("8 workers hold %d, no more than 2 workers", more)
-	}
-	if deep := holds(PipelineOptions{Workers: 2, MaxRows: 100000}, 1<<10); deep <= holds(base, 1<<10) {
-		t.Errorf("100000 rows in flight hold %d, no more than 1000", deep)
-	}
-	skip := base
-	skip.Policy = Skip
-	if got, want := holds(skip, 0), small+skipHoldBytes; got != want {
-		t.Errorf("Skip holds %d, want %d", got, want)
-	}
-}
