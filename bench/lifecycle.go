@@ -46,6 +46,7 @@ var memVariants = []struct {
 	{"fraise stream", nil},
 	{"fraise stream --jq '{id, email}'", []string{"--jq", "{id, email}"}},
 	{"fraise stream --jq .", []string{"--jq", "."}},
+	{"fraise stream --jq .email", []string{"--jq", ".email"}},
 }
 
 // memGrowth is the growth of peak RSS over the small run's that the report
