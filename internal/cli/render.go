@@ -70,8 +70,11 @@ func adviceFor(err error) string {
 		jc  *filter.CompileError
 		tl  *wire.RowTooLargeError
 		it  *wire.IdleTimeoutError
+		pc  *wire.ParamCountError
 	)
 	switch {
+	case errors.As(err, &pc):
+		return "give one --param per placeholder, in order: the first binds $1"
 	case errors.As(err, &tl):
 		return "raise --max-row-size (default " + defaultMaxRowSize + ") if such rows are wanted, or leave them out with --where; fraise holds one whole row in memory"
 	case errors.As(err, &it):

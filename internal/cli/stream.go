@@ -94,6 +94,7 @@ func newStreamCmd(app *app) *cobra.Command {
 	f := cmd.Flags()
 	f.StringP("dsn", "d", "", "connection string: postgres:// URL or key=value conninfo (default: PG* environment, libpq defaults)")
 	f.StringArrayP("where", "w", nil, "SQL condition on the rows; repeatable, conditions are ANDed")
+	f.StringArray("param", nil, "`VALUE` bound to $1, $2, … in --where and --order-by, in order; repeatable; sent apart from the SQL, never pasted into it")
 	f.String("order-by", "", "SQL ORDER BY expression list")
 	f.Int64("limit", -1, "stop after `N` rows")
 	f.Int64("offset", 0, "skip the first `N` rows")
@@ -217,7 +218,7 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	clock := watchStop(ctx)
 	w := output.NewAsyncNDJSON(ctx, dest.Writer(), output.Options{ChunkRows: chunk, Array: out.array()})
 	stats.out = w
-	st := wire.Statement{SQL: stmt.SQL, Timeout: lim.statement, IdleTimeout: lim.idle, MaxRowSize: lim.maxRow}
+	st := wire.Statement{SQL: stmt.SQL, Params: stringsFlag(cmd, prof, "param"), Timeout: lim.statement, IdleTimeout: lim.idle, MaxRowSize: lim.maxRow}
 	var bar *progress
 	if obs.progress {
 		st.OnEstimate = func(n int64) { stats.estimate.Store(n) }

@@ -241,3 +241,21 @@ func SQLState(err error) string {
 	}
 	return ""
 }
+
+// ParamCountError reports a statement whose parameter placeholders ($1…)
+// and given values differ in number; the server found the placeholders.
+type ParamCountError struct {
+	// Want is the number of placeholders, Got the number of values.
+	Want, Got int
+}
+
+func (e *ParamCountError) Error() string {
+	return fmt.Sprintf("the statement has %s but %s given", plural(e.Want, "parameter placeholder ($1…)", "parameter placeholders ($1…)"), plural(e.Got, "value was", "values were"))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

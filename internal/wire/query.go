@@ -315,8 +315,7 @@ func (c *Conn) prepare(ctx context.Context, st Statement) (Column, error) {
 				return Column{}, &QueryError{Step: "prepare", Err: pgErr}
 			}
 			if nParams != len(st.Params) {
-				return Column{}, &QueryError{Step: "prepare", Err: fmt.Errorf(
-					"the statement has %d parameter placeholders ($1…) but %d values were given", nParams, len(st.Params))}
+				return Column{}, &QueryError{Step: "prepare", Err: &ParamCountError{Want: nParams, Got: len(st.Params)}}
 			}
 			return c.checkColumns(ctx, fields)
 		default:
