@@ -304,4 +304,3 @@ func TestPipelineAbort(t *testing.T) {
 		t.Error("Write after Abort succeeded")
 	}
 }
-
