@@ -26,11 +26,13 @@ func printError(w io.Writer, err error, st *statementInfo) {
 		b.WriteString("\n")
 	}
 	var pe *wire.PgError
+	inFragment := false
 	if errors.As(err, &pe) {
 		if pe.Position > 0 && st != nil {
 			if f, off, ok := st.stmt.Locate(pe.Position); ok {
 				b.WriteString(query.Caret(f, off, "  "))
 				b.WriteString("\n")
+				inFragment = true
 			}
 		}
 		if pe.Detail != "" {
@@ -40,7 +42,11 @@ func printError(w io.Writer, err error, st *statementInfo) {
 			b.WriteString("HINT: " + pe.Hint + "\n")
 		}
 	}
-	if advice := adviceFor(err); advice != "" {
+	advice := adviceFor(err)
+	if inFragment && pe.Code == "42703" {
+		advice = fragmentColumnAdvice
+	}
+	if advice != "" {
 		b.WriteString("hint: " + advice + "\n")
 	}
 	_, _ = io.WriteString(w, b.String())
@@ -57,6 +63,10 @@ func headline(err error) string {
 	}
 	return err.Error()
 }
+
+// fragmentColumnAdvice is 42703's advice when the column is in a --where or
+// --order-by fragment.
+const fragmentColumnAdvice = "the column is in your --where / --order-by; the relation's document is its json/jsonb column: reach fields through it, as (data->>'id')::int"
 
 // adviceFor says what to do next, where fraise knows better than the server.
 func adviceFor(err error) string {
@@ -109,9 +119,19 @@ func adviceFor(err error) string {
 			return "--where and --order-by take one SQL expression each, not statements"
 		}
 	case "28P01":
-		return "check the password (PGPASSWORD, ~/.pgpass, or the connection string) for this user"
+		return "check the password (PGPASSWORD, ~/.pgpass, the connection string, or the profile's password_command) and the user name"
 	case "28000":
+		var pe *wire.PgError
+		errors.As(err, &pe)
+		switch msg := pe.Message; {
+		case strings.Contains(msg, "not permitted to log in"):
+			return "the role cannot log in (NOLOGIN); connect as another user, or ask for ALTER ROLE … LOGIN"
+		case strings.Contains(msg, "certificate"):
+			return "the server authenticates this user by client certificate: set sslcert and sslkey to a certificate whose common name is the user (or mapped to it in pg_ident.conf)"
+		}
 		return "the server's pg_hba.conf has no rule for this host, user and database; ask the administrator"
+	case "40001":
+		return "on a standby, replay removed rows the query still needed (a recovery conflict); retry, stream from the primary, or ask for hot_standby_feedback = on or a longer max_standby_streaming_delay"
 	case "3D000":
 		return "check dbname in --dsn, or PGDATABASE"
 	case "57014":

@@ -39,6 +39,7 @@ var documentedSQLStates = []struct{ code, message string }{
 	{"57P03", "the database system is starting up"},
 	{"57P05", "terminating connection due to idle-session timeout"},
 	{"53300", "sorry, too many clients already"},
+	{"40001", "canceling statement due to conflict with recovery"},
 }
 
 // documentedExitCodes are the exit codes a heading must name ("## Exit 3: …").
