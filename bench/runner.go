@@ -185,10 +185,7 @@ func (b *bench) measure(ctx context.Context, argv []string, o runOpts) (sample, 
 	_ = out.Close()
 	werr := cmd.Wait()
 	s.wall = time.Since(start)
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		s.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		s.maxRSS = ru.Maxrss * 1024
-	}
+	s.cpu, s.maxRSS = usage(cmd.ProcessState)
 	if werr != nil && !(o.stopAfterFirst && killedByPipe(werr)) {
 		return s, fmt.Errorf("%s: %w\n%s", argv[0], werr, stderr.Bytes())
 	}

@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -308,9 +307,7 @@ func (s *Server) serverCmd(ctx context.Context, name string, args ...string) *ex
 	cmd.Env = append(cleanEnv(), "HOME="+s.Dir, "LC_ALL=C")
 	cmd.Dir = s.Dir
 	cmd.WaitDelay = 10 * time.Second
-	if s.cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
-	}
+	runAs(cmd, s.cred)
 	return cmd
 }
 
@@ -329,7 +326,7 @@ func (s *Server) mkdirOwned(dir string, perm os.FileMode) error {
 
 // serverCredential returns the unprivileged user to run the server as when
 // the process is root, or nil otherwise.
-func serverCredential() (*syscall.Credential, error) {
+func serverCredential() (*credential, error) {
 	if os.Geteuid() != 0 {
 		return nil, nil
 	}
@@ -343,14 +340,14 @@ func serverCredential() (*syscall.Credential, error) {
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+		return &credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 	}
 	return nil, errors.New("pgtest: running as root, but neither user postgres nor nobody exists to run the server")
 }
 
 // makeWorkDir creates the cluster's directory, readable by the cluster's
 // owner, in a place whose socket path PostgreSQL accepts.
-func makeWorkDir(cred *syscall.Credential) (string, error) {
+func makeWorkDir(cred *credential) (string, error) {
 	base := os.TempDir()
 	longest := filepath.Join(base, "fraise-pgtest-4294967295", "sock", ".s.PGSQL.65535")
 	if len(longest) > sockPathMax || (cred != nil && !traversable(base)) {
@@ -371,7 +368,7 @@ func makeWorkDir(cred *syscall.Credential) (string, error) {
 
 // keptDir creates dir (and its parents) when missing, owned by the
 // cluster's owner, and checks that its socket path is short enough.
-func keptDir(dir string, cred *syscall.Credential) (string, error) {
+func keptDir(dir string, cred *credential) (string, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return "", fmt.Errorf("pgtest: %w", err)
@@ -411,7 +408,7 @@ func traversable(dir string) bool {
 }
 
 // chownTo gives path to cred's user; a nil cred leaves it alone.
-func chownTo(path string, cred *syscall.Credential) error {
+func chownTo(path string, cred *credential) error {
 	if cred == nil {
 		return nil
 	}

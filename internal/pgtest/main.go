@@ -173,9 +173,7 @@ func stopOnSignal() (stop func()) {
 		case sig := <-sigs:
 			closeAll()
 			signal.Reset(sig)
-			if s, ok := sig.(syscall.Signal); ok {
-				_ = syscall.Kill(os.Getpid(), s)
-			}
+			redeliver(sig)
 			os.Exit(1) // in case the signal is ignored
 		case <-done:
 		}

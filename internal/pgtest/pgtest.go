@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -93,8 +92,8 @@ type Server struct {
 	// TLSServerName ("localhost") for sslmode=verify-full to succeed.
 	TLS *TLSFiles
 
-	kept      bool                // Options.Dir: Close leaves Dir
-	cred      *syscall.Credential // who runs initdb, pg_ctl and postgres; nil for the current user
+	kept      bool        // Options.Dir: Close leaves Dir
+	cred      *credential // who runs initdb, pg_ctl and postgres; nil for the current user
 	closeOnce sync.Once
 	closeErr  error
 }

@@ -12,7 +12,6 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -124,7 +123,7 @@ func (s *Server) writeTLS() error {
 		path string
 		data []byte
 		perm os.FileMode
-		cred *syscall.Credential
+		cred *credential
 	}{
 		{filepath.Join(s.DataDir, "server.crt"), certPEM(srv), 0o644, s.cred},
 		{filepath.Join(s.DataDir, "server.key"), srvKey, 0o600, s.cred},
@@ -219,7 +218,7 @@ func keyPEM(c *issuer) ([]byte, error) {
 // writeFileAs replaces path with a new file holding data, with exactly
 // perm and owned by cred's user (nil: the current user). Removing first
 // makes perm and owner apply even when an earlier run left the file.
-func writeFileAs(path string, data []byte, perm os.FileMode, cred *syscall.Credential) error {
+func writeFileAs(path string, data []byte, perm os.FileMode, cred *credential) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("pgtest: %w", err)
 	}

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -341,16 +340,6 @@ func TestKeptDirTLS(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) { c.run(t, s2) })
 	}
-}
-
-// owner returns the uid owning path.
-func owner(t *testing.T, path string) uint32 {
-	t.Helper()
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fi.Sys().(*syscall.Stat_t).Uid
 }
 
 // readPEM returns the single PEM block of path, which must be of type typ.

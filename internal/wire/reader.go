@@ -66,13 +66,11 @@ type msgReader struct {
 
 func newMsgReader(r io.Reader) *msgReader {
 	m := &msgReader{r: r, buf: make([]byte, readBufSize)}
-	if sc, ok := r.(syscall.Conn); ok {
-		if raw, err := sc.SyscallConn(); err == nil {
-			m.raw = raw
-			m.readFn = func(fd uintptr) bool {
-				m.readN, m.readErr = syscall.Read(int(fd), m.readBuf)
-				return true
-			}
+	if raw := nowaitConn(r); raw != nil {
+		m.raw = raw
+		m.readFn = func(fd uintptr) bool {
+			m.readN, m.readErr = readNow(fd, m.readBuf)
+			return true
 		}
 	}
 	return m
@@ -120,7 +118,7 @@ func (m *msgReader) fillNow() (bool, error) {
 			m.flowing = false
 			return false, nil
 		}
-		_ = syscall.Nanosleep(&syscall.Timespec{Nsec: int64(flowPause)}, nil)
+		pause(flowPause)
 	}
 }
 

@@ -6,12 +6,9 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -177,30 +174,6 @@ func TestConnectTimeoutPerAddress(t *testing.T) {
 	}
 	if c.Host().Name != "localhost" {
 		t.Errorf("connected to %q, want the second host", c.Host().Name)
-	}
-}
-
-// TestRequirePeer checks requirepeer against the real server's socket,
-// which the server's own (unprivileged) user owns.
-func TestRequirePeer(t *testing.T) {
-	srv := pgtest.Require(t)
-	fi, err := os.Stat(filepath.Join(srv.SocketDir, ".s.PGSQL."+strconv.Itoa(srv.Port)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner := strconv.Itoa(int(fi.Sys().(*syscall.Stat_t).Uid))
-	if u, err := user.LookupId(owner); err == nil {
-		owner = u.Username
-	}
-	ok := config(t, srv.ConnString(pgtest.RoleTrust, false)+" requirepeer="+owner)
-	if _, err := stream(t, ok, "SELECT data FROM v_user LIMIT 1"); err != nil {
-		t.Errorf("requirepeer=%s: %v", owner, err)
-	}
-	bad := config(t, srv.ConnString(pgtest.RoleTrust, false)+" requirepeer=somebody-else")
-	_, err = stream(t, bad, "SELECT data FROM v_user LIMIT 1")
-	want := fmt.Sprintf(`requirepeer specifies "somebody-else", but actual peer user name is %q`, owner)
-	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Errorf("err = %v, want %q", err, want)
 	}
 }
 

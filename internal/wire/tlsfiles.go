@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -33,12 +32,12 @@ func readPrivateKey(path string) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, &ConfigError{Keyword: "sslkey", Err: fmt.Errorf("private key file %q is not a regular file", path)}
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+	if uid, ok := fileOwner(fi); ok {
 		// A root-owned key may be group-readable (a system-managed
 		// key); any other may not be readable by group or others.
 		perm := uint32(fi.Mode().Perm())
 		bad := perm&0o077 != 0
-		if st.Uid == 0 {
+		if uid == 0 {
 			bad = perm&0o037 != 0
 		}
 		if bad {
