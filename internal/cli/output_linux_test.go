@@ -1,0 +1,128 @@
+package cli_test
+
+import (
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/fraiseql/fraise/internal/pgtest"
+)
+
+// The output tests that need Linux: a tmpfs to fill, prlimit, a run as
+// another user.
+
+// TestOutputFileSystemFull: a file system that fills up mid-run (a small
+// tmpfs) ends the run with exit 6 and the reason, cancels the query, and
+// leaves the previous file and no temporary file. Needs root to mount; in
+// CI it must run.
+func TestOutputFileSystemFull(t *testing.T) {
+	srv := pgtest.Require(t)
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=256k"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("cannot mount a tmpfs to fill up (CI runs as root and must): %v", err)
+		}
+		t.Skipf("cannot mount a tmpfs (run as root to test a full file system): %v", err)
+	}
+	t.Cleanup(func() { _ = syscall.Unmount(dir, 0) })
+	file := filepath.Join(dir, "out.ndjson")
+	if err := os.WriteFile(file, []byte(previousOutput), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const app = "fraise-out-enospc"
+	code, _, stderr := runFraise(t, exec.Command(os.Args[0], "stream", "v_seq", "-o", file,
+		"-d", srv.ConnString(pgtest.RoleTrust, false)+" application_name="+app))
+	if code != 6 {
+		t.Errorf("exit %d, want 6; stderr %q", code, stderr)
+	}
+	if want := "fraise: cannot write " + file + ": no space left on device; free some space or write elsewhere (--output)\n"; stderr != want {
+		t.Errorf("stderr = %q, want %q", stderr, want)
+	}
+	checkPrevious(t, dir, file)
+	awaitCount(t, srv, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"+app+"'", "0")
+}
+
+// TestOutputFileSizeLimit: past the process's file size limit (ulimit -f,
+// through prlimit), a write fails with EFBIG instead of SIGXFSZ killing
+// fraise: exit 6 with advice, no temporary file left.
+func TestOutputFileSizeLimit(t *testing.T) {
+	srv := pgtest.Require(t)
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Fatalf("prlimit (util-linux) is needed: %v", err)
+	}
+	dir, file := outputDir(t)
+	code, _, stderr := runFraise(t, exec.Command(prlimit, "--fsize=100000", "--", os.Args[0], "stream", "v_seq", "-o", file,
+		"-d", srv.ConnString(pgtest.RoleTrust, false)))
+	if code != 6 {
+		t.Errorf("exit %d, want 6; stderr %q", code, stderr)
+	}
+	if !strings.Contains(stderr, "file too large") || !strings.Contains(stderr, "ulimit -f") {
+		t.Errorf("stderr = %q, want the EFBIG reason and advice", stderr)
+	}
+	checkPrevious(t, dir, file)
+}
+
+// TestOutputPermissionDenied: a directory fraise may not write in fails
+// the run before connecting (exit 6), as an unprivileged user (nobody,
+// when the tests run as root).
+func TestOutputPermissionDenied(t *testing.T) {
+	// A directory of its own under the system's temporary directory:
+	// t.TempDir's parent is closed to other users.
+	dir, err := os.MkdirTemp("", "fraise-perm-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	locked := filepath.Join(dir, "locked")
+	if err := os.Mkdir(locked, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	bin := os.Args[0]
+	var cred *syscall.Credential
+	if os.Geteuid() == 0 {
+		// nobody must be able to run the test binary: copy it out of the
+		// go build cache, whose directories only root may enter.
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		bin = filepath.Join(dir, "fraise.test")
+		copyFile(t, os.Args[0], bin, 0o755)
+		cred = &syscall.Credential{Uid: 65534, Gid: 65534}
+	}
+	cmd := exec.Command(bin, "stream", "v_user", "-o", filepath.Join(locked, "out.ndjson"), "-d", "host=127.0.0.1 port=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	cmd.Dir = dir
+	cmd.Env = []string{"HOME=" + dir, "PATH=/usr/bin:/bin"}
+	code, _, stderr := runFraise(t, cmd)
+	if code != 6 {
+		t.Errorf("exit %d, want 6; stderr %q", code, stderr)
+	}
+	want := "fraise: cannot create a file in the directory of " + filepath.Join(locked, "out.ndjson") + ": permission denied; check the permissions of the directory, or write elsewhere (--output)\n"
+	if stderr != want {
+		t.Errorf("stderr = %q, want %q", stderr, want)
+	}
+}
+
+func copyFile(t *testing.T, from, to string, mode os.FileMode) {
+	t.Helper()
+	in, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
