@@ -10,18 +10,18 @@ LDFLAGS     := -s -w -X github.com/fraiseql/fraise/internal/cli.version=$(VERSIO
                -X github.com/fraiseql/fraise/internal/cli.date=$(DATE)
 
 # Packages whose tests need no server.
-UNIT        := ./internal/query/... ./internal/output/... ./internal/filter/... ./internal/wire/pgconf/... ./internal/wire/scram/...
+UNIT        := ./internal/query/... ./internal/output/... ./internal/filter/... ./internal/wire/pgconf/... ./internal/wire/scram/... ./tools/...
 # Packages whose tests run against the throwaway PostgreSQL of internal/pgtest.
 INTEGRATION := ./internal/pgtest/ ./internal/wire/ ./internal/cli/
 
-.PHONY: all build test lint cross unit integration scripts fuzz bench-smoke bench demo clean
+.PHONY: all build test lint cross generate check-generated unit integration scripts fuzz bench-smoke bench demo clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/fraise ./cmd/fraise
 
-test: lint unit integration scripts fuzz bench-smoke
+test: lint check-generated unit integration scripts fuzz bench-smoke
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -39,6 +39,27 @@ cross:
 		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) vet ./...; \
 		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -o /dev/null ./cmd/fraise; \
 	done
+
+# The man pages (man/) and completion scripts (completions/), generated
+# from the command definitions and committed. Their date is gendocs' own
+# (SOURCE_DATE_EPOCH is cleared), so that they depend on the sources only.
+generate:
+	SOURCE_DATE_EPOCH= $(GO) run ./tools/gendocs -man man -completions completions
+
+# Fails when the committed man/ or completions/ differ from what generate
+# writes now, and when groff warns about a page.
+check-generated:
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	SOURCE_DATE_EPOCH= $(GO) run ./tools/gendocs -man "$$tmp/man" -completions "$$tmp/completions" || exit 1; \
+	if ! diff -r man "$$tmp/man" >/dev/null 2>&1 || ! diff -r completions "$$tmp/completions" >/dev/null 2>&1; then \
+		diff -ru man "$$tmp/man" | head -40; diff -ru completions "$$tmp/completions" | head -40; \
+		echo "man/ or completions/ is out of date: run make generate and commit the result"; exit 1; \
+	fi
+	@if command -v groff >/dev/null 2>&1; then \
+		out=$$(env -u SOURCE_DATE_EPOCH groff -man -Tutf8 -ww -z man/*.1 2>&1); \
+		if [ -n "$$out" ]; then echo "$$out"; echo "groff warns about man/: fix tools/gendocs"; exit 1; fi; \
+	elif [ "$$CI" = true ]; then echo "groff is needed to check man/ (apt-get install groff-base)"; exit 1; \
+	else echo "groff not found: man/ not checked (apt-get install groff-base)"; fi
 
 unit:
 	$(GO) test -race -count=1 $(UNIT)

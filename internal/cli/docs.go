@@ -1,0 +1,39 @@
+package cli
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// NewRootCommand returns fraise's command tree, as Run builds it, with
+// every command's output discarded. It is for generating documentation
+// (man pages, completion scripts) from the command definitions; commands
+// are run through Run or Main.
+func NewRootCommand() *cobra.Command {
+	return newRootCmd(&app{stdout: io.Discard, stderr: io.Discard})
+}
+
+// ExitStatus is one row of fraise's table of exit codes.
+type ExitStatus struct {
+	// Code is the process's exit code.
+	Code int
+	// Meaning says when fraise exits with it.
+	Meaning string
+}
+
+// ExitStatuses returns the table of exit codes, as the README and the man
+// pages give it, in increasing order of code.
+func ExitStatuses() []ExitStatus {
+	return []ExitStatus{
+		{ExitOK, "success, including when the reader closed the pipe early (| head, | true)"},
+		{ExitInternal, "unexpected internal error"},
+		{ExitUsage, "usage: bad flag, invalid relation or column name, bad connection string, jq expression that does not compile, an invalid config file or unknown profile; found before connecting"},
+		{ExitConnection, "connection: network, TLS, authentication, server unavailable, connection lost"},
+		{ExitQuery, "query: the server rejected or aborted the query (syntax error in --where, unknown relation, column not json/jsonb, read-only violation, pg_terminate_backend), or a limit ended it (--statement-timeout, --idle-timeout, --max-row-size)"},
+		{ExitFilter, "filter: the --jq expression failed on a row (--on-jq-error fail); also halt_error's default, while halt_error(N) exits N"},
+		{ExitOutput, "output: the output cannot be written (disk full, permission)"},
+		{ExitSIGINT, "interrupted by SIGINT (Ctrl-C); the query was cancelled"},
+		{ExitSIGTERM, "terminated by SIGTERM; the query was cancelled"},
+	}
+}
