@@ -14,14 +14,14 @@ UNIT        := ./internal/query/... ./internal/output/... ./internal/filter/... 
 # Packages whose tests run against the throwaway PostgreSQL of internal/pgtest.
 INTEGRATION := ./internal/pgtest/ ./internal/wire/ ./internal/cli/
 
-.PHONY: all build test lint cross generate check-generated unit integration scripts fuzz bench-smoke bench demo clean
+.PHONY: all build test lint cross generate check-generated licenses licenses-report unit integration scripts fuzz bench-smoke bench demo clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/fraise ./cmd/fraise
 
-test: lint check-generated unit integration scripts fuzz bench-smoke
+test: lint check-generated licenses unit integration scripts fuzz bench-smoke
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -60,6 +60,35 @@ check-generated:
 		if [ -n "$$out" ]; then echo "$$out"; echo "groff warns about man/: fix tools/gendocs"; exit 1; fi; \
 	elif [ "$$CI" = true ]; then echo "groff is needed to check man/ (apt-get install groff-base)"; exit 1; \
 	else echo "groff not found: man/ not checked (apt-get install groff-base)"; fi
+
+# Every package linked into fraise, on every release platform (not the
+# tests, tools or benchmarks), must carry a license file that
+# google/go-licenses identifies as one of these: permissive licenses whose
+# terms an MIT binary can meet by shipping the notices; MPL-2.0 is
+# file-level copyleft, met as long as those files' sources stay available
+# (they do, in the module proxy). Anything else, or no license, fails.
+GO_LICENSES      := bin/tools/go-licenses
+ALLOWED_LICENSES := MIT,BSD-2-Clause,BSD-3-Clause,Apache-2.0,ISC,MPL-2.0
+$(GO_LICENSES): Makefile
+	GOBIN="$(CURDIR)/bin/tools" GOOS= GOARCH= $(GO) install github.com/google/go-licenses@v1.6.0
+	@touch $@
+
+licenses: $(GO_LICENSES)
+	@set -e; for p in $(PLATFORMS); do \
+		echo "licenses $$p"; \
+		if ! out=$$(CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO_LICENSES) check ./cmd/fraise \
+			--allowed_licenses=$(ALLOWED_LICENSES) 2>&1); then \
+			echo "$$out" | grep -v -e 'contains non-Go code' -e '^/'; \
+			echo "licenses: a dependency of fraise on $$p has a license outside $(ALLOWED_LICENSES), or none"; exit 1; \
+		fi; \
+	done
+
+# Each package linked into fraise on any release platform: its license file
+# and the license found there, as CSV.
+licenses-report: $(GO_LICENSES)
+	@for p in $(PLATFORMS); do \
+		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO_LICENSES) report ./cmd/fraise 2>/dev/null; \
+	done | sort -u
 
 unit:
 	$(GO) test -race -count=1 $(UNIT)
