@@ -14,14 +14,14 @@ UNIT        := ./internal/query/... ./internal/output/... ./internal/filter/... 
 # Packages whose tests run against the throwaway PostgreSQL of internal/pgtest.
 INTEGRATION := ./internal/pgtest/ ./internal/wire/ ./internal/cli/
 
-.PHONY: all build test lint cross generate check-generated licenses licenses-report unit integration scripts fuzz bench-smoke bench demo clean
+.PHONY: all build test lint cross generate check-generated licenses licenses-report release-check release-snapshot unit integration scripts fuzz bench-smoke bench demo clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/fraise ./cmd/fraise
 
-test: lint check-generated licenses unit integration scripts fuzz bench-smoke
+test: lint check-generated licenses release-check unit integration scripts fuzz bench-smoke
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -90,6 +90,16 @@ licenses-report: $(GO_LICENSES)
 		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO_LICENSES) report ./cmd/fraise 2>/dev/null; \
 	done | sort -u
 
+# GoReleaser, through the Go module proxy (the first run compiles it, a
+# few minutes; then about 2 s). release-snapshot builds every archive,
+# package and checksum into dist/ as a release would, publishing nothing.
+GORELEASER := $(GO) run github.com/goreleaser/goreleaser/v2@v2.15.1
+release-check:
+	$(GORELEASER) check
+
+release-snapshot:
+	$(GORELEASER) release --snapshot --clean --skip=publish
+
 unit:
 	$(GO) test -race -count=1 $(UNIT)
 
@@ -136,4 +146,4 @@ demo:
 	$(GO) run ./internal/pgtest/demo
 
 clean:
-	rm -rf bin
+	rm -rf bin dist .release
