@@ -113,7 +113,7 @@ func environment(b *strings.Builder, c *cobra.Command, full bool) {
 	tagged(b, "XDG_CONFIG_HOME", "where the config file is looked for (see FILES); default ~/.config.")
 	tagged(b, "HOME", "the home directory of ~/.pgpass, ~/.pg_service.conf and ~/.postgresql/.")
 	if c.Flags().Lookup("jq") != nil || !c.HasParent() {
-		tagged(b, "GOGC, GOMEMLIMIT", "the Go garbage collector's settings. While --jq runs, the collector runs when fraise's memory reaches 12 MiB plus what the pipeline holds (a few times the longest row per worker), not in proportion to the live heap; with GOGC set it runs as GOGC says under that limit, and with only GOMEMLIMIT set it runs at GOGC=400 under the user's limit.")
+		tagged(b, "GOGC, GOMEMLIMIT", "the Go garbage collector's settings. While --jq runs, the collector runs at GOGC=50 (a collection once the heap has grown by half the live heap) unless GOGC is set; GOMEMLIMIT applies as usual.")
 	}
 }
 
