@@ -79,7 +79,7 @@ func newStreamCmd(app *app) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringP("dsn", "d", "", "connection string: postgres:// URL or key=value conninfo (default: PG* environment, libpq defaults)")
+	addConnFlags(f)
 	f.StringArrayP("where", "w", nil, "SQL condition on the rows; repeatable, conditions are ANDed")
 	f.String("order-by", "", "SQL ORDER BY expression list")
 	f.Int64("limit", -1, "stop after `N` rows")
@@ -136,15 +136,10 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 		return err
 	}
 
-	cfg, err := wire.ParseConfig(v.GetString("dsn"), wire.Environment{})
+	cfg, err := connConfig(v, app.stderr)
 	if err != nil {
 		return err
 	}
-	if lim.connectSet {
-		cfg.ConnectTimeout = lim.connect
-	}
-	cfg.OnWarning = func(msg string) { fmt.Fprintf(app.stderr, "fraise: warning: %s\n", msg) }
-	cfg.OnNotice = func(n *wire.PgError) { fmt.Fprintf(app.stderr, "fraise: %s: %s\n", n.Severity, n.Message) }
 
 	ctx, stop := context.WithCancelCause(cmd.Context())
 	defer stop(nil)
