@@ -42,6 +42,9 @@ func TestScripts(t *testing.T) {
 			"stdout-rows": cmdStdoutRows,
 			"fails":       cmdFails,
 			"pg-await":    cmdPgAwait,
+			"json":        cmdJSON,
+			"psql-db":     cmdPsqlDB,
+			"pg-tls":      cmdPgTLS,
 		},
 	})
 }

@@ -116,6 +116,6 @@ one document per line, with bounded memory, inside a read-only transaction.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newStreamCmd(app), newVersionCmd(app))
+	root.AddCommand(newStreamCmd(app), newPingCmd(app), newVersionCmd(app))
 	return root
 }
