@@ -83,19 +83,26 @@ func gojqValue(v any) any {
 }
 
 // cmdPsqlDB runs SQL as the superuser in database DB of the shared server:
-// psql-db DB 'SQL'. Its output becomes stdout. A script that needs
-// relations nobody else sees makes a database of its own.
+// psql-db DB 'SQL', or psql-db DB -f FILE for the SQL in a file. Its
+// output becomes stdout. A script that needs relations nobody else sees
+// makes a database of its own.
 func cmdPsqlDB(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 2 {
-		ts.Fatalf("usage: psql-db DB 'SQL'")
+	var sql string
+	switch {
+	case len(args) == 2:
+		sql = args[1]
+	case len(args) == 3 && args[1] == "-f":
+		sql = ts.ReadFile(args[2])
+	default:
+		ts.Fatalf("usage: psql-db DB 'SQL' | psql-db DB -f FILE")
 	}
 	srv, err := server()
 	if err != nil {
 		ts.Fatalf("no server: %v", err)
 	}
-	out, err := srv.Psql(context.Background(), args[1], "-d", args[0])
+	out, err := srv.Psql(context.Background(), sql, "-d", args[0])
 	if (err != nil) != neg {
-		ts.Fatalf("psql-db %s %q: %v", args[0], args[1], err)
+		ts.Fatalf("psql-db %s: %v", args[0], err)
 	}
 	_, _ = ts.Stdout().Write([]byte(out))
 }

@@ -37,6 +37,8 @@ The exit code says whether the server is healthy: 0 when it answered,
 unavailable), 4 when the server refused the trivial query. Errors are
 reported as stream reports them. Passwords are never shown.
 
+Every flag can also be set as FRAISE_<FLAG>, e.g. FRAISE_DSN.
+
 --json prints the report as one JSON object: server_version, network
 ("tcp" or "unix"), host, port, address (the IP address and port, or the
 socket file, dialled), user, database, tls (null, or version and cipher),

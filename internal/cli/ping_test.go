@@ -103,11 +103,11 @@ type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
-// TestReportsOutputFailure: ping whose output cannot be written
+// TestReportsOutputFailure: ping and views whose output cannot be written
 // exit 6.
 func TestReportsOutputFailure(t *testing.T) {
 	srv := pgtest.Require(t)
-	for _, args := range [][]string{{"ping"}, {"ping", "--json"}} {
+	for _, args := range [][]string{{"ping"}, {"ping", "--json"}, {"views"}, {"views", "--json"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			var stderr bytes.Buffer
 			code := cli.Run(context.Background(), append(args, "-d", srv.ConnString(pgtest.RoleTrust, false)), failingWriter{}, &stderr)

@@ -78,6 +78,7 @@ func newStreamCmd(app *app) *cobra.Command {
 			return runStream(cmd, app, v, args[0])
 		},
 	}
+	cmd.ValidArgsFunction = completeRelations(v)
 	f := cmd.Flags()
 	addConnFlags(f)
 	f.StringArrayP("where", "w", nil, "SQL condition on the rows; repeatable, conditions are ANDed")
