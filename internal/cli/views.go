@@ -25,7 +25,9 @@ import (
 // relation). Catalog schemas and other sessions' temporary schemas are
 // left out. The row estimate is the planner's (pg_class.reltuples: -1
 // until the relation is first analyzed, and meaningless for a view), NULL
-// when unknown. It is fixed text: the column name is a parameter.
+// when unknown; before PostgreSQL 14 a relation never analyzed has 0 rows
+// in 0 pages, indistinguishable from an empty one, so that is unknown too.
+// It is fixed text: the column name is a parameter.
 const viewsSQL = `WITH RECURSIVE json_types(oid, base) AS (
     SELECT t.oid, t.oid FROM pg_catalog.pg_type t WHERE t.oid IN (114, 3802)
   UNION ALL
@@ -37,6 +39,8 @@ SELECT n.nspname, c.relname, c.relkind,
        pg_catalog.format_type(j.base, NULL),
        CASE WHEN a.atttypid <> j.base THEN pg_catalog.format_type(a.atttypid, NULL) END,
        CASE WHEN c.relkind IN ('r', 'm', 'p', 'f') AND c.reltuples >= 0
+             AND NOT (c.reltuples = 0 AND c.relpages = 0
+                      AND pg_catalog.current_setting('server_version_num')::pg_catalog.int4 < 140000)
             THEN c.reltuples::pg_catalog.int8 END,
        pg_catalog.pg_table_is_visible(c.oid)
 FROM pg_catalog.pg_class c
