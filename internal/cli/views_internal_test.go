@@ -94,7 +94,7 @@ func TestCompletionNames(t *testing.T) {
 
 func TestCell(t *testing.T) {
 	for in, want := range map[string]string{
-		`"Odd Schema"`: `"Odd Schema"`,
+		`"Odd Schema"`:  `"Odd Schema"`,
 		"\"tab\there\"": `\"tab\there\"`,
 		"line\nbreak":   `line\nbreak`,
 		"données":       "données",
