@@ -45,6 +45,9 @@ func TestScripts(t *testing.T) {
 			"decompress":    cmdDecompress,
 			"array-lines":   cmdArrayLines,
 			"no-temp-files": cmdNoTempFiles,
+			"json":          cmdJSON,
+			"psql-db":       cmdPsqlDB,
+			"pg-tls":        cmdPgTLS,
 		},
 	})
 }

@@ -120,7 +120,9 @@ func newRootCmd(app *app) *cobra.Command {
 		Use:   "fraise",
 		Short: "Stream JSON documents out of PostgreSQL views",
 		Long: `fraise streams the json/jsonb column of a PostgreSQL relation as NDJSON,
-one document per line, with bounded memory, inside a read-only transaction.`,
+one document per line, with bounded memory, inside a read-only transaction.
+"fraise views" lists the relations it can stream; "fraise ping" checks the
+connection.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		// A bare "fraise" with an unknown word is a usage error.
@@ -132,6 +134,6 @@ one document per line, with bounded memory, inside a read-only transaction.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	addConfigFlags(root.PersistentFlags())
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newStreamCmd(app), newVersionCmd(app), newCompletionCmd(app))
+	root.AddCommand(newStreamCmd(app), newPingCmd(app), newViewsCmd(app), newVersionCmd(app), newCompletionCmd(app))
 	return root
 }

@@ -71,6 +71,21 @@ func flagOrEnv(cmd *cobra.Command, name string) (string, bool) {
 // settingsNotInProfiles are flags a profile cannot set.
 var settingsNotInProfiles = []string{"config", "profile", "help"}
 
+// profileSetting reports whether a profile may hold name: a flag of a
+// command that connects.
+func profileSetting(name string) bool {
+	if slices.Contains(settingsNotInProfiles, name) {
+		return false
+	}
+	a := &app{stdout: io.Discard, stderr: io.Discard}
+	for _, c := range []*cobra.Command{newStreamCmd(a), newPingCmd(a), newViewsCmd(a)} {
+		if c.Flags().Lookup(name) != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // loadProfile reads the config file and applies the chosen profile to v,
 // the command's settings, as defaults. It returns nil when no profile is
 // chosen. warn receives a warning about a config file others can read.
@@ -136,11 +151,14 @@ func loadProfile(cmd *cobra.Command, v *viper.Viper, warn func(string)) (*profil
 			p.passwordCommand = s
 			continue
 		}
-		if cmd.Flags().Lookup(flag) == nil || slices.Contains(settingsNotInProfiles, flag) {
-			return nil, &usageError{fmt.Errorf("config file %s, profile %s: %q is not a setting of fraise %s; use a flag name, such as dsn, where, order_by, chunk_size or statement_timeout", file, p.name, key, cmd.Name())}
+		if !profileSetting(flag) {
+			return nil, &usageError{fmt.Errorf("config file %s, profile %s: %q is not a setting of fraise; use a flag name of stream, ping or views, such as dsn, where, order_by, chunk_size or statement_timeout", file, p.name, key)}
 		}
 		p.values[flag] = val
-		v.SetDefault(flag, val)
+		if cmd.Flags().Lookup(flag) != nil {
+			// A stream setting means nothing to ping or views.
+			v.SetDefault(flag, val)
+		}
 	}
 	return p, nil
 }

@@ -25,9 +25,9 @@ const defaultMaxRowSize = "256MiB"
 // A second signal ends the wait at once. (A variable for tests.)
 var outputGrace = 5 * time.Second
 
-// addLimitFlags adds the flags that bound a run in time and memory.
+// addLimitFlags adds the flags that bound a run in time and memory, but
+// for --connect-timeout, a connection flag (addConnFlags).
 func addLimitFlags(f *pflag.FlagSet) {
-	f.String("connect-timeout", "", "give up connecting to an address after `DURATION` (TCP, TLS and authentication; default: connect_timeout from the connection settings, else none)")
 	f.String("statement-timeout", "", "have the server cancel the statement after `DURATION` (SET LOCAL statement_timeout; default: the server's setting)")
 	f.String("idle-timeout", "", "end the run when the server sends nothing for `DURATION`, as over a half-open connection (default: none)")
 	f.String("max-row-size", defaultMaxRowSize, "refuse a row larger than `SIZE` (bytes, or with kB, MB, GB, KiB, MiB, GiB); a whole row is held in memory")
@@ -35,20 +35,13 @@ func addLimitFlags(f *pflag.FlagSet) {
 
 // limits are the parsed limit flags.
 type limits struct {
-	connect, statement, idle time.Duration
-	connectSet               bool
-	maxRow                   int64
+	statement, idle time.Duration
+	maxRow          int64
 }
 
 func parseLimits(v *viper.Viper) (limits, error) {
 	var l limits
 	var err error
-	if s := v.GetString("connect-timeout"); s != "" {
-		l.connectSet = true
-		if l.connect, err = parseDuration("connect-timeout", s); err != nil {
-			return l, err
-		}
-	}
 	if l.statement, err = parseDuration("statement-timeout", v.GetString("statement-timeout")); err != nil {
 		return l, err
 	}

@@ -136,12 +136,10 @@ func TestParseLimits(t *testing.T) {
 		wantErr []string
 	}{
 		{"defaults", map[string]string{"max-row-size": defaultMaxRowSize}, limits{maxRow: 256 << 20}, nil},
-		{"all set", map[string]string{"connect-timeout": "5s", "statement-timeout": "1m", "idle-timeout": "30s", "max-row-size": "1GB"},
-			limits{connect: 5 * time.Second, connectSet: true, statement: time.Minute, idle: 30 * time.Second, maxRow: 1 << 30}, nil},
-		{"connect-timeout 0 is set", map[string]string{"connect-timeout": "0", "max-row-size": "1"}, limits{connectSet: true, maxRow: 1}, nil},
+		{"all set", map[string]string{"statement-timeout": "1m", "idle-timeout": "30s", "max-row-size": "1GB"},
+			limits{statement: time.Minute, idle: 30 * time.Second, maxRow: 1 << 30}, nil},
 		{"largest statement-timeout", map[string]string{"statement-timeout": "596h", "max-row-size": "1"}, limits{statement: 596 * time.Hour, maxRow: 1}, nil},
 		{"statement-timeout past PostgreSQL's", map[string]string{"statement-timeout": "597h", "max-row-size": "1"}, limits{}, []string{"--statement-timeout", "PostgreSQL's largest"}},
-		{"bad connect-timeout", map[string]string{"connect-timeout": "5", "max-row-size": "1"}, limits{}, []string{"--connect-timeout", "5s"}},
 		{"bad idle-timeout", map[string]string{"idle-timeout": "-2s", "max-row-size": "1"}, limits{}, []string{"--idle-timeout"}},
 		{"max-row-size 0", map[string]string{"max-row-size": "0"}, limits{}, []string{"--max-row-size", "at least 1 byte"}},
 		{"max-row-size empty", map[string]string{"max-row-size": ""}, limits{}, []string{"--max-row-size", "not a size"}},

@@ -91,8 +91,9 @@ func newStreamCmd(app *app) *cobra.Command {
 			return runStream(cmd, app, v, args[0])
 		},
 	}
+	cmd.ValidArgsFunction = completeRelations(v)
 	f := cmd.Flags()
-	f.StringP("dsn", "d", "", "connection string: postgres:// URL or key=value conninfo (default: PG* environment, libpq defaults)")
+	addConnFlags(f)
 	f.StringArrayP("where", "w", nil, "SQL condition on the rows; repeatable, conditions are ANDed")
 	f.StringArray("param", nil, "`VALUE` bound to $1, $2, … in --where and --order-by, in order; repeatable; sent apart from the SQL, never pasted into it")
 	f.String("order-by", "", "SQL ORDER BY expression list")
@@ -169,18 +170,14 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 		jq.warn = nil
 	}
 
-	cfg, err := wire.ParseConfig(v.GetString("dsn"), wire.Environment{})
+	cfg, err := connConfig(v, app.stderr)
 	if err != nil {
 		return err
 	}
-	if lim.connectSet {
-		cfg.ConnectTimeout = lim.connect
-	}
 	applyProfileToConfig(cfg, prof)
 	cfg.Log = obs.log
-	if !obs.quiet {
-		cfg.OnWarning = func(msg string) { fmt.Fprintf(app.stderr, "fraise: warning: %s\n", msg) }
-		cfg.OnNotice = func(n *wire.PgError) { fmt.Fprintf(app.stderr, "fraise: %s: %s\n", n.Severity, n.Message) }
+	if obs.quiet {
+		cfg.OnWarning, cfg.OnNotice = nil, nil
 	}
 	logSettings(log, cfg)
 

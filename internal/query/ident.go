@@ -6,6 +6,7 @@ package query
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -29,6 +30,16 @@ func (r Relation) String() string {
 		return QuoteIdent(r.Name)
 	}
 	return QuoteIdent(r.Schema) + "." + QuoteIdent(r.Name)
+}
+
+// Display returns the relation the way fraise reads it back unchanged
+// (ParseRelation), quoting only the parts that need it: v_user,
+// "Odd Schema"."MixedCase".
+func (r Relation) Display() string {
+	if r.Schema == "" {
+		return FormatIdent(r.Name)
+	}
+	return FormatIdent(r.Schema) + "." + FormatIdent(r.Name)
 }
 
 // IdentError reports a relation or column name that is not a valid SQL
@@ -82,6 +93,38 @@ func ParseColumn(s string) (string, error) {
 // QuoteIdent returns name as a quoted SQL identifier.
 func QuoteIdent(name string) string {
 	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+// FormatIdent returns name as fraise's identifier syntax reads it back
+// unchanged: bare when it is a plain lower-case name (a letter or
+// underscore, then letters, digits, underscores and dollar signs; non-ASCII
+// letters and digits included), else double-quoted with each " doubled.
+// Key words stay bare: fraise quotes every name it sends to the server.
+func FormatIdent(name string) string {
+	if bareIdent(name) {
+		return name
+	}
+	return QuoteIdent(name)
+}
+
+// bareIdent reports whether name can be written without quotes. Non-ASCII
+// characters other than letters, marks and digits (a no-break space, a
+// format character) are accepted bare by the parser but quoted here, so
+// that what is shown cannot be misread.
+func bareIdent(name string) bool {
+	if name == "" || len(name) > MaxIdentifierBytes || !utf8.ValidString(name) {
+		return false
+	}
+	for i, r := range name {
+		switch {
+		case r == '_' || ('a' <= r && r <= 'z'):
+		case i > 0 && (('0' <= r && r <= '9') || r == '$'):
+		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r)):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // parseIdentChain splits s into dot-separated identifiers.

@@ -147,6 +147,7 @@ func (a *authState) saslStart(offered []string) error {
 		return c.authFail(fmt.Errorf("server offered SASL mechanisms %s: %w", strings.Join(offered, ", "), err))
 	}
 	a.bound = mech == scram.MechanismPlus
+	c.bound = a.bound
 	if cbRequire && !a.bound {
 		return a.cbRequired("channel binding is required, but server did not offer an authentication method that supports channel binding")
 	}

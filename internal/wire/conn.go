@@ -23,6 +23,7 @@ type Conn struct {
 	params map[string]string
 	method string // authentication method used
 	tls    bool   // the session is encrypted
+	bound  bool   // SCRAM was bound to the TLS channel (-PLUS)
 	// tlsFiles are the TLS settings' files, read once by Connect.
 	tlsFiles *tlsFiles
 	authOK   bool // AuthenticationOk arrived

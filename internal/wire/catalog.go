@@ -1,0 +1,167 @@
+// Fixed statements of fraise's own with text results, for the ping and
+// views commands: the extended query protocol (documentation 55.2.3, with
+// Parse, Bind, Execute and Sync sent together: one round trip), inside the
+// read-only transaction Stream uses.
+
+package wire
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// QueryText runs sql, a fixed statement of fraise's own (never text from
+// the user), with params bound in text form to $1…$n, inside a READ ONLY
+// REPEATABLE READ transaction, and calls row with each result row's values
+// in text form, nil for SQL NULL. The values, and the slice holding them,
+// alias the connection's read buffer and are valid only during the call:
+// copy what is kept.
+//
+// Errors are Stream's: a *QueryError holding the server's *PgError when the
+// statement is rejected (Step "prepare" for Parse, "execute" after it), a
+// *ConnLostError when the connection breaks, and, when ctx is done, a
+// *QueryError wrapping ctx's cause once the server has been asked to
+// cancel and has acknowledged (or a few seconds have passed). An error from
+// row cancels the statement, closes the connection and is returned as it
+// is. After any error the session cannot run another statement: close it.
+func (c *Conn) QueryText(ctx context.Context, sql string, params []string, row func(values [][]byte) error) error {
+	st := Statement{SQL: sql, Params: params}
+	return c.inTransaction(ctx, st, func() error { return c.extended(ctx, st, row) })
+}
+
+// inTransaction runs fn inside the read-only transaction of st (BEGIN and
+// its SET LOCAL settings, then COMMIT), with ctx watched as Stream watches
+// it: once ctx is done, the server is asked to cancel and the socket is
+// closed if it does not answer in time.
+func (c *Conn) inTransaction(ctx context.Context, st Statement, fn func() error) error {
+	w := c.watch(ctx)
+	defer w.done()
+	if err := c.begin(ctx, st); err != nil {
+		return c.ended(ctx, st, "begin", err)
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	if err := c.simple(ctx, "COMMIT", "commit"); err != nil {
+		return c.ended(ctx, st, "commit", err)
+	}
+	return nil
+}
+
+// extended runs st with the unnamed statement and portal in one round trip
+// and hands each row's values to row. Messages are read with the reader's
+// framing; a DataRow is split in place, without copies.
+func (c *Conn) extended(ctx context.Context, st Statement, row func(values [][]byte) error) error {
+	if ctx.Err() != nil {
+		// Stopped between round trips: nothing is running, nothing is sent.
+		return stopped(ctx, "execute")
+	}
+	params := make([][]byte, len(st.Params))
+	for i, p := range st.Params {
+		params[i] = []byte(p)
+	}
+	c.fe.SendParse(&pgproto3.Parse{Query: st.SQL})
+	c.fe.SendBind(&pgproto3.Bind{Parameters: params})
+	c.fe.SendExecute(&pgproto3.Execute{})
+	c.fe.SendSync(&pgproto3.Sync{})
+	if err := c.fe.Flush(); err != nil {
+		return c.ended(ctx, st, "execute", c.lost(err))
+	}
+	step := "prepare"
+	var pgErr *PgError
+	var values [][]byte
+	rows, tagRows := int64(0), int64(-1)
+	for {
+		typ, body, err := c.rd.next()
+		if err != nil {
+			return c.ended(ctx, st, step, c.lostAfter(pgErr, step, err))
+		}
+		if typ == 'D' {
+			if values, err = dataRowValues(body, values[:0]); err != nil {
+				c.abort()
+				return err
+			}
+			rows++
+			if ctx.Err() != nil {
+				continue // stopping: drain until the server acknowledges
+			}
+			if err := row(values); err != nil {
+				return c.sinkFailed(err)
+			}
+			continue
+		}
+		msg, err := c.rd.decode(typ, body)
+		if err != nil {
+			c.abort()
+			return err
+		}
+		switch m := msg.(type) {
+		case *pgproto3.ParseComplete:
+			step = "execute"
+		case *pgproto3.BindComplete, *pgproto3.EmptyQueryResponse:
+		case *pgproto3.CommandComplete:
+			// SELECT reports its row count; other statements (SHOW) do not.
+			if n, ok := selectCount(m.CommandTag); ok {
+				tagRows = n
+			}
+		case *pgproto3.ErrorResponse:
+			pgErr = pgErrorFrom(m)
+			if pgErr.fatal() {
+				c.abort()
+				return c.ended(ctx, st, step, &QueryError{Step: step, Err: pgErr})
+			}
+		case *pgproto3.ReadyForQuery:
+			switch {
+			case ctx.Err() != nil:
+				return stopped(ctx, step)
+			case pgErr != nil:
+				return &QueryError{Step: step, Err: pgErr}
+			case tagRows >= 0 && tagRows != rows:
+				c.abort()
+				return &ProtocolError{Msg: fmt.Sprintf("server reported %d rows but sent %d", tagRows, rows)}
+			}
+			return nil
+		default:
+			if err := c.background(msg); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// dataRowValues appends to dst the values of a DataRow body (nil for
+// NULL), as slices of body capped at their own length, and returns dst.
+func dataRowValues(body []byte, dst [][]byte) ([][]byte, error) {
+	malformed := func(why string) error {
+		return &ProtocolError{Msg: "malformed DataRow: " + why}
+	}
+	if len(body) < 2 {
+		return dst, malformed("too short")
+	}
+	n := int(binary.BigEndian.Uint16(body))
+	p := 2
+	for i := 0; i < n; i++ {
+		if len(body)-p < 4 {
+			return dst, malformed(fmt.Sprintf("value %d of %d is missing", i+1, n))
+		}
+		l := int64(int32(binary.BigEndian.Uint32(body[p:])))
+		p += 4
+		switch {
+		case l == -1:
+			dst = append(dst, nil)
+		case l >= 0 && l <= int64(len(body)-p):
+			end := p + int(l)
+			dst = append(dst, body[p:end:end])
+			p = end
+		default:
+			return dst, malformed(fmt.Sprintf("value %d has length %d with %d bytes left", i+1, l, len(body)-p))
+		}
+	}
+	if p != len(body) {
+		return dst, malformed(fmt.Sprintf("%d bytes after the last value", len(body)-p))
+	}
+	return dst, nil
+}
