@@ -3,6 +3,7 @@ package filter
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -49,6 +50,8 @@ type decoder struct {
 	// reuse holds the containers of the previous value, to build the next
 	// one in; nil for a decoder whose values must stay valid (DecodeJSON).
 	reuse *containers
+	// own makes every string a copy rather than a view of the text.
+	own bool
 }
 
 // containers are the maps and slices a decoder built for one value, in
@@ -223,13 +226,9 @@ func (d *decoder) object(dem *demand) (any, error) {
 		if d.i >= len(d.s) || d.s[d.i] != '"' {
 			return nil, d.errorf("unexpected %s where an object key should start", d.quoteAt())
 		}
-		var k string
-		var err error
-		if dem != nil {
-			k, err = d.str() // only looked up: the demand holds the key kept
-		} else {
-			k, err = d.str()
-		}
+		// Under a demand the key is only looked up: the demand's own
+		// string is the one kept.
+		k, err := d.str()
 		if err != nil {
 			return nil, err
 		}
@@ -313,6 +312,9 @@ func (d *decoder) str() (string, error) {
 			s := d.s[start:j]
 			if high >= utf8.RuneSelf && !utf8.ValidString(s) {
 				return replaceInvalid(s), nil
+			}
+			if d.own {
+				s = strings.Clone(s)
 			}
 			return s, nil
 		case c == '\\':
@@ -453,6 +455,9 @@ func (d *decoder) number() (any, error) {
 			n = -n
 		}
 		return n, nil
+	}
+	if d.own {
+		return json.Number(strings.Clone(s[start:i])), nil
 	}
 	return json.Number(s[start:i]), nil
 }

@@ -40,6 +40,11 @@ type Filter struct {
 	raw    bool
 	// dem is what the expression can observe of a row; nil for all of it.
 	dem *demand
+	// ownStrings is set when the expression may use a regular expression:
+	// gojq caches compiled patterns by their text for the life of the
+	// code, so strings taken from a row must then be copies, not views of
+	// bytes the next rows reuse.
+	ownStrings bool
 }
 
 // CompileError reports an expression that does not compile.
@@ -98,8 +103,18 @@ func Compile(expr string, opts Options) (*Filter, error) {
 	if dem := analyze(q); !dem.whole() {
 		f.dem = dem
 	}
+	f.ownStrings = mayUseRegexp(q)
 	return f, nil
 }
+
+// regexpCall finds a call of a function that compiles a regular
+// expression (all of jq's go through _match_impl). Matching the query's
+// text is conservative: a string or a key that merely reads "test(" makes
+// decoding copy strings, which is slower but never wrong.
+var regexpCall = regexp.MustCompile(`\b(test|match|capture|scan|splits?|sub|gsub|_match_impl)\s*\(`)
+
+// mayUseRegexp reports whether q may compile a regular expression.
+func mayUseRegexp(q *gojq.Query) bool { return regexpCall.MatchString(q.String()) }
 
 // bindVars returns the variable names and values for gojq, with $ARGS.
 func bindVars(vars []Var) ([]string, []any) {

@@ -315,6 +315,7 @@ func (p *Pipeline) recycle(b *batch) {
 func (p *Pipeline) worker() {
 	defer p.wg.Done()
 	r := &rowRunner{p: p, hold: chunkBytes}
+	r.dec.own = p.f.ownStrings
 	if p.opts.Policy == Skip {
 		r.hold = skipHoldBytes
 	}

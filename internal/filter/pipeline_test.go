@@ -304,3 +304,59 @@ func TestPipelineAbort(t *testing.T) {
 		t.Error("Write after Abort succeeded")
 	}
 }
+
+// TestRegexpPatternsFromRows: gojq caches compiled regular expressions by
+// their pattern's text for the life of a worker's code. A pattern taken
+// from a row must not be a view of bytes a later row is decoded over, or
+// the cache returns an old row's regex for a new pattern. One worker, one
+// row per batch (so that batches are recycled at once), patterns
+// alternating.
+func TestRegexpPatternsFromRows(t *testing.T) {
+	for _, expr := range []string{
+		`.p as $p | .s | test($p)`,
+		`.s | [match(.; "g")] | length`,
+		`.p as $p | .s | sub($p; "X")`,
+	} {
+		f, err := Compile(expr, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !f.ownStrings {
+			t.Fatalf("%s: strings not owned for an expression with a regular expression", expr)
+		}
+		var rows, want []string
+		for i := range 400 {
+			p := []string{"a", "b", "c"}[i%3]
+			rows = append(rows, `{"p": "`+p+`", "s": "b"}`)
+		}
+		for _, r := range rows {
+			got, _, err := runFilter(t, expr, Options{}, []string{r}, Fail, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, got...)
+		}
+		w := &bufferLines{}
+		p := NewPipeline(context.Background(), f, w, PipelineOptions{Workers: 1, MaxRows: 1})
+		for _, r := range rows {
+			if err := p.Write([]byte(r)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Split(strings.TrimSuffix(w.buf.String(), "\n"), "\n")
+		if !slices.Equal(got, want) {
+			for i := range got {
+				if i < len(want) && got[i] != want[i] {
+					t.Fatalf("%s: row %d (%s) gives %s, alone it gives %s", expr, i+1, rows[i], got[i], want[i])
+				}
+			}
+			t.Fatalf("%s: %d lines, want %d", expr, len(got), len(want))
+		}
+	}
+	if f, _ := Compile(`{id, email}`, Options{}); f.ownStrings {
+		t.Error("{id, email} copies strings: it compiles no regular expression")
+	}
+}
