@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/fraiseql/fraise/internal/filter"
 	"github.com/fraiseql/fraise/internal/output"
 	"github.com/fraiseql/fraise/internal/query"
 	"github.com/fraiseql/fraise/internal/wire"
@@ -161,7 +162,7 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	if err != nil {
 		return err
 	}
-	obs, err := parseObserve(v, app.stderr)
+	obs, err := parseObserve(v, app.stdout, app.stderr)
 	if err != nil {
 		return err
 	}
@@ -230,6 +231,13 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	}
 	// The session ends now, not once a slow reader has taken the output.
 	_ = conn.Close()
+	// halt (exit 0, as jq) ends the output as the end of the rows does:
+	// its lines are complete, and the file is published.
+	var he *filter.HaltError
+	var halted error
+	if errors.As(err, &he) && he.Code == 0 {
+		halted, err = err, nil
+	}
 	if err == nil {
 		if err = w.Finish(); err == nil {
 			err = w.Flush()
@@ -240,9 +248,16 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 		if err = dest.Commit(); err == nil && dest.File() != nil {
 			log.Info("output file complete", "path", dest.File().Name(), "bytes", dest.Written())
 		}
+	} else {
+		// A compressed stdout still gets the end of its stream, after the
+		// whole lines written, unless a write is stuck.
+		dest.Fail(w.Drained())
 	}
 	if bar != nil {
 		bar.finish(err == nil)
+	}
+	if err == nil {
+		return halted
 	}
 	return err
 }

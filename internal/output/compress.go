@@ -145,6 +145,20 @@ func (d *Dest) Commit() error {
 	return nil
 }
 
+// Fail ends a run that failed: a file is given up (see Abort); a
+// compressed stream is ended after what was written, so that it
+// decompresses to whole lines, when drained says nothing is still being
+// written to it.
+func (d *Dest) Fail(drained bool) {
+	if d.file != nil {
+		d.Abort()
+		return
+	}
+	if d.comp != nil && drained {
+		_ = d.comp.Close()
+	}
+}
+
 // Abort gives the output up: a file's temporary file is removed and a
 // previous file is left untouched. Safe to call more than once, from any
 // goroutine, and after Commit (when it does nothing).

@@ -33,28 +33,34 @@ type File struct {
 	final string // where the data ends up: name with symbolic links resolved
 	temp  string // "" when written in place
 
-	mu   sync.Mutex
-	done bool
+	mu         sync.Mutex
+	done       bool // published, or given up after a failure
+	aborted    bool // Abort was called
+	committing bool // Commit is syncing the data
 }
 
 // CreateFile opens name for writing the way described at File. Errors are
 // *WriteError values saying what to do.
 func CreateFile(name string) (*File, error) {
+	// What name leads to, links followed: a device, a FIFO or a pipe
+	// (/dev/stdout, /dev/fd/3, >(…)) is written in place, whatever the
+	// path to it looks like.
+	fi, err := os.Stat(name)
+	if err == nil && !fi.IsDir() && !fi.Mode().IsRegular() {
+		f, err := os.OpenFile(name, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, fileError(name, "cannot open", err)
+		}
+		return &File{f: f, name: name, final: name}, nil
+	}
 	final, err := resolve(name)
 	if err != nil {
 		return nil, fileError(name, "cannot use", err)
 	}
-	fi, err := os.Stat(final)
+	fi, err = os.Stat(final)
 	switch {
 	case err == nil && fi.IsDir():
 		return nil, &WriteError{Err: syscall.EISDIR, Msg: fmt.Sprintf("cannot write %s: it is a directory; give a file name, such as %s", quoteName(name), filepath.Join(name, "out.ndjson"))}
-	case err == nil && !fi.Mode().IsRegular():
-		// A device or FIFO: renaming over it would replace it.
-		f, err := os.OpenFile(final, os.O_WRONLY, 0)
-		if err != nil {
-			return nil, fileError(name, "cannot open", err)
-		}
-		return &File{f: f, name: name, final: final}, nil
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return nil, fileError(name, "cannot use", err)
 	}
@@ -123,33 +129,50 @@ func (f *File) Write(p []byte) (int, error) {
 
 // Commit makes the data durable and puts it under the file's name. After
 // a failure the temporary file is removed and a previous file is left as
-// it was.
+// it was. An Abort while Commit syncs wins: the file is not published.
 func (f *File) Commit() error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.done {
+	if f.done || f.aborted {
+		f.mu.Unlock()
 		return errors.New("output file already finished")
 	}
-	f.done = true
+	f.committing = true
+	f.mu.Unlock()
 	if f.temp == "" {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.done = true
 		if err := f.f.Close(); err != nil {
 			return fileError(f.name, "cannot write", unwrapPath(err))
 		}
 		return nil
 	}
 	fail := func(what string, err error) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.done = true
 		_ = f.f.Close()
 		_ = os.Remove(f.temp)
 		return fileError(f.name, what, unwrapPath(err))
 	}
+	// The sync may take long: it is not done under the lock, so that an
+	// Abort (a second Ctrl-C) is never kept waiting.
 	if err := f.f.Sync(); err != nil {
 		return fail("cannot write", err)
 	}
 	if err := f.f.Close(); err != nil {
 		return fail("cannot write", err)
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.done = true
+	if f.aborted {
+		_ = os.Remove(f.temp)
+		return &WriteError{Err: errAborted, Msg: "the output to " + quoteName(f.name) + " was abandoned before it was complete"}
+	}
 	if err := os.Rename(f.temp, f.final); err != nil {
-		return fail("cannot rename the finished output onto", err)
+		_ = os.Remove(f.temp)
+		return fileError(f.name, "cannot rename the finished output onto", unwrapPath(err))
 	}
 	if d, err := os.Open(filepath.Dir(f.final)); err == nil {
 		// The rename is done; a directory that cannot be synced (some
@@ -160,18 +183,23 @@ func (f *File) Commit() error {
 	return nil
 }
 
+var errAborted = errors.New("output abandoned")
+
 // Abort removes the temporary file, leaving a previous file as it was. It
 // is safe to call at any time, more than once, and from another goroutine
-// than the writer's (a forced exit calls it); after Commit it does
-// nothing.
+// than the writer's (a forced exit calls it, then exits at once); after
+// Commit has published the file it does nothing.
 func (f *File) Abort() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.done {
+	if f.done || f.aborted {
 		return
 	}
-	f.done = true
-	_ = f.f.Close()
+	f.aborted = true
+	if !f.committing {
+		// A Commit under way closes the file itself.
+		_ = f.f.Close()
+	}
 	if f.temp != "" {
 		_ = os.Remove(f.temp)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -265,5 +266,33 @@ func TestParseCompression(t *testing.T) {
 	}
 	if _, err := output.ParseCompression("bzip2"); err == nil || !strings.Contains(err.Error(), "gzip, zstd or none") {
 		t.Errorf("ParseCompression(bzip2) = %v; want an error listing the choices", err)
+	}
+}
+
+// TestFileThroughProcFd: /dev/stdout and /dev/fd/N name a pipe through
+// links into /proc: written in place, never resolved into a directory of
+// its own.
+func TestFileThroughProcFd(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	name := "/dev/fd/" + strconv.Itoa(int(w.Fd()))
+	f, err := output.CreateFile(name)
+	if err != nil {
+		t.Fatalf("CreateFile(%s): %v", name, err)
+	}
+	if f.Temp() != "" {
+		t.Errorf("a pipe written through a temporary file %s", f.Temp())
+	}
+	go func() {
+		_, _ = f.Write([]byte("{}\n"))
+		_ = f.Commit()
+		_ = w.Close()
+	}()
+	got, err := io.ReadAll(r)
+	if err != nil || string(got) != "{}\n" {
+		t.Errorf("read %q, %v; want the line", got, err)
 	}
 }

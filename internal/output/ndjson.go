@@ -134,6 +134,21 @@ func (n *NDJSON) Close(ctx context.Context) error {
 	return n.out.close(ctx)
 }
 
+// Drained reports whether nothing is being written any more: always for a
+// synchronous writer; for an asynchronous one, once Close has seen its
+// writes end.
+func (n *NDJSON) Drained() bool {
+	if n.out == nil {
+		return true
+	}
+	select {
+	case <-n.out.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // SetOneLine changes the OneLine option; the stream's source is known only
 // once the server has described it.
 func (n *NDJSON) SetOneLine(on bool) { n.oneLine = on }
