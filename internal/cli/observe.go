@@ -25,10 +25,10 @@ type observeSettings struct {
 	log                    *slog.Logger // nil without --verbose
 }
 
-func parseObserve(v *viper.Viper, stderr io.Writer) (observeSettings, error) {
+func parseObserve(v *viper.Viper, stdout, stderr io.Writer) (observeSettings, error) {
 	o := observeSettings{stats: v.GetBool("stats"), quiet: v.GetBool("quiet")}
 	var err error
-	if o.progress, err = wantProgress(strings.ToLower(v.GetString("progress")), o.quiet, stderr); err != nil {
+	if o.progress, err = wantProgress(strings.ToLower(v.GetString("progress")), o.quiet, stdout, stderr); err != nil {
 		return o, err
 	}
 	format := strings.ToLower(v.GetString("log-format"))

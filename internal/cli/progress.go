@@ -15,16 +15,16 @@ import (
 const progressEvery = 200 * time.Millisecond
 
 // wantProgress decides whether a bar is shown: --progress always, or auto
-// with stderr a terminal; never with --quiet.
-func wantProgress(mode string, quiet bool, stderr io.Writer) (bool, error) {
+// with stderr a terminal and stdout not one (the rows would be written
+// over the bar); never with --quiet.
+func wantProgress(mode string, quiet bool, stdout, stderr io.Writer) (bool, error) {
 	switch mode {
 	case "always":
 		return !quiet, nil
 	case "never":
 		return false, nil
 	case "auto", "":
-		f, ok := stderr.(*os.File)
-		return !quiet && ok && term.IsTerminal(int(f.Fd())), nil
+		return !quiet && isTerminal(stderr) && !isTerminal(stdout), nil
 	}
 	return false, &usageError{fmt.Errorf("--progress must be auto, always or never, got %q", mode)}
 }
@@ -48,6 +48,11 @@ func startProgress(w io.Writer, relation string, stats *runStats) *progress {
 	p := &progress{w: w, stats: stats, what: relation, stop: make(chan struct{}), done: make(chan struct{})}
 	go p.loop()
 	return p
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func (p *progress) loop() {
@@ -125,6 +130,9 @@ func (p *progress) finish(ok bool) {
 		_ = p.bar.Set64(rows)
 		_ = p.bar.Finish()
 	case rows > 0:
+		if rows > p.max {
+			p.bar.ChangeMax64(rows)
+		}
 		_ = p.bar.Set64(rows)
 		_ = p.bar.Exit()
 	default:

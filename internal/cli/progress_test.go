@@ -19,6 +19,12 @@ import (
 // runOnTerminal runs fraise with its stderr on a pseudo-terminal and its
 // stdout in a file, and returns the exit code and what the terminal got.
 func runOnTerminal(t *testing.T, args ...string) (int, string) {
+	return runOnTerminalOut(t, false, args...)
+}
+
+// runOnTerminalOut is runOnTerminal, with stdout on the terminal too when
+// both is set.
+func runOnTerminalOut(t *testing.T, both bool, args ...string) (int, string) {
 	t.Helper()
 	ptmx, tty, err := pty.Open()
 	if err != nil {
@@ -33,6 +39,9 @@ func runOnTerminal(t *testing.T, args ...string) (int, string) {
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "FRAISE_TEST_AS_MAIN=1", "TERM=xterm")
 	cmd.Stdout, cmd.Stderr = out, tty
+	if both {
+		cmd.Stdout = tty
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +81,11 @@ func TestProgressOnTerminal(t *testing.T) {
 	}
 	if !strings.Contains(screen, "(total estimated)") {
 		t.Errorf("the total is never marked as an estimate; the terminal ends with:\n%q", tail(screen))
+	}
+	// The rows on the same terminal: no bar for them to be written over.
+	code, screen = runOnTerminalOut(t, true, "stream", "v_seq", "--where", "pg_sleep(0.0004) IS NOT NULL", "--limit", "1000", "-d", dsn)
+	if code != 0 || strings.Contains(screen, "%") || strings.Count(screen, "\n") != 1000 {
+		t.Errorf("rows on the terminal: exit %d, %d lines, a bar: %v; want 0, 1000 and none", code, strings.Count(screen, "\n"), strings.Contains(screen, "%"))
 	}
 	for _, off := range [][]string{{"--progress", "never"}, {"--quiet"}} {
 		code, screen := runOnTerminal(t, append([]string{"stream", "v_seq", "--limit", "10", "-d", dsn}, off...)...)
