@@ -1,7 +1,9 @@
 // The planner's estimate of a statement's rows, for a progress display:
 // EXPLAIN (FORMAT JSON) of the same statement, in the same transaction,
-// through a named statement so that the unnamed one stays prepared
-// (documentation: EXPLAIN; 55.2.3 Extended Query).
+// once the statement has been checked (documentation: EXPLAIN; 55.2.3
+// Extended Query). It uses the unnamed statement, so that nothing is left
+// prepared on the server whatever happens (a pooler may hand the session to
+// another client); the stream parses its statement again with its Bind.
 
 package wire
 
@@ -13,9 +15,8 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
-// explainName is the prepared statement EXPLAIN runs as; it is closed in
-// the same round trip.
-const explainName = "fraise_explain"
+// explainPrefix is put before the statement.
+const explainPrefix = "EXPLAIN (FORMAT JSON) "
 
 // explain returns the planner's estimate of the rows st returns. st has
 // been prepared already, so EXPLAIN cannot fail on its text.
@@ -24,10 +25,9 @@ func (c *Conn) explain(_ context.Context, st Statement) (int64, error) {
 	for i, p := range st.Params {
 		params[i] = []byte(p)
 	}
-	c.fe.SendParse(&pgproto3.Parse{Name: explainName, Query: "EXPLAIN (FORMAT JSON) " + st.SQL})
-	c.fe.SendBind(&pgproto3.Bind{PreparedStatement: explainName, Parameters: params})
+	c.fe.SendParse(&pgproto3.Parse{Query: explainPrefix + st.SQL})
+	c.fe.SendBind(&pgproto3.Bind{Parameters: params})
 	c.fe.SendExecute(&pgproto3.Execute{})
-	c.fe.SendClose(&pgproto3.Close{ObjectType: 'S', Name: explainName})
 	c.fe.SendSync(&pgproto3.Sync{})
 	if err := c.fe.Flush(); err != nil {
 		return 0, c.lost(err)
@@ -40,7 +40,7 @@ func (c *Conn) explain(_ context.Context, st Statement) (int64, error) {
 			return 0, c.lostAfter(pgErr, "explain", err)
 		}
 		switch m := msg.(type) {
-		case *pgproto3.ParseComplete, *pgproto3.BindComplete, *pgproto3.CloseComplete, *pgproto3.CommandComplete:
+		case *pgproto3.ParseComplete, *pgproto3.BindComplete, *pgproto3.CommandComplete:
 		case *pgproto3.DataRow:
 			for _, v := range m.Values {
 				plan = append(plan, v...)
@@ -48,6 +48,11 @@ func (c *Conn) explain(_ context.Context, st Statement) (int64, error) {
 			}
 		case *pgproto3.ErrorResponse:
 			pgErr = pgErrorFrom(m)
+			if pgErr.Position > len(explainPrefix) {
+				// A position in the statement, not in EXPLAIN's words
+				// (the prefix is ASCII: bytes are characters).
+				pgErr.Position -= len(explainPrefix)
+			}
 		case *pgproto3.ReadyForQuery:
 			if pgErr != nil {
 				return 0, &QueryError{Step: "explain", Err: pgErr}

@@ -65,5 +65,16 @@ func TestEstimate(t *testing.T) {
 		if estimate != want {
 			t.Errorf("%s: estimate %d, psql's EXPLAIN says %d", tc.sql, estimate, want)
 		}
+		// Nothing is left prepared in the session (a pooler may pass it on).
+		left := ""
+		if err := conn.QueryText(ctx, "SELECT count(*) FROM pg_prepared_statements", nil, func(v [][]byte) error {
+			left = string(v[0])
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if left != "0" {
+			t.Errorf("%s: %s statements left prepared after the stream", tc.sql, left)
+		}
 	}
 }

@@ -118,6 +118,7 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 	if err := sink.Begin(col); err != nil {
 		return res, c.sinkFailed(err)
 	}
+	explained := false
 	if st.OnEstimate != nil && ctx.Err() == nil {
 		n, err := c.explain(ctx, st)
 		if err != nil {
@@ -125,6 +126,7 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 		}
 		log.Info("planner estimate", "rows", n)
 		st.OnEstimate(n)
+		explained = true
 	}
 	if ctx.Err() != nil {
 		// Stopped between round trips: a cancel request that arrived
@@ -136,6 +138,10 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 	params := make([][]byte, len(st.Params))
 	for i, p := range st.Params {
 		params[i] = []byte(p)
+	}
+	if explained {
+		// EXPLAIN took the unnamed statement: parse it again, checked.
+		c.fe.SendParse(&pgproto3.Parse{Query: st.SQL})
 	}
 	c.fe.SendBind(&pgproto3.Bind{Parameters: params})
 	c.fe.SendExecute(&pgproto3.Execute{})
@@ -230,7 +236,7 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 			return res, failed(err)
 		}
 		switch m := msg.(type) {
-		case *pgproto3.BindComplete:
+		case *pgproto3.ParseComplete, *pgproto3.BindComplete:
 		case *pgproto3.CommandComplete:
 			n, ok := selectCount(m.CommandTag)
 			if !ok {
