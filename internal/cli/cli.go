@@ -27,7 +27,9 @@ func Main() int {
 	sigs := make(chan os.Signal, 2)
 	// Handling SIGPIPE turns a write to a closed pipe into an EPIPE error,
 	// so that fraise can cancel the query and exit 0 instead of dying.
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
+	// SIGHUP (a closed terminal or ssh session) ends the run as SIGTERM
+	// does: cancelled, the temporary output file removed.
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	ignoreFileSizeSignal()
 	go func() {
 		n := 0

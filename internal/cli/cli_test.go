@@ -148,7 +148,7 @@ var signalCases = []struct {
 	sig  syscall.Signal
 	code int
 	name string
-}{{syscall.SIGINT, 130, "SIGINT"}, {syscall.SIGTERM, 143, "SIGTERM"}}
+}{{syscall.SIGINT, 130, "SIGINT"}, {syscall.SIGTERM, 143, "SIGTERM"}, {syscall.SIGHUP, 129, "SIGHUP"}}
 
 // TestSignals interrupts fraise while the server is computing: the query is
 // cancelled and the exit code says which signal ended the run.

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -227,7 +229,10 @@ func (p *profile) passwordFunc() func() (string, error) {
 			}
 			return "", fmt.Errorf("%s failed: %v%s", where, err, msg)
 		}
-		pw := strings.TrimSuffix(strings.TrimSuffix(out.String(), "\n"), "\r")
+		// The first line, as password managers print it (pass show puts
+		// the entry's other fields on the lines after).
+		pw, _, _ := strings.Cut(out.String(), "\n")
+		pw = strings.TrimSuffix(pw, "\r")
 		if pw == "" {
 			return "", fmt.Errorf("%s printed nothing", where)
 		}
@@ -251,14 +256,23 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 var _ io.Writer = (*limitedBuffer)(nil)
 
 // applyProfileToConfig gives the connection settings what the profile
-// adds beyond its dsn.
-func applyProfileToConfig(cfg *wire.Config, p *profile) {
+// adds beyond its dsn: its password_command, which belongs to the
+// profile's server. It applies only when the profile's dsn is the one in
+// use (no --dsn or FRAISE_DSN), and then ranks above PGPASSWORD, as the
+// profile ranks above the PG* environment; a password in the connection
+// string still wins.
+func applyProfileToConfig(cmd *cobra.Command, cfg *wire.Config, p *profile) {
 	if p == nil {
 		return
 	}
-	if f := p.passwordFunc(); f != nil {
-		cfg.PasswordCommand = sync.OnceValues(f) // once, however many addresses are tried
-		cfg.PasswordCommandSource = "password_command of profile " + p.name + " (" + p.file + ")"
+	f := p.passwordFunc()
+	if _, given := flagOrEnv(cmd, "dsn"); f == nil || given {
+		return
+	}
+	cfg.PasswordCommand = sync.OnceValues(f) // once, however many addresses are tried
+	cfg.PasswordCommandSource = "password_command of profile " + p.name + " (" + p.file + ")"
+	if cfg.HasPassword && cfg.PasswordSource == "PGPASSWORD" {
+		cfg.Password, cfg.HasPassword, cfg.PasswordSource = "", false, ""
 	}
 }
 
@@ -275,4 +289,40 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// intSetting reads a whole-number setting strictly: viper reads "abc" or
+// "1e3" from FRAISE_LIMIT or a profile as 0, which would run LIMIT 0 and
+// export nothing with exit 0.
+func intSetting(v *viper.Viper, name string) (int64, error) {
+	bad := func(val any) error {
+		return &usageError{fmt.Errorf("--%s: %v is not a whole number (from --%s, FRAISE_%s or the profile)",
+			name, fmt.Sprintf("%q", fmt.Sprint(val)), name, strings.ToUpper(strings.ReplaceAll(name, "-", "_")))}
+	}
+	switch x := v.Get(name).(type) {
+	case int:
+		return int64(x), nil
+	case int64:
+		return x, nil
+	case int32:
+		return int64(x), nil
+	case uint64:
+		if x > math.MaxInt64 {
+			return 0, bad(x)
+		}
+		return int64(x), nil
+	case float64:
+		if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
+			return 0, bad(x)
+		}
+		return int64(x), nil
+	case string:
+		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+		if err != nil {
+			return 0, bad(x)
+		}
+		return n, nil
+	default:
+		return 0, bad(x)
+	}
 }

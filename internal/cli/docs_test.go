@@ -12,7 +12,7 @@ import (
 // order, each with a meaning.
 func TestExitStatuses(t *testing.T) {
 	want := []int{cli.ExitOK, cli.ExitInternal, cli.ExitUsage, cli.ExitConnection, cli.ExitQuery,
-		cli.ExitFilter, cli.ExitOutput, cli.ExitSIGINT, cli.ExitSIGTERM}
+		cli.ExitFilter, cli.ExitOutput, cli.ExitSIGHUP, cli.ExitSIGINT, cli.ExitSIGTERM}
 	var got []int
 	for _, s := range cli.ExitStatuses() {
 		got = append(got, s.Code)

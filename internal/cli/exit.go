@@ -21,6 +21,7 @@ const (
 	ExitQuery      = 4   // the server rejected or aborted the query
 	ExitFilter     = 5   // jq failed on a row
 	ExitOutput     = 6   // the output cannot be written
+	ExitSIGHUP     = 129 // hung up: SIGHUP (the terminal or ssh session went away)
 	ExitSIGINT     = 130 // interrupted by SIGINT
 	ExitSIGTERM    = 143 // terminated by SIGTERM
 )
@@ -41,6 +42,8 @@ func (e *signalError) Error() string {
 		name = "SIGINT"
 	case syscall.SIGTERM:
 		name = "SIGTERM"
+	case syscall.SIGHUP:
+		name = "SIGHUP"
 	}
 	return "interrupted by " + name + "; the query was cancelled"
 }
@@ -65,8 +68,11 @@ func exitCode(err error) int {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &se):
-		if se.sig == syscall.SIGTERM {
+		switch se.sig {
+		case syscall.SIGTERM:
 			return ExitSIGTERM
+		case syscall.SIGHUP:
+			return ExitSIGHUP
 		}
 		return ExitSIGINT
 	case errors.As(err, &we):

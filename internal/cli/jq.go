@@ -95,7 +95,11 @@ func compileJQ(cmd *cobra.Command, v *viper.Viper, prof *profile, stderr io.Writ
 	default:
 		return nil, &usageError{fmt.Errorf("--on-jq-error must be fail or skip, got %q", p)}
 	}
-	if s.workers = v.GetInt("jq-workers"); s.workers < 0 {
+	workers, err := intSetting(v, "jq-workers")
+	if err != nil {
+		return nil, err
+	}
+	if s.workers = int(min(workers, 1<<16)); s.workers < 0 {
 		return nil, &usageError{fmt.Errorf("--jq-workers must be 0 (one per CPU) or more, got %d", s.workers)}
 	}
 	var vars []filter.Var

@@ -75,7 +75,11 @@ func runPing(cmd *cobra.Command, app *app, v *viper.Viper) error {
 	if err != nil {
 		return err
 	}
-	n := v.GetInt("count")
+	n64, err := intSetting(v, "count")
+	if err != nil {
+		return err
+	}
+	n := int(min(n64, 1<<20))
 	if n < 1 {
 		return &usageError{fmt.Errorf("--count must be at least 1, got %d", n)}
 	}
@@ -83,7 +87,7 @@ func runPing(cmd *cobra.Command, app *app, v *viper.Viper) error {
 	if err != nil {
 		return err
 	}
-	applyProfileToConfig(cfg, prof)
+	applyProfileToConfig(cmd, cfg, prof)
 	conn, err := wire.Connect(ctx, cfg)
 	if err != nil {
 		return err

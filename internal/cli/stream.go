@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"strings"
 
@@ -128,14 +129,25 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	if err != nil {
 		return err
 	}
-	limit, offset := v.GetInt64("limit"), v.GetInt64("offset")
+	limit, err := intSetting(v, "limit")
+	if err != nil {
+		return err
+	}
+	offset, err := intSetting(v, "offset")
+	if err != nil {
+		return err
+	}
 	if limit < -1 {
 		return &usageError{fmt.Errorf("--limit must be 0 or more, got %d", limit)}
 	}
 	if offset < 0 {
 		return &usageError{fmt.Errorf("--offset must be 0 or more, got %d", offset)}
 	}
-	chunk := v.GetInt("chunk-size")
+	chunk64, err := intSetting(v, "chunk-size")
+	if err != nil {
+		return err
+	}
+	chunk := int(min(chunk64, math.MaxInt32))
 	if chunk < 1 {
 		return &usageError{fmt.Errorf("--chunk-size must be at least 1, got %d", chunk)}
 	}
@@ -175,7 +187,7 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	if err != nil {
 		return err
 	}
-	applyProfileToConfig(cfg, prof)
+	applyProfileToConfig(cmd, cfg, prof)
 	cfg.Log = obs.log
 	if obs.quiet {
 		cfg.OnWarning, cfg.OnNotice = nil, nil

@@ -155,7 +155,7 @@ func runViews(cmd *cobra.Command, app *app, v *viper.Viper) error {
 	if err != nil {
 		return err
 	}
-	applyProfileToConfig(cfg, prof)
+	applyProfileToConfig(cmd, cfg, prof)
 	conn, err := wire.Connect(ctx, cfg)
 	if err != nil {
 		return err

@@ -83,8 +83,8 @@ type Config struct {
 	// PasswordSource says where Password came from, for messages.
 	PasswordSource string
 	// PasswordCommand, when set, gives the password when the server asks
-	// for one and neither the connection string nor PGPASSWORD has it,
-	// before the password file is consulted. It is called each time a
+	// for one and Password is not given (HasPassword false), before the
+	// password file is consulted. It is called each time a
 	// server asks (every address tried may): give one that remembers its
 	// answer, such as sync.OnceValues of the real one.
 	PasswordCommand func() (string, error)
