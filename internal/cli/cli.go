@@ -95,6 +95,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return app.end(code)
 }
 
+// warn prints a warning on stderr.
+func (a *app) warn(msg string) { fmt.Fprintf(a.stderr, "fraise: warning: %s\n", msg) }
+
 // end runs what the command asked to run once its exit code is known
 // (--stats) and returns the code.
 func (a *app) end(code int) int {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fraiseql/fraise/internal/wire"
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 )
@@ -62,4 +63,15 @@ func connectTimeout(v *viper.Viper) (time.Duration, bool, error) {
 	}
 	d, err := parseDuration("connect-timeout", s)
 	return d, err == nil, err
+}
+
+// profileConnConfig is connConfig with what the profile adds (see
+// applyProfileToConfig), for a command's run.
+func profileConnConfig(cmd *cobra.Command, v *viper.Viper, app *app, prof *profile) (*wire.Config, error) {
+	cfg, err := connConfig(v, app.stderr)
+	if err != nil {
+		return nil, err
+	}
+	applyProfileToConfig(cmd, cfg, prof)
+	return cfg, nil
 }

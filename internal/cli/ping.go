@@ -71,7 +71,7 @@ func newPingCmd(app *app) *cobra.Command {
 
 func runPing(cmd *cobra.Command, app *app, v *viper.Viper) error {
 	ctx := cmd.Context()
-	prof, err := loadProfile(cmd, v, func(msg string) { fmt.Fprintf(app.stderr, "fraise: warning: %s\n", msg) })
+	prof, err := loadProfile(cmd, v, app.warn)
 	if err != nil {
 		return err
 	}
@@ -83,11 +83,10 @@ func runPing(cmd *cobra.Command, app *app, v *viper.Viper) error {
 	if n < 1 {
 		return &usageError{fmt.Errorf("--count must be at least 1, got %d", n)}
 	}
-	cfg, err := connConfig(v, app.stderr)
+	cfg, err := profileConnConfig(cmd, v, app, prof)
 	if err != nil {
 		return err
 	}
-	applyProfileToConfig(cmd, cfg, prof)
 	conn, err := wire.Connect(ctx, cfg)
 	if err != nil {
 		return err

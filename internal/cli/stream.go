@@ -117,7 +117,7 @@ func newStreamCmd(app *app) *cobra.Command {
 
 func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) error {
 	// The profile first: its settings are defaults for everything below.
-	prof, err := loadProfile(cmd, v, func(msg string) { fmt.Fprintf(app.stderr, "fraise: warning: %s\n", msg) })
+	prof, err := loadProfile(cmd, v, app.warn)
 	if err != nil {
 		return err
 	}
@@ -183,11 +183,10 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 		jq.warn = nil
 	}
 
-	cfg, err := connConfig(v, app.stderr)
+	cfg, err := profileConnConfig(cmd, v, app, prof)
 	if err != nil {
 		return err
 	}
-	applyProfileToConfig(cmd, cfg, prof)
 	cfg.Log = obs.log
 	if obs.quiet {
 		cfg.OnWarning, cfg.OnNotice = nil, nil

@@ -143,7 +143,7 @@ func newViewsCmd(app *app) *cobra.Command {
 
 func runViews(cmd *cobra.Command, app *app, v *viper.Viper) error {
 	ctx := cmd.Context()
-	prof, err := loadProfile(cmd, v, func(msg string) { fmt.Fprintf(app.stderr, "fraise: warning: %s\n", msg) })
+	prof, err := loadProfile(cmd, v, app.warn)
 	if err != nil {
 		return err
 	}
@@ -151,11 +151,10 @@ func runViews(cmd *cobra.Command, app *app, v *viper.Viper) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := connConfig(v, app.stderr)
+	cfg, err := profileConnConfig(cmd, v, app, prof)
 	if err != nil {
 		return err
 	}
-	applyProfileToConfig(cmd, cfg, prof)
 	conn, err := wire.Connect(ctx, cfg)
 	if err != nil {
 		return err
