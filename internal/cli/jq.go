@@ -171,8 +171,8 @@ func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, w *
 	stats.pipe = p
 	sink := &filterSink{p: p}
 	defer tuneGC()()
-	counted := &countSink{next: sink, stats: stats}
-	_, err := conn.Stream(ctx, st, counted)
+	counting, counted := counting(sink, stats)
+	_, err := conn.Stream(ctx, st, counting)
 	counted.publish()
 	// The session ends now, not once a slow reader has taken the output.
 	_ = conn.Close()
@@ -210,3 +210,6 @@ func (s *filterSink) Begin(wire.Column) error { return nil }
 func (s *filterSink) WriteValue(v []byte) error { return s.p.Write(v) }
 
 func (s *filterSink) Flush() error { return s.p.Flush() }
+
+// KeepValue hands a huge row to the pipeline without a copy.
+func (s *filterSink) KeepValue(v []byte) error { return s.p.Keep(v) }

@@ -112,6 +112,11 @@ const publishEvery = 256
 func (s *countSink) Begin(col wire.Column) error { return s.next.Begin(col) }
 
 func (s *countSink) WriteValue(v []byte) error {
+	s.count(v)
+	return s.next.WriteValue(v)
+}
+
+func (s *countSink) count(v []byte) {
 	s.rows++
 	s.bytes += int64(len(v))
 	if s.rows == 1 {
@@ -120,12 +125,33 @@ func (s *countSink) WriteValue(v []byte) error {
 	if s.rows%publishEvery == 0 {
 		s.publish()
 	}
-	return s.next.WriteValue(v)
 }
 
 func (s *countSink) Flush() error {
 	s.publish()
 	return s.next.Flush()
+}
+
+// countKeeper is a countSink whose next sink keeps huge values: the
+// stream hands them on without a copy.
+type countKeeper struct {
+	*countSink
+	keeper wire.ValueKeeper
+}
+
+func (s countKeeper) KeepValue(v []byte) error {
+	s.count(v)
+	return s.keeper.KeepValue(v)
+}
+
+// counting returns a sink that counts rows on their way to next, and
+// keeps huge values when next does.
+func counting(next wire.RowSink, stats *runStats) (wire.RowSink, *countSink) {
+	c := &countSink{next: next, stats: stats}
+	if k, ok := next.(wire.ValueKeeper); ok {
+		return countKeeper{c, k}, c
+	}
+	return c, c
 }
 
 func (s *countSink) publish() {

@@ -360,3 +360,53 @@ func TestRegexpPatternsFromRows(t *testing.T) {
 		t.Error("{id, email} copies strings: it compiles no regular expression")
 	}
 }
+
+// TestPipelineKeepInterleaved hands some rows over with Keep between rows
+// given with Write: each kept row is a batch of its own, and the output
+// keeps the rows' order and numbers.
+func TestPipelineKeepInterleaved(t *testing.T) {
+	f, err := Compile(`if .n % 7 == 0 then error("bad") else [.n, (.s | length)] end`, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, workers := range []int{1, 2, 4} {
+		for _, maxRows := range []int{1, 3, 100} {
+			w := &bufferLines{}
+			var warnings []string
+			p := NewPipeline(context.Background(), f, w, PipelineOptions{Workers: workers, MaxRows: maxRows, Policy: Skip,
+				Warn: func(msg string) { warnings = append(warnings, msg) }})
+			var want strings.Builder
+			for n := 1; n <= 200; n++ {
+				size := n % 3
+				if n%5 == 0 {
+					size = 3000 + n
+				}
+				row := []byte(fmt.Sprintf(`{"n":%d,"s":"%s"}`, n, strings.Repeat("y", size)))
+				if n%5 == 0 {
+					err = p.Keep(row)
+				} else {
+					err = p.Write(row)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n%7 != 0 {
+					fmt.Fprintf(&want, "[%d,%d]\n", n, size)
+				}
+			}
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if w.buf.String() != want.String() {
+				t.Errorf("workers %d, MaxRows %d: output\n%s\nwant\n%s", workers, maxRows, w.buf.String(), want.String())
+			}
+			// The first skipped row is row 7: row numbers count kept rows.
+			if len(warnings) == 0 || !strings.Contains(warnings[0], "row 7,") {
+				t.Errorf("workers %d, MaxRows %d: warnings %q, want the first on row 7", workers, maxRows, warnings)
+			}
+			if c := p.Counts(); c.Skipped != 28 {
+				t.Errorf("workers %d, MaxRows %d: %d rows skipped, want 28", workers, maxRows, c.Skipped)
+			}
+		}
+	}
+}

@@ -79,6 +79,20 @@ type RowSink interface {
 	Flush() error
 }
 
+// KeepMin is the size from which a value goes to a ValueKeeper's
+// KeepValue rather than WriteValue.
+const KeepMin = 1 << 20
+
+// ValueKeeper is a RowSink that can take a large value's memory for its
+// own, so that a sink which holds rows for later need not copy them.
+type ValueKeeper interface {
+	RowSink
+	// KeepValue receives one row's value of at least KeepMin bytes, as
+	// WriteValue does, but the slice is the sink's: the stream reads on
+	// into other memory and never touches it again.
+	KeepValue(value []byte) error
+}
+
 // Result summarizes a finished stream.
 type Result struct {
 	// Rows is the number of rows received.
@@ -187,6 +201,7 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 		return c.sinkFailed(err)
 	}
 
+	keeper, _ := sink.(ValueKeeper)
 	var pgErr *PgError
 	tagRows := int64(-1)
 	for {
@@ -223,7 +238,13 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 			if res.Rows == 1 {
 				log.Info("first row", "after", time.Since(executed).Round(time.Microsecond))
 			}
-			if err := sink.WriteValue(v); err != nil {
+			if keeper != nil && len(v) >= KeepMin {
+				c.rd.release()
+				err = keeper.KeepValue(v)
+			} else {
+				err = sink.WriteValue(v)
+			}
+			if err != nil {
 				if err := sinkErr(err); err != nil {
 					return res, err
 				}

@@ -230,6 +230,16 @@ func (m *msgReader) detach() {
 	m.buf = buf
 }
 
+// release hands the buffer, and every message body returned from it, to
+// whoever holds them, and goes on in a buffer of the usual size: after a
+// huge message, one that is not copied.
+func (m *msgReader) release() {
+	buf := make([]byte, max(readBufSize, m.wp-m.rp+minReadRoom))
+	m.wp = copy(buf, m.buf[m.rp:m.wp])
+	m.rp = 0
+	m.buf = buf
+}
+
 // receive returns the next message, decoded. The message and the slices
 // it holds are valid until the next call.
 func (m *msgReader) receive() (pgproto3.BackendMessage, error) {
