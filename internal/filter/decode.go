@@ -33,8 +33,9 @@ func (e *SyntaxError) Error() string {
 // values and is not safe for concurrent use.
 //
 // decode builds values in place: their strings are views of the row's
-// bytes, and their maps and slices are the ones the previous decode
-// built, cleared and filled again. A value is therefore valid only until
+// bytes, and their maps and slices, and the boxes that hold their strings
+// and numbers as interface values (see box.go), are the ones the previous
+// decode built, cleared and filled again. A value is therefore valid only until
 // the next decode and while the row's bytes stay as they are — which is
 // how the pipeline uses it: a row is decoded, filtered and its outputs
 // encoded before the next row is decoded, and a batch's bytes are kept
@@ -58,6 +59,7 @@ type decoder struct {
 // the order it built them: the next value of the same shape takes them
 // again in the same order.
 type containers struct {
+	scalars
 	maps   []map[string]any
 	slices [][]any
 	nm, ns int // taken so far for the value being built
@@ -117,6 +119,7 @@ func (d *decoder) decode(data []byte, dem *demand) (any, error) {
 		d.reuse = &containers{}
 	}
 	d.reuse.nm, d.reuse.ns = 0, 0
+	d.reuse.reset()
 	v, err := d.decodeString(unsafe.String(unsafe.SliceData(data), len(data)), dem)
 	if err != nil {
 		d.s = ""
@@ -179,7 +182,11 @@ func (d *decoder) value() (any, error) {
 	}
 	switch c := d.s[d.i]; {
 	case c == '"':
-		return d.str()
+		s, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		return d.boxString(s), nil
 	case c == '{':
 		return d.object(nil)
 	case c == '[':
@@ -454,12 +461,12 @@ func (d *decoder) number() (any, error) {
 		if neg {
 			n = -n
 		}
-		return n, nil
+		return d.boxInt(n), nil
 	}
 	if d.own {
-		return json.Number(strings.Clone(s[start:i])), nil
+		return d.boxNumber(json.Number(strings.Clone(s[start:i]))), nil
 	}
-	return json.Number(s[start:i]), nil
+	return d.boxNumber(json.Number(s[start:i])), nil
 }
 
 // scanNumber moves past a number, returning where its integer digits

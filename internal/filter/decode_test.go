@@ -3,6 +3,7 @@ package filter
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -180,6 +181,7 @@ func TestDecodeReusesContainersCorrectly(t *testing.T) {
 		`{}`, `[]`, `"s"`, `7`, `null`,
 		`{"id": 1, "tags": ["a", "b", "c"], "u": {"n": "x", "g": [1, 2]}}`,
 		`{"k\"ey": "esc\u00e9", "tags": ["\ud83c\udf53"]}`,
+		manyScalars(300), manyScalars(5), manyScalars(1000),
 	}
 	for _, expr := range []string{".", "{id, tags}", ".u.g", ".tags"} {
 		f, err := Compile(expr, Options{})
@@ -206,6 +208,21 @@ func TestDecodeReusesContainersCorrectly(t *testing.T) {
 	}
 }
 
+// manyScalars is a row of n strings, ints above 255 and other numbers,
+// so that the decoder's slabs of boxed scalars grow in the middle of it.
+func manyScalars(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"tags": [`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"s%d", %d, %d.5, {"n": %d}`, i, 1000+i, i, -i-300)
+	}
+	b.WriteString(`], "id": 12345678901234567890}`)
+	return b.String()
+}
+
 // TestErrorsOutliveTheRow: a row's error is reported after later rows have
 // been decoded over the memory its value lived in. frozen keeps the
 // message as it was; the gojq error alone would change with the memory.
@@ -220,7 +237,7 @@ func TestErrorsOutliveTheRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	var d decoder
-	row := []byte(`{"name": "first row", "n": 1}`)
+	row := []byte(`{"name": "first row", "n": 1000, "x": 1.5}`)
 	v, err := d.decode(row, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -235,7 +252,7 @@ func TestErrorsOutliveTheRow(t *testing.T) {
 	fr := frozen(gerr)
 	held := own(v)
 	// The next row, decoded over the same memory.
-	copy(row, `{"name": "XXXXX XXX", "n": 2}`)
+	copy(row, `{"name": "XXXXX XXX", "n": 2000, "x": 2.5}`)
 	if _, err := d.decode(row, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +265,7 @@ func TestErrorsOutliveTheRow(t *testing.T) {
 	if gerr.Error() == before {
 		t.Log("gojq's error did not change with the memory (it need not); frozen is a safeguard")
 	}
-	if got := encodeForTest(t, held); got != `{"n":1,"name":"first row"}` {
+	if got := encodeForTest(t, held); got != `{"n":1000,"name":"first row","x":1.5}` {
 		t.Errorf("own copy = %s, want the first row", got)
 	}
 }

@@ -76,7 +76,7 @@ func frozen(err error) error {
 }
 
 // own returns a deep copy of v that shares no memory with the row it came
-// from: strings, maps and slices copied.
+// from: strings, maps, slices and boxed numbers copied.
 func own(v any) any {
 	switch x := v.(type) {
 	case string:
@@ -95,6 +95,8 @@ func own(v any) any {
 		return a
 	case json.Number:
 		return json.Number(strings.Clone(string(x)))
+	case int:
+		return x // a box of its own: the decoder's may be reused (box.go)
 	}
 	return v
 }

@@ -1,0 +1,82 @@
+package filter
+
+import (
+	"encoding/json"
+	"unsafe"
+)
+
+// Boxing scalars without an allocation each. Go stores a string, an int
+// or a json.Number in an interface value as a pointer to a copy on the
+// heap, which is most of the garbage a filter like .email makes per row.
+// A decoder that builds values in place (see decoder) keeps those copies
+// in slabs of its own instead, which the next value reuses: a boxed
+// scalar is valid exactly as long as the maps and slices around it.
+//
+// A slab that must grow is copied into a larger one; the interface values
+// made so far keep pointing into the old one, which is never written
+// again and lives while they do.
+
+// scalars are a decoder's slabs.
+type scalars struct {
+	strs []string
+	ints []int
+	nums []json.Number
+}
+
+func (s *scalars) reset() {
+	s.strs, s.ints, s.nums = s.strs[:0], s.ints[:0], s.nums[:0]
+}
+
+// The type words of interface values holding each kind of scalar.
+var (
+	stringType = typeWord("")
+	intType    = typeWord(0)
+	numberType = typeWord(json.Number(""))
+)
+
+// iface is the layout of an interface value: its type word and a pointer
+// to the value.
+type iface struct {
+	typ  unsafe.Pointer
+	data unsafe.Pointer
+}
+
+func typeWord(v any) unsafe.Pointer { return (*iface)(unsafe.Pointer(&v)).typ }
+
+// boxed returns the interface value of type typ whose value is at p.
+func boxed(typ, p unsafe.Pointer) (v any) {
+	e := (*iface)(unsafe.Pointer(&v))
+	e.typ, e.data = typ, p
+	return v
+}
+
+// boxString returns s as an interface value, from the slab when the
+// decoder builds in place.
+func (d *decoder) boxString(s string) any {
+	c := d.reuse
+	if c == nil {
+		return s
+	}
+	c.strs = append(c.strs, s)
+	return boxed(stringType, unsafe.Pointer(&c.strs[len(c.strs)-1]))
+}
+
+// boxInt returns n as an interface value; see boxString.
+func (d *decoder) boxInt(n int) any {
+	c := d.reuse
+	if c == nil || uint(n) < 256 {
+		return n // Go boxes small integers without allocating
+	}
+	c.ints = append(c.ints, n)
+	return boxed(intType, unsafe.Pointer(&c.ints[len(c.ints)-1]))
+}
+
+// boxNumber returns n as an interface value; see boxString.
+func (d *decoder) boxNumber(n json.Number) any {
+	c := d.reuse
+	if c == nil {
+		return n
+	}
+	c.nums = append(c.nums, n)
+	return boxed(numberType, unsafe.Pointer(&c.nums[len(c.nums)-1]))
+}
