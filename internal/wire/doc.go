@@ -9,9 +9,10 @@
 // negotiation; authenticates (trust, cleartext, MD5, SCRAM-SHA-256 and
 // SCRAM-SHA-256-PLUS with channel binding) under require_auth and
 // channel_binding; and runs one read-only statement whose single json/jsonb
-// column it hands, row by row and undecoded, to a RowSink. For fraise's
-// own catalog lookups (ping, views) it runs fixed statements with text
-// results in the same kind of transaction (QueryText, Ping).
+// column it hands, row by row and undecoded, to a RowSink (a value of a
+// mebibyte or more without a copy, to a sink that keeps it: ValueKeeper).
+// For fraise's own catalog lookups (ping, views) it runs fixed statements
+// with text results in the same kind of transaction (QueryText, Ping).
 //
 // It knows nothing of jq, files or command-line flags, and it never prints:
 // warnings and server notices go to callbacks in Config.
