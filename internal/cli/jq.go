@@ -171,8 +171,8 @@ func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, w *
 	stats.pipe = p
 	sink := &filterSink{p: p}
 	defer tuneGC()()
-	counting, counted := counting(sink, stats)
-	_, err := conn.Stream(ctx, st, counting)
+	rows, counted := counting(sink, stats)
+	_, err := conn.Stream(ctx, st, rows)
 	counted.publish()
 	// The session ends now, not once a slow reader has taken the output.
 	_ = conn.Close()

@@ -23,7 +23,12 @@ type scalars struct {
 	nums []json.Number
 }
 
+// reset empties the slabs for the next value. The strings and numbers
+// are zeroed, not just dropped: they point into the row's bytes, which
+// must not stay reachable through the decoder once the row is done.
 func (s *scalars) reset() {
+	clear(s.strs)
+	clear(s.nums)
 	s.strs, s.ints, s.nums = s.strs[:0], s.ints[:0], s.nums[:0]
 }
 

@@ -53,6 +53,9 @@ type decoder struct {
 	reuse *containers
 	// own makes every string a copy rather than a view of the text.
 	own bool
+	// huge says the last value came from a row of dropRowBytes or more,
+	// whose bytes the scratch space and containers still point into.
+	huge bool
 }
 
 // containers are the maps and slices a decoder built for one value, in
@@ -104,6 +107,21 @@ func (d *decoder) takeSlice(n int) []any {
 	return s
 }
 
+// forget zeroes whatever still points into the last row: the scratch
+// space beyond its length and the containers the next value may not take.
+// Without it, a huge row would stay in memory after the pipeline dropped
+// it, for as long as later rows are smaller (or hold no strings).
+func (d *decoder) forget() {
+	clear(d.kvs[:cap(d.kvs)])
+	clear(d.vals[:cap(d.vals)])
+	for _, m := range d.reuse.maps {
+		clear(m)
+	}
+	for _, s := range d.reuse.slices {
+		clear(s[:cap(s)])
+	}
+}
+
 type kv struct {
 	k string
 	v any
@@ -120,6 +138,10 @@ func (d *decoder) decode(data []byte, dem *demand) (any, error) {
 	}
 	d.reuse.nm, d.reuse.ns = 0, 0
 	d.reuse.reset()
+	if d.huge {
+		d.forget()
+	}
+	d.huge = len(data) >= dropRowBytes
 	v, err := d.decodeString(unsafe.String(unsafe.SliceData(data), len(data)), dem)
 	if err != nil {
 		d.s = ""

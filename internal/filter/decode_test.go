@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
+	"unsafe"
 
 	"github.com/itchyny/gojq"
 )
@@ -267,5 +270,62 @@ func TestErrorsOutliveTheRow(t *testing.T) {
 	}
 	if got := encodeForTest(t, held); got != `{"n":1000,"name":"first row","x":1.5}` {
 		t.Errorf("own copy = %s, want the first row", got)
+	}
+}
+
+// TestHugeRowIsNotHeldByTheDecoder: once a huge row is done, nothing in
+// the decoder (string slab, scratch space, containers the next rows do
+// not take) keeps its bytes reachable, whatever shape it had.
+func TestHugeRowIsNotHeldByTheDecoder(t *testing.T) {
+	pad := strings.Repeat("x", dropRowBytes)
+	for _, tc := range []struct{ name, row string }{
+		{"string", `"` + pad + `"`},
+		{"object", `{"a": {"b": "` + pad + `"}, "c": "d"}`},
+		{"array", `[["` + pad + `"], "e"]`},
+		{"number", `[` + strings.Repeat("1.5, ", dropRowBytes/5) + `2.5]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var d decoder
+			freed := make(chan struct{})
+			func() {
+				row := []byte(tc.row)
+				runtime.AddCleanup(&row[0], func(ch chan struct{}) { close(ch) }, freed)
+				if _, err := d.decode(row, nil); err != nil {
+					t.Fatal(err)
+				}
+			}()
+			// Later rows take no string, no map and no slice.
+			for range 3 {
+				if _, err := d.decode([]byte(`12345`), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 10 {
+				runtime.GC()
+				select {
+				case <-freed:
+					runtime.KeepAlive(&d)
+					return
+				case <-time.After(100 * time.Millisecond): // cleanups run on their own goroutine
+				}
+			}
+			t.Errorf("the %s row is still reachable after later rows", tc.name)
+			runtime.KeepAlive(&d)
+		})
+	}
+}
+
+// TestBoxedLayout checks the interface layout box.go relies on: a value
+// boxed by hand reads back as the value, with its type.
+func TestBoxedLayout(t *testing.T) {
+	s, n, num := "text", 12345, json.Number("1.50")
+	if v, ok := boxed(stringType, unsafe.Pointer(&s)).(string); !ok || v != s {
+		t.Errorf("boxed string = %v, %v", v, ok)
+	}
+	if v, ok := boxed(intType, unsafe.Pointer(&n)).(int); !ok || v != n {
+		t.Errorf("boxed int = %v, %v", v, ok)
+	}
+	if v, ok := boxed(numberType, unsafe.Pointer(&num)).(json.Number); !ok || v != num {
+		t.Errorf("boxed number = %v, %v", v, ok)
 	}
 }

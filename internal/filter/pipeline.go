@@ -63,6 +63,11 @@ type Counts struct {
 const (
 	maxBatchRows = 256
 	batchBytes   = 256 << 10
+	// dropRowBytes is the size from which a batch's buffer is not kept
+	// for the next batch: after a huge row, its memory goes back (and the
+	// decoders forget it too). It equals wire.KeepMin, so a row handed
+	// over uncopied is never a later batch's buffer.
+	dropRowBytes = 4 * batchBytes
 	chunkBytes   = 256 << 10
 	// skipHoldBytes is how much of one row's output a Skip pipeline holds
 	// back, so that it can drop it if the row fails; beyond it, the output
@@ -192,6 +197,9 @@ var nullText = []byte("null")
 // again. It suits huge rows, which then take their memory once, not
 // twice. The row is a batch of its own.
 func (p *Pipeline) Keep(row []byte) error {
+	if row == nil {
+		return p.Write(nil) // SQL NULL: nothing to keep
+	}
 	if err := p.Err(); err != nil {
 		return err
 	}
@@ -322,7 +330,7 @@ func (p *Pipeline) send(flush bool) {
 
 func (p *Pipeline) recycle(b *batch) {
 	b.data, b.ends, b.out, b.flush = b.data[:0], b.ends[:0], nil, false
-	if cap(b.data) > 4*batchBytes {
+	if cap(b.data) >= dropRowBytes {
 		b.data = nil // after a huge row
 	}
 	select {
