@@ -55,33 +55,34 @@ func boxed(typ, p unsafe.Pointer) (v any) {
 	return v
 }
 
+// boxIn appends v to slab and returns the interface value of type typ
+// that holds it there.
+func boxIn[T any](slab *[]T, typ unsafe.Pointer, v T) any {
+	*slab = append(*slab, v)
+	return boxed(typ, unsafe.Pointer(&(*slab)[len(*slab)-1]))
+}
+
 // boxString returns s as an interface value, from the slab when the
 // decoder builds in place.
 func (d *decoder) boxString(s string) any {
-	c := d.reuse
-	if c == nil {
+	if d.reuse == nil {
 		return s
 	}
-	c.strs = append(c.strs, s)
-	return boxed(stringType, unsafe.Pointer(&c.strs[len(c.strs)-1]))
+	return boxIn(&d.reuse.strs, stringType, s)
 }
 
 // boxInt returns n as an interface value; see boxString.
 func (d *decoder) boxInt(n int) any {
-	c := d.reuse
-	if c == nil || uint(n) < 256 {
+	if d.reuse == nil || uint(n) < 256 {
 		return n // Go boxes small integers without allocating
 	}
-	c.ints = append(c.ints, n)
-	return boxed(intType, unsafe.Pointer(&c.ints[len(c.ints)-1]))
+	return boxIn(&d.reuse.ints, intType, n)
 }
 
 // boxNumber returns n as an interface value; see boxString.
 func (d *decoder) boxNumber(n json.Number) any {
-	c := d.reuse
-	if c == nil {
+	if d.reuse == nil {
 		return n
 	}
-	c.nums = append(c.nums, n)
-	return boxed(numberType, unsafe.Pointer(&c.nums[len(c.nums)-1]))
+	return boxIn(&d.reuse.nums, numberType, n)
 }
