@@ -288,7 +288,7 @@ func TestTerminatedMidStream(t *testing.T) {
 }
 
 // TestSignalAfterTheQueryEnded: SIGINT when every row has been read, the
-// transaction committed and the session closed, while a --jq expression
+// transaction ended and the session closed, while a --jq expression
 // still runs: still exit 130, not a complete-looking exit 0. The debug
 // line proves the row arrived, so the session existed; its absence after
 // that means it ended.

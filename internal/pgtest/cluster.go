@@ -243,6 +243,9 @@ func (s *Server) confAppendix(port int, extra map[string]string) []byte {
 		{"max_connections", "60"},
 		{"log_min_messages", "warning"},
 		{"password_encryption", "scram-sha-256"},
+		// Logical decoding, so that a test can see whether a transactional
+		// message (pg_logical_emit_message) of fraise's was ever committed.
+		{"wal_level", "logical"},
 	}
 	settings = append(settings, s.tlsSettings()...)
 	for _, k := range slices.Sorted(maps.Keys(extra)) {

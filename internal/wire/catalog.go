@@ -33,7 +33,7 @@ func (c *Conn) QueryText(ctx context.Context, sql string, params []string, row f
 }
 
 // inTransaction runs fn inside the read-only transaction of st (BEGIN and
-// its SET LOCAL settings, then COMMIT), with ctx watched as Stream watches
+// its SET LOCAL settings, then ROLLBACK), with ctx watched as Stream watches
 // it: once ctx is done, the server is asked to cancel and the socket is
 // closed if it does not answer in time.
 func (c *Conn) inTransaction(ctx context.Context, st Statement, fn func() error) error {
@@ -45,8 +45,8 @@ func (c *Conn) inTransaction(ctx context.Context, st Statement, fn func() error)
 	if err := fn(); err != nil {
 		return err
 	}
-	if err := c.simple(ctx, "COMMIT", "commit"); err != nil {
-		return c.ended(ctx, st, "commit", err)
+	if err := c.rollback(ctx); err != nil {
+		return c.ended(ctx, st, "rollback", err)
 	}
 	return nil
 }

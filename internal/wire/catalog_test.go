@@ -70,7 +70,7 @@ func TestQueryTextHandsOnRows(t *testing.T) {
 			fakeTextRow([]byte("Odd Schema"), []byte(""), []byte("42")),
 			&pgproto3.NoticeResponse{Severity: "NOTICE", Code: "00000", Message: "a notice in between"},
 			&pgproto3.CommandComplete{CommandTag: []byte("SELECT 2")}, &pgproto3.ReadyForQuery{TxStatus: 'T'}),
-		fakeCommit, fakeExpectClose))
+		fakeRollback, fakeExpectClose))
 	conn := fakeConnectTo(t, fs)
 	var got [][]string
 	err := conn.QueryText(context.Background(), sql, []string{"data", ""}, func(v [][]byte) error {
@@ -257,7 +257,7 @@ func TestIsStandby(t *testing.T) {
 		return fakeSeq(fakeBegin, fakeExtendedQuery(sql),
 			fakeSend(&pgproto3.ParseComplete{}, &pgproto3.BindComplete{}, fakeTextRow([]byte(v)),
 				&pgproto3.CommandComplete{CommandTag: []byte("SELECT 1")}, &pgproto3.ReadyForQuery{TxStatus: 'T'}),
-			fakeCommit)
+			fakeRollback)
 	}
 	version := [2]string{"server_version", "13.9"}
 	for _, tc := range []struct {
@@ -299,7 +299,7 @@ func TestPing(t *testing.T) {
 				&pgproto3.CommandComplete{CommandTag: []byte("SELECT 1")}, &pgproto3.ReadyForQuery{TxStatus: 'T'}))
 	}
 	t.Run("three round trips in one transaction", func(t *testing.T) {
-		fs := startFake(t, fakeSeq(fakeTrust(fakeKey), fakeBegin, one("1"), one("1"), one("1"), fakeCommit, fakeExpectClose))
+		fs := startFake(t, fakeSeq(fakeTrust(fakeKey), fakeBegin, one("1"), one("1"), one("1"), fakeRollback, fakeExpectClose))
 		conn := fakeConnectTo(t, fs)
 		rtts, err := conn.Ping(context.Background(), 3)
 		if err != nil || len(rtts) != 3 {

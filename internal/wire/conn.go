@@ -59,15 +59,22 @@ func (c *Conn) TLS() (tls.ConnectionState, bool) {
 // Host returns the host the session is connected to.
 func (c *Conn) Host() Host { return c.host }
 
-// Close ends the session politely (Terminate) and closes the socket. It is
-// safe to call more than once.
+// Close ends the session politely and closes the socket. A transaction
+// still open (a stream that failed or was stopped in step with the server)
+// is rolled back first, in the same write as the Terminate: fraise never
+// commits, and a pooler gets its server session back idle. It is safe to
+// call more than once.
 func (c *Conn) Close() error {
 	if c.closed {
 		return nil
 	}
 	c.closed = true
-	c.cfg.logger().Info("session closed")
 	_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+	if s := c.rd.txStatus; s == 'T' || s == 'E' {
+		c.fe.SendQuery(&pgproto3.Query{String: "ROLLBACK"})
+		c.cfg.logger().Info("rolled back", "transaction_status", string(s))
+	}
+	c.cfg.logger().Info("session closed")
 	c.fe.Send(&pgproto3.Terminate{})
 	_ = c.fe.Flush()
 	return c.nc.Close()

@@ -345,8 +345,8 @@ func fakeQuery(prefix, tag string, status byte) fakeScript {
 }
 
 var (
-	fakeBegin  = fakeQuery("BEGIN", "BEGIN", 'T')
-	fakeCommit = fakeQuery("COMMIT", "COMMIT", 'I')
+	fakeBegin    = fakeQuery("BEGIN", "BEGIN", 'T')
+	fakeRollback = fakeQuery("ROLLBACK", "ROLLBACK", 'I')
 )
 
 // fakeField describes a result column.
@@ -424,13 +424,17 @@ func fakeMsgs(lists ...[]pgproto3.BackendMessage) []pgproto3.BackendMessage {
 func fakeStreamed(key *pgproto3.BackendKeyData, oid uint32, values ...[]byte) fakeScript {
 	return fakeSeq(fakeTrust(key), fakeBegin, fakeDescribe(fakeField("j", oid)), fakeExecute,
 		fakeSend(fakeMsgs([]pgproto3.BackendMessage{&pgproto3.BindComplete{}}, fakeRows(values...), fakeDone(len(values)))...),
-		fakeCommit, fakeExpectClose)
+		fakeRollback, fakeExpectClose)
 }
 
 // fakeExpectClose expects the client to end the session: Terminate or
-// the socket closing, with nothing else before.
+// the socket closing, with nothing else before but the ROLLBACK of a
+// transaction left open.
 func fakeExpectClose(b *pgproto3.Backend, _ net.Conn) error {
 	msg, err := b.Receive()
+	if q, ok := msg.(*pgproto3.Query); ok && err == nil && q.String == "ROLLBACK" {
+		msg, err = b.Receive()
+	}
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
 		errors.Is(err, syscall.ECONNRESET): // closed with unread data: a reset

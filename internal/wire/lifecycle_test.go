@@ -54,7 +54,7 @@ func TestProtocolBeginSettings(t *testing.T) {
 			fs := startFake(t, fakeSeq(fakeTrustVersion(fakeKey, tc.version), fakeBeginSeen(seen),
 				fakeDescribe(fakeField("j", wire.OIDJSONB)), fakeExecute,
 				fakeSend(fakeMsgs([]pgproto3.BackendMessage{&pgproto3.BindComplete{}}, fakeRows([]byte(`1`)), fakeDone(1))...),
-				fakeCommit, fakeExpectClose))
+				fakeRollback, fakeExpectClose))
 			conn := fakeConnectTo(t, fs)
 			var sink fakeSink
 			_, err := conn.Stream(context.Background(), wire.Statement{SQL: "SELECT j FROM t", Timeout: tc.timeout}, &sink)
@@ -82,7 +82,7 @@ func TestProtocolClientCheckRefused(t *testing.T) {
 	fs := startFake(t, fakeSeq(fakeTrust(fakeKey), refuse, rollback, fakeBeginSeen(seen),
 		fakeDescribe(fakeField("j", wire.OIDJSONB)), fakeExecute,
 		fakeSend(fakeMsgs([]pgproto3.BackendMessage{&pgproto3.BindComplete{}}, fakeRows([]byte(`1`), []byte(`2`)), fakeDone(2))...),
-		fakeCommit, fakeExpectClose))
+		fakeRollback, fakeExpectClose))
 	conn := fakeConnectTo(t, fs)
 	var sink fakeSink
 	res, err := conn.Stream(context.Background(), wire.Statement{SQL: "SELECT j FROM t"}, &sink)
@@ -266,7 +266,7 @@ func TestProtocolLateStopCannotHitLaterStatements(t *testing.T) {
 			return err
 		}
 		cancel() // the client stops while the server commits
-		return fakeSend(&pgproto3.CommandComplete{CommandTag: []byte("COMMIT")}, &pgproto3.ReadyForQuery{TxStatus: 'I'})(b, conn)
+		return fakeSend(&pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")}, &pgproto3.ReadyForQuery{TxStatus: 'I'})(b, conn)
 	}
 	fs := startFake(t, fakeSeq(fakeUpToExecute(fakeKey),
 		fakeSend(fakeMsgs(fakeRows([]byte(`1`)), fakeDone(1))...), commit, fakeExpectClose))
@@ -293,4 +293,70 @@ func TestProtocolLateStopCannotHitLaterStatements(t *testing.T) {
 	if err != nil || res.Rows != 1 {
 		t.Errorf("Stream = %+v, %v; want 1 row and success", res, err)
 	}
+}
+
+// fakeExpectRollbackClose expects the ROLLBACK of a transaction left open,
+// sent with the Terminate that follows it, and nothing else.
+func fakeExpectRollbackClose(b *pgproto3.Backend, _ net.Conn) error {
+	msg, err := b.Receive()
+	if err != nil {
+		return fmt.Errorf("waiting for ROLLBACK: %w", err)
+	}
+	if q, ok := msg.(*pgproto3.Query); !ok || q.String != "ROLLBACK" {
+		return fmt.Errorf("got %#v, want the Query ROLLBACK", msg)
+	}
+	if msg, err = b.Receive(); err != nil {
+		return fmt.Errorf("waiting for Terminate: %w", err)
+	}
+	if _, ok := msg.(*pgproto3.Terminate); !ok {
+		return fmt.Errorf("got %T after ROLLBACK, want Terminate", msg)
+	}
+	return nil
+}
+
+// TestProtocolEveryTransactionEndsWithRollback: whatever way a stream in
+// step with the server ends, its transaction ends with ROLLBACK, never
+// COMMIT — on success at once, after a rejected statement or a stop when
+// the session closes, ahead of its Terminate.
+func TestProtocolEveryTransactionEndsWithRollback(t *testing.T) {
+	rejected := fakeSend(&pgproto3.BindComplete{}, fakeError("ERROR", "22012", "division by zero"), &pgproto3.ReadyForQuery{TxStatus: 'E'})
+	for _, tc := range []struct {
+		name   string
+		script fakeScript
+		ok     bool
+	}{
+		{"success", fakeSeq(fakeTrust(fakeKey), fakeBegin, fakeDescribe(fakeField("j", wire.OIDJSONB)), fakeExecute,
+			fakeSend(fakeMsgs([]pgproto3.BackendMessage{&pgproto3.BindComplete{}}, fakeRows([]byte(`1`)), fakeDone(1))...),
+			fakeQuery("ROLLBACK", "ROLLBACK", 'I'), fakeExpectClose), true},
+		{"statement rejected", fakeSeq(fakeTrust(fakeKey), fakeBegin, fakeDescribe(fakeField("j", wire.OIDJSONB)), fakeExecute,
+			rejected, fakeExpectRollbackClose), false},
+		{"describe rejected", fakeSeq(fakeTrust(fakeKey), fakeBegin, fakeRecvParseDescribe,
+			fakeSend(fakeError("ERROR", "42P01", `relation "t" does not exist`), &pgproto3.ReadyForQuery{TxStatus: 'E'}),
+			fakeExpectRollbackClose), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := startFake(t, tc.script)
+			conn := fakeConnectTo(t, fs)
+			var sink fakeSink
+			_, err := conn.Stream(context.Background(), wire.Statement{SQL: "SELECT j FROM t"}, &sink)
+			_ = conn.Close()
+			fs.wait()
+			if (err == nil) != tc.ok {
+				t.Errorf("Stream: %v, want success %v", err, tc.ok)
+			}
+		})
+	}
+}
+
+// fakeRecvParseDescribe takes the client's Parse, Describe and Sync,
+// leaving the answer to the next script.
+func fakeRecvParseDescribe(b *pgproto3.Backend, _ net.Conn) error {
+	if _, err := fakeRecv[*pgproto3.Parse](b); err != nil {
+		return err
+	}
+	if _, err := fakeRecv[*pgproto3.Describe](b); err != nil {
+		return err
+	}
+	_, err := fakeRecv[*pgproto3.Sync](b)
+	return err
 }

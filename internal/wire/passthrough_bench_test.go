@@ -57,8 +57,8 @@ func (c *replayConn) Write(p []byte) (int, error) {
 			for _, m := range []pgproto3.BackendMessage{&pgproto3.CommandComplete{CommandTag: []byte("SELECT " + strconv.Itoa(c.rows))}, &pgproto3.ReadyForQuery{TxStatus: 'T'}} {
 				c.tail, _ = m.Encode(c.tail)
 			}
-		default: // COMMIT
-			msgs = []pgproto3.BackendMessage{&pgproto3.CommandComplete{CommandTag: []byte("COMMIT")}, &pgproto3.ReadyForQuery{TxStatus: 'I'}}
+		default: // ROLLBACK
+			msgs = []pgproto3.BackendMessage{&pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")}, &pgproto3.ReadyForQuery{TxStatus: 'I'}}
 		}
 		for _, m := range msgs {
 			b, _ := m.Encode(nil)

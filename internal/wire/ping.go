@@ -16,7 +16,7 @@ const pingSQL = "SELECT 1"
 
 // Ping times n round trips of SELECT 1 through the extended protocol, each
 // its Parse, Bind, Execute and Sync sent together, inside one read-only
-// transaction whose BEGIN and COMMIT are not timed. It returns the n
+// transaction whose BEGIN and ROLLBACK are not timed. It returns the n
 // durations in the order measured; errors are those of QueryText.
 func (c *Conn) Ping(ctx context.Context, n int) ([]time.Duration, error) {
 	if n < 1 {

@@ -294,10 +294,9 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 				return res, c.sinkFailed(err)
 			}
 			log.Info("rows received", "rows", res.Rows, "bytes", res.Bytes, "elapsed", time.Since(executed).Round(time.Microsecond))
-			if err := c.simple(ctx, "COMMIT", "commit"); err != nil {
-				return res, c.ended(ctx, st, "commit", err)
+			if err := c.rollback(ctx); err != nil {
+				return res, c.ended(ctx, st, "rollback", err)
 			}
-			log.Info("committed")
 			return res, nil
 		default:
 			if err := c.background(msg); err != nil {
@@ -372,6 +371,18 @@ func (c *Conn) typeName(ctx context.Context, oid uint32) string {
 		return "oid " + strconv.FormatUint(uint64(oid), 10)
 	}
 	return name
+}
+
+// rollback ends a transaction that has done its work. A read-only
+// export has nothing to keep, and ROLLBACK also undoes what PostgreSQL lets
+// a READ ONLY transaction do anyway (large objects, pg_notify, transactional
+// logical messages), whatever the user's --where called.
+func (c *Conn) rollback(ctx context.Context) error {
+	if err := c.simple(ctx, "ROLLBACK", "rollback"); err != nil {
+		return err
+	}
+	c.cfg.logger().Info("rolled back", "reason", "read-only: nothing to keep")
+	return nil
 }
 
 // simple runs a fixed statement with the simple query protocol and
