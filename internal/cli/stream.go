@@ -33,8 +33,10 @@ folded to lower case, "Quoted Names" keep their case. The statement run is
   SELECT <column> FROM <relation> [WHERE (<where>) AND …] [ORDER BY <order>]
   [LIMIT n] [OFFSET m]
 
-inside a READ ONLY, REPEATABLE READ transaction; --where and --order-by are
-SQL fragments and are the only way SQL gets in.
+inside a READ ONLY, REPEATABLE READ transaction that always ends with
+ROLLBACK, so that nothing a run does outlives it (see SECURITY.md for what no
+client can undo); --where and --order-by are SQL fragments, run with the
+role's privileges, and are the only way SQL gets in.
 
 --jq EXPR runs a jq expression (gojq) on each row on the client, on every
 core, keeping row order; each output is a line, compact, object keys sorted,
