@@ -96,7 +96,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // warn prints a warning on stderr.
-func (a *app) warn(msg string) { fmt.Fprintf(a.stderr, "fraise: warning: %s\n", msg) }
+func (a *app) warn(msg string) { printSafe(a.stderr, "fraise: warning: %s\n", msg) }
 
 // end runs what the command asked to run once its exit code is known
 // (--stats) and returns the code.

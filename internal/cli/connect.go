@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -48,8 +47,8 @@ func connConfig(v *viper.Viper, stderr io.Writer) (*wire.Config, error) {
 		cfg.ConnectTimeout = timeout
 	}
 	if stderr != nil {
-		cfg.OnWarning = func(msg string) { fmt.Fprintf(stderr, "fraise: warning: %s\n", msg) }
-		cfg.OnNotice = func(n *wire.PgError) { fmt.Fprintf(stderr, "fraise: %s: %s\n", n.Severity, n.Message) }
+		cfg.OnWarning = func(msg string) { printSafe(stderr, "fraise: warning: %s\n", msg) }
+		cfg.OnNotice = func(n *wire.PgError) { printSafe(stderr, "fraise: %s: %s\n", n.Severity, n.Message) }
 	}
 	return cfg, nil
 }

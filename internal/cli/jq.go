@@ -129,7 +129,7 @@ func compileJQ(cmd *cobra.Command, v *viper.Viper, prof *profile, stderr io.Writ
 	}
 	s.f = f
 	s.raw = v.GetBool("raw-output")
-	s.warn = func(msg string) { fmt.Fprintf(stderr, "fraise: warning: %s\n", msg) }
+	s.warn = func(msg string) { printSafe(stderr, "fraise: warning: %s\n", msg) }
 	return &s, nil
 }
 

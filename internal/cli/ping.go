@@ -245,7 +245,7 @@ func (r *pingReport) text() string {
 	}
 	var b strings.Builder
 	for _, l := range lines {
-		fmt.Fprintf(&b, "%-*s %s\n", width+1, l[0]+":", l[1])
+		fmt.Fprintf(&b, "%-*s %s\n", width+1, l[0]+":", safeText(l[1]))
 	}
 	return b.String()
 }

@@ -49,7 +49,7 @@ func printError(w io.Writer, err error, st *statementInfo) {
 	if advice != "" {
 		b.WriteString("hint: " + advice + "\n")
 	}
-	_, _ = io.WriteString(w, b.String())
+	_, _ = io.WriteString(w, safeText(b.String()))
 }
 
 func headline(err error) string {

@@ -94,7 +94,9 @@ func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())) 
 // write prints the summary as one line.
 func (s *runStats) write(w io.Writer, code int) {
 	b, _ := json.Marshal(s.line(code))
-	_, _ = w.Write(append(b, '\n'))
+	// The server's version string is the server's: a C1 control in it,
+	// which JSON leaves as it is, is escaped, as JSON allows.
+	_, _ = io.WriteString(w, safeText(string(b))+"\n")
 }
 
 // countSink counts the rows on their way to the next sink. It keeps its

@@ -233,7 +233,7 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	var bar *progress
 	if obs.progress {
 		st.OnEstimate = func(n int64) { stats.estimate.Store(n) }
-		bar = startProgress(app.stderr, relArg, stats)
+		bar = startProgress(app.stderr, safeText(relArg), stats)
 	}
 	if jq != nil {
 		err = streamFiltered(ctx, conn, st, w, jq, chunk, stats)

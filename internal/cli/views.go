@@ -169,7 +169,7 @@ func runViews(cmd *cobra.Command, app *app, v *viper.Viper) error {
 		err = writeJSON(app.stdout, relationsJSON(rels))
 	} else {
 		if len(rels) == 0 {
-			fmt.Fprintf(app.stderr, "fraise: no relation you can read has a json or jsonb column %s; choose the column with --column\n", strconv.Quote(col))
+			printSafe(app.stderr, "fraise: no relation you can read has a json or jsonb column %s; choose the column with --column\n", strconv.Quote(col))
 			return nil
 		}
 		err = writeRelations(app.stdout, rels)
