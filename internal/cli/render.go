@@ -68,6 +68,9 @@ func headline(err error) string {
 // --order-by fragment.
 const fragmentColumnAdvice = "the column is in your --where / --order-by; the relation's document is its json/jsonb column: reach fields through it, as (data->>'id')::int"
 
+// passwordAdvice is the advice on a password the server refused.
+const passwordAdvice = "check the password (PGPASSWORD, ~/.pgpass, the connection string, or the profile's password_command) and the user name"
+
 // adviceFor says what to do next, where fraise knows better than the server.
 func adviceFor(err error) string {
 	var (
@@ -104,6 +107,10 @@ func adviceFor(err error) string {
 	case errors.As(err, &cl):
 		return "the server closed the connection or the network failed; check the server log, then retry"
 	}
+	if code := wire.SQLState(err); errors.As(err, &ce) && ce.Step == wire.StepAuth && code != "" && !strings.HasPrefix(code, "28") {
+		// A pooler's refusal of the password (PgBouncer 08P01, pgpool-II XX000).
+		return passwordAdvice
+	}
 	switch wire.SQLState(err) {
 	case "42P01":
 		return "check the relation name and schema; unquoted names are folded to lower case, so quote mixed-case names: '\"MyView\"'"
@@ -119,7 +126,7 @@ func adviceFor(err error) string {
 			return "--where and --order-by take one SQL expression each, not statements"
 		}
 	case "28P01":
-		return "check the password (PGPASSWORD, ~/.pgpass, the connection string, or the profile's password_command) and the user name"
+		return passwordAdvice
 	case "28000":
 		var pe *wire.PgError
 		errors.As(err, &pe)

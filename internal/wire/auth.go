@@ -104,6 +104,7 @@ func (a *authState) sendPassword(method string, encode func(pw string) string) e
 		return err
 	}
 	a.finished = true
+	a.c.credentialsSent = true
 	return a.c.send(&pgproto3.PasswordMessage{Password: encode(pw)})
 }
 
@@ -151,6 +152,7 @@ func (a *authState) saslStart(offered []string) error {
 	if cbRequire && !a.bound {
 		return a.cbRequired("channel binding is required, but server did not offer an authentication method that supports channel binding")
 	}
+	c.credentialsSent = true
 	return c.send(&pgproto3.SASLInitialResponse{AuthMechanism: mech, Data: a.sc.ClientFirst()})
 }
 

@@ -27,6 +27,10 @@ type Conn struct {
 	// tlsFiles are the TLS settings' files, read once by Connect.
 	tlsFiles *tlsFiles
 	authOK   bool // AuthenticationOk arrived
+	// credentialsSent is set once a password or a SCRAM exchange has
+	// been sent: an error before AuthenticationOk may then be the
+	// refusal of those credentials.
+	credentialsSent bool
 
 	passwordFromFile    bool
 	passwordFromCommand bool

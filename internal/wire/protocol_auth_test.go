@@ -366,6 +366,12 @@ func TestProtocolCleartextPassword(t *testing.T) {
 // fakeRefusePassword asks for a cleartext password, checks it and refuses
 // it as PostgreSQL does, with 28P01.
 func fakeRefusePassword(pw string) fakeScript {
+	return fakeAnswerPassword(pw, fakeError("FATAL", "28P01", `password authentication failed for user "u"`))
+}
+
+// fakeAnswerPassword asks for a cleartext password, checks it and answers
+// with reply.
+func fakeAnswerPassword(pw string, reply ...pgproto3.BackendMessage) fakeScript {
 	return fakeSeq(fakeSend(&pgproto3.AuthenticationCleartextPassword{}),
 		func(b *pgproto3.Backend, _ net.Conn) error {
 			pm, err := fakeRecv[*pgproto3.PasswordMessage](b)
@@ -374,7 +380,7 @@ func fakeRefusePassword(pw string) fakeScript {
 			}
 			return err
 		},
-		fakeSend(fakeError("FATAL", "28P01", `password authentication failed for user "u"`)))
+		fakeSend(reply...))
 }
 
 func TestProtocolWrongPasswordHint(t *testing.T) {
@@ -446,6 +452,18 @@ func TestProtocolMultiHost(t *testing.T) {
 		// up, shutting down, not yet accepting connections), which is not
 		// an authentication failure.
 		{"starting up tries the next host", fakeSend(fakeError("FATAL", "57P03", "the database system is starting up")), true, ""},
+		// Poolers that authenticate clients themselves refuse a wrong
+		// password with codes of their own (as PgBouncer 1.18 and
+		// pgpool-II 4.3.5 were seen to answer): still an authentication
+		// failure, and the search stops.
+		{"PgBouncer's SASL failure stops the search", fakeAnswerPassword("pw", fakeError("FATAL", "08P01", "SASL authentication failed")), false, "08P01"},
+		{"PgBouncer's password failure stops the search", fakeAnswerPassword("pw", fakeError("FATAL", "08P01", `password authentication failed`)), false, "08P01"},
+		{"pgpool-II's failure stops the search", fakeAnswerPassword("pw", &pgproto3.ErrorResponse{Severity: "ERROR", SeverityUnlocalized: "ERROR",
+			Code: "XX000", Message: "authentication failed", Detail: `username "u" or password does not exist in backend`}), false, "XX000"},
+		// A pooler that cannot reach its server says so after taking the
+		// password: not the password's fault, so the next host is tried.
+		{"PgBouncer's failing server login tries the next host", fakeAnswerPassword("pw",
+			fakeError("FATAL", "08P01", "server login has been failing, try again later (server_login_retry)")), true, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -50,10 +50,11 @@ func (c *Conn) startup(probe *tlsProbe) error {
 			// The server speaks an older minor version; 3.0 is all we use.
 		case *pgproto3.ErrorResponse:
 			pe := pgErrorFrom(m)
-			// Class 28 is an authorization failure, before or after
-			// AuthenticationOk (28000: role not permitted to log in);
-			// Connect stops the search over hosts on it.
-			if strings.HasPrefix(pe.Code, "28") {
+			// An authorization failure, before or after AuthenticationOk
+			// (28000: role not permitted to log in), or a pooler's
+			// refusal of the credentials: Connect stops the search over
+			// hosts on it.
+			if c.refusesLogin(pe) {
 				return c.authFail(c.explainAuthError(pe))
 			}
 			return pe
@@ -87,7 +88,7 @@ func (c *Conn) send(msg pgproto3.FrontendMessage) error {
 	reply, rerr := c.rd.receive()
 	if m, ok := reply.(*pgproto3.ErrorResponse); ok && rerr == nil {
 		pe := pgErrorFrom(m)
-		if strings.HasPrefix(pe.Code, "28") {
+		if c.refusesLogin(pe) {
 			return c.authFail(c.explainAuthError(pe))
 		}
 		return pe
@@ -143,9 +144,27 @@ func (c *Conn) password() (string, error) {
 		Hint: "set PGPASSWORD, add a line to " + c.passfileName() + ", or put the password in the connection string"})
 }
 
+// refusesLogin reports whether a startup error refuses this login, as
+// opposed to a server that cannot take a session now. PostgreSQL says so
+// with class 28. Poolers that authenticate clients themselves use other
+// codes for a wrong password — PgBouncer 08P01 "SASL authentication
+// failed" or "password authentication failed", pgpool-II XX000
+// "authentication failed" — so an error that says authentication failed,
+// after credentials were sent and before AuthenticationOk, is one too.
+func (c *Conn) refusesLogin(pe *PgError) bool {
+	return strings.HasPrefix(pe.Code, "28") || c.credentialsRefused(pe)
+}
+
+// credentialsRefused reports whether pe is a pooler's refusal of the
+// credentials sent (see refusesLogin).
+func (c *Conn) credentialsRefused(pe *PgError) bool {
+	return c.credentialsSent && !c.authOK && !strings.HasPrefix(pe.Code, "28") &&
+		strings.Contains(strings.ToLower(pe.Message), "authentication failed")
+}
+
 // explainAuthError adds where the password came from to a server refusal.
 func (c *Conn) explainAuthError(pe *PgError) error {
-	if pe.Code == "28P01" && pe.Hint == "" {
+	if (pe.Code == "28P01" || c.credentialsRefused(pe)) && pe.Hint == "" {
 		switch {
 		case c.cfg.HasPassword:
 			pe.Hint = "the password came from " + c.cfg.PasswordSource
