@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fraiseql/fraise/internal/output"
+	"github.com/fraiseql/fraise/internal/wire"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 )
@@ -29,7 +30,7 @@ var outputGrace = 5 * time.Second
 // for --connect-timeout, a connection flag (addConnFlags).
 func addLimitFlags(f *pflag.FlagSet) {
 	f.String("statement-timeout", "", "have the server cancel the statement after `DURATION` (SET LOCAL statement_timeout; default: the server's setting)")
-	f.String("idle-timeout", "", "end the run when the server sends nothing for `DURATION`, as over a half-open connection (default: none)")
+	f.String("idle-timeout", "", "end the run when the server sends nothing for `DURATION`, connecting included, as over a half-open connection (default: none)")
 	f.String("max-row-size", defaultMaxRowSize, "refuse a row larger than `SIZE` (bytes, or with kB, MB, GB, KiB, MiB, GiB); a whole row is held in memory")
 }
 
@@ -37,6 +38,45 @@ func addLimitFlags(f *pflag.FlagSet) {
 type limits struct {
 	statement, idle time.Duration
 	maxRow          int64
+}
+
+// statementGrace is how long past --statement-timeout fraise waits on a
+// server that sends nothing, before it takes the server for stuck or the
+// connection for dead: the server ends a statement at its timeout itself,
+// with an error, and that error needs a moment to arrive. (A variable for
+// tests.)
+var statementGrace = 5 * time.Second
+
+// silenceLimit is the longest fraise waits on a server that sends nothing,
+// connecting included: --idle-timeout, or --statement-timeout plus
+// statementGrace, whichever is shorter; and the flag it comes from. Zero
+// means no limit: neither is set. With either set, no wait can hang.
+func (l limits) silenceLimit() (time.Duration, string) {
+	backstop := time.Duration(0)
+	if l.statement > 0 {
+		backstop = l.statement + statementGrace
+	}
+	if l.idle > 0 && (backstop == 0 || l.idle <= backstop) {
+		return l.idle, "--idle-timeout"
+	}
+	return backstop, "--statement-timeout"
+}
+
+// bound applies the silence limit to connecting, where connect_timeout
+// (or --connect-timeout) does not already bound it more tightly, and to
+// the statement's every wait.
+func (l limits) bound(cfg *wire.Config, st *wire.Statement) {
+	d, from := l.silenceLimit()
+	if d == 0 {
+		return
+	}
+	if cfg.ConnectTimeout == 0 || d < cfg.ConnectTimeout {
+		cfg.ConnectTimeout, cfg.ConnectTimeoutFrom = d, from
+	}
+	st.IdleTimeout = d
+	if from != "--idle-timeout" {
+		st.IdleFrom = from + " " + l.statement.String() + " and " + statementGrace.String() + " more"
+	}
 }
 
 func parseLimits(v *viper.Viper) (limits, error) {

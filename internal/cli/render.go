@@ -90,6 +90,8 @@ func adviceFor(err error) string {
 		return "give one --param per placeholder, in order: the first binds $1"
 	case errors.As(err, &tl):
 		return "raise --max-row-size (default " + defaultMaxRowSize + ") if such rows are wanted, or leave them out with --where; fraise holds one whole row in memory"
+	case errors.As(err, &it) && it.From != "":
+		return "the server did not end the statement at its timeout and sent nothing since: the connection may be half-open or the server stuck; check pg_stat_activity, or set --idle-timeout"
 	case errors.As(err, &it):
 		return "the connection may be half-open, or the query may wait on a lock or compute long before its first row; check pg_stat_activity, or raise --idle-timeout"
 	case errors.As(err, &jr):

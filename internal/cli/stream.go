@@ -193,6 +193,8 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	if obs.quiet {
 		cfg.OnWarning, cfg.OnNotice = nil, nil
 	}
+	st := wire.Statement{SQL: stmt.SQL, Params: stringsFlag(cmd, prof, "param"), Timeout: lim.statement, MaxRowSize: lim.maxRow}
+	lim.bound(cfg, &st)
 	logSettings(log, cfg)
 
 	stats := newRunStats(out)
@@ -229,7 +231,6 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	clock := watchStop(ctx)
 	w := output.NewAsyncNDJSON(ctx, dest.Writer(), output.Options{ChunkRows: chunk, Array: out.array()})
 	stats.out = w
-	st := wire.Statement{SQL: stmt.SQL, Params: stringsFlag(cmd, prof, "param"), Timeout: lim.statement, IdleTimeout: lim.idle, MaxRowSize: lim.maxRow}
 	var bar *progress
 	if obs.progress {
 		st.OnEstimate = func(n int64) { stats.estimate.Store(n) }

@@ -96,6 +96,9 @@ type Config struct {
 	ApplicationName string
 	// ConnectTimeout bounds each address attempt; zero means no limit.
 	ConnectTimeout time.Duration
+	// ConnectTimeoutFrom names the setting ConnectTimeout came from, for
+	// messages; "" means connect_timeout.
+	ConnectTimeoutFrom string
 	// Options are server command-line options sent at startup (PGOPTIONS).
 	Options string
 	// Service is the service file entry the settings came from, if any.

@@ -5,6 +5,7 @@
 package wire
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -206,7 +207,8 @@ func connectAddr(ctx context.Context, cfg *Config, tlsFiles func() (*tlsFiles, e
 	}
 	fail := func(step Step, err error) *ConnectError {
 		if errors.Is(context.Cause(ctx), errConnectTimeout) {
-			err = fmt.Errorf("timed out after %s (connect_timeout): %w", cfg.ConnectTimeout, err)
+			from := cmp.Or(cfg.ConnectTimeoutFrom, "connect_timeout")
+			err = fmt.Errorf("timed out after %s (%s): %w", cfg.ConnectTimeout, from, err)
 		}
 		return &ConnectError{Host: h.String(), Addr: t.addr, User: cfg.User, Step: step, Err: err}
 	}

@@ -152,10 +152,17 @@ func (e *RowTooLargeError) Error() string {
 type IdleTimeoutError struct {
 	// After is the idle time allowed.
 	After time.Duration
+	// From names the setting the limit came from, when it is not the
+	// idle timeout itself (Statement.IdleFrom).
+	From string
 }
 
 func (e *IdleTimeoutError) Error() string {
-	return fmt.Sprintf("no data from the server for %s; the connection may be dead or the query stalled", e.After)
+	from := ""
+	if e.From != "" {
+		from = " (" + e.From + ")"
+	}
+	return fmt.Sprintf("no data from the server for %s%s; the connection may be dead or the query stalled", e.After, from)
 }
 
 // FormatSize writes a byte count for humans: exact below 1 KiB, else with

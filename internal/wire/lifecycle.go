@@ -150,7 +150,7 @@ func (c *Conn) ended(ctx context.Context, st Statement, step string, err error) 
 	case st.IdleTimeout > 0 && errors.Is(err, os.ErrDeadlineExceeded):
 		// The server may be alive but stuck (a lock wait): cancel too.
 		c.cancelAndClose()
-		return &QueryError{Step: step, Err: &IdleTimeoutError{After: st.IdleTimeout}}
+		return &QueryError{Step: step, Err: &IdleTimeoutError{After: st.IdleTimeout, From: st.IdleFrom}}
 	}
 	return err
 }

@@ -41,6 +41,9 @@ type Statement struct {
 	// server sends nothing for this long, as over a half-open connection;
 	// zero means no limit.
 	IdleTimeout time.Duration
+	// IdleFrom names the setting IdleTimeout came from, for the error;
+	// "" means the idle timeout itself.
+	IdleFrom string
 	// MaxRowSize refuses a row longer than this many bytes with a
 	// *RowTooLargeError before reading it; zero means 1 GB, the most a
 	// server can send.
