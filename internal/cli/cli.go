@@ -41,6 +41,7 @@ func Main() int {
 			if n > 1 {
 				// A second signal: stop at once.
 				runExitHooks()
+				fmt.Fprintf(os.Stderr, "fraise: interrupted again by %s; stopped at once, without waiting for the server or the output to finish: the output is incomplete\n", signalName(s))
 				os.Exit(exitCode(&signalError{s}))
 			}
 			cancel(&signalError{s})

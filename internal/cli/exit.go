@@ -36,16 +36,20 @@ func (e *usageError) Unwrap() error { return e.err }
 type signalError struct{ sig os.Signal }
 
 func (e *signalError) Error() string {
-	name := e.sig.String()
-	switch e.sig {
+	return "interrupted by " + signalName(e.sig) + "; the query was cancelled"
+}
+
+// signalName is sig's name as the shell's kill -l gives it.
+func signalName(sig os.Signal) string {
+	switch sig {
 	case syscall.SIGINT:
-		name = "SIGINT"
+		return "SIGINT"
 	case syscall.SIGTERM:
-		name = "SIGTERM"
+		return "SIGTERM"
 	case syscall.SIGHUP:
-		name = "SIGHUP"
+		return "SIGHUP"
 	}
-	return "interrupted by " + name + "; the query was cancelled"
+	return sig.String()
 }
 
 // exitCode maps an error to the documented exit code.
