@@ -291,3 +291,22 @@ func TestWhereLeavesItsClauseNotItsPrivileges(t *testing.T) {
 		t.Errorf("reading a table the role may not read: exit %d, stdout %q, stderr %q; want exit 4, permission denied", code, stdout, stderr)
 	}
 }
+
+// TestFunctionDenialAdvice: a function in --where the role may not call
+// gets advice about that function, not about the relation's SELECT.
+func TestFunctionDenialAdvice(t *testing.T) {
+	srv := pgtest.Require(t)
+	dsn := srv.ConnString(pgtest.RoleTrust, false)
+	for _, where := range []string{"pg_read_file('/etc/hostname') <> ''", "lo_import('/etc/hostname') > 0"} {
+		t.Run(strings.Fields(where)[0], func(t *testing.T) {
+			code, _, stderr := run(t, "stream", "v_user", "--where", where, "-d", dsn)
+			if code != 4 || !strings.Contains(stderr, "(SQLSTATE 42501)") ||
+				!strings.Contains(stderr, "hint: the role may not call that function (it lacks EXECUTE on it)") {
+				t.Errorf("exit %d, stderr %q; want 42501 with advice about EXECUTE on the function", code, stderr)
+			}
+			if strings.Contains(stderr, "GRANT SELECT") {
+				t.Errorf("stderr %q advises GRANT SELECT on the relation", stderr)
+			}
+		})
+	}
+}

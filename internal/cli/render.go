@@ -68,6 +68,26 @@ func headline(err error) string {
 // --order-by fragment.
 const fragmentColumnAdvice = "the column is in your --where / --order-by; the relation's document is its json/jsonb column: reach fields through it, as (data->>'id')::int"
 
+// privilegeAdvice says which privilege a 42501 lacks: the server names
+// what it was refused on ("permission denied for function lo_import"), and
+// a function that only some roles may call says so instead.
+func privilegeAdvice(err error) string {
+	var pe *wire.PgError
+	errors.As(err, &pe)
+	msg := pe.Message
+	switch {
+	case strings.Contains(msg, "for function") || strings.Contains(msg, "for procedure"):
+		return "the role may not call that function (it lacks EXECUTE on it): leave the call out of --where / --order-by, or ask for GRANT EXECUTE ON FUNCTION"
+	case strings.Contains(msg, "for schema"):
+		return "the role lacks USAGE on the schema; ask for GRANT USAGE ON SCHEMA, or connect as another user"
+	case strings.Contains(msg, "for large object"):
+		return "the role may not read that large object; ask for GRANT SELECT ON LARGE OBJECT, or leave it out of --where"
+	case strings.Contains(msg, "superuser") || strings.Contains(msg, "privileges of") || strings.Contains(msg, "member of"):
+		return "that function is kept for superusers or members of a predefined role (such as pg_read_server_files); leave it out of --where / --order-by, or ask the administrator"
+	}
+	return "the role lacks a privilege on the relation; ask for GRANT SELECT, or connect as another user"
+}
+
 // passwordAdvice is the advice on a password the server refused.
 const passwordAdvice = "check the password (PGPASSWORD, ~/.pgpass, the connection string, or the profile's password_command) and the user name"
 
@@ -119,7 +139,7 @@ func adviceFor(err error) string {
 	case "42703":
 		return "the relation has no such column; choose its json/jsonb column with --column (default \"data\")"
 	case "42501":
-		return "the role lacks a privilege on the relation; ask for GRANT SELECT, or connect as another user"
+		return privilegeAdvice(err)
 	case "25006":
 		return "fraise runs every query in a READ ONLY transaction: --where and --order-by cannot write"
 	case "42601":
