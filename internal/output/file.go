@@ -29,9 +29,10 @@ const tempSuffix = ".fraise-tmp"
 // Anything else (a device such as /dev/null, a FIFO) is written in place.
 type File struct {
 	f     *os.File
-	name  string // the name the user gave
-	final string // where the data ends up: name with symbolic links resolved
-	temp  string // "" when written in place
+	name  string      // the name the user gave
+	final string      // where the data ends up: name with symbolic links resolved
+	temp  string      // "" when written in place
+	mode  os.FileMode // the permissions the file gets at Commit
 
 	mu         sync.Mutex
 	done       bool // published, or given up after a failure
@@ -64,13 +65,21 @@ func CreateFile(name string) (*File, error) {
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return nil, fileError(name, "cannot use", err)
 	}
+	// The mode the file gets once complete: a replaced file keeps its
+	// permissions; a new one gets 0666 less the umask, as the shell's
+	// redirection creates files.
+	mode := newFileMode()
+	if fi != nil {
+		mode = fi.Mode().Perm()
+	}
 	dir, base := filepath.Split(final)
 	var f *os.File
 	var temp string
 	for range 10 {
 		temp = filepath.Join(dir, "."+base+"."+randomHex()+tempSuffix)
-		// 0666 less the umask, as the shell's redirection creates files.
-		f, err = os.OpenFile(temp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		// Private until Commit: the rows must not be readable by others
+		// before the file has its final mode.
+		f, err = os.OpenFile(temp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if !errors.Is(err, fs.ErrExist) {
 			break
 		}
@@ -78,11 +87,7 @@ func CreateFile(name string) (*File, error) {
 	if err != nil {
 		return nil, fileError(name, "cannot create a file in the directory of", err)
 	}
-	if fi != nil {
-		// Replacing a file: keep its permissions.
-		_ = f.Chmod(fi.Mode().Perm())
-	}
-	return &File{f: f, name: name, final: final, temp: temp}, nil
+	return &File{f: f, name: name, final: final, temp: temp, mode: mode}, nil
 }
 
 // resolve follows symbolic links in name's last element, so that a link
@@ -155,6 +160,9 @@ func (f *File) Commit() error {
 		_ = os.Remove(f.temp)
 		return fileError(f.name, what, unwrapPath(err))
 	}
+	// The file gets its final mode only now, complete: until then no one
+	// else could read it. A file system without modes keeps its own.
+	_ = f.f.Chmod(f.mode)
 	// The sync may take long: it is not done under the lock, so that an
 	// Abort (a second Ctrl-C) is never kept waiting.
 	if err := f.f.Sync(); err != nil {
