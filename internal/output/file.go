@@ -71,6 +71,9 @@ func CreateFile(name string) (*File, error) {
 	mode := newFileMode()
 	if fi != nil {
 		mode = fi.Mode().Perm()
+		if err := checkWritable(name, final); err != nil {
+			return nil, err
+		}
 	}
 	dir, base := filepath.Split(final)
 	var f *os.File
@@ -88,6 +91,20 @@ func CreateFile(name string) (*File, error) {
 		return nil, fileError(name, "cannot create a file in the directory of", err)
 	}
 	return &File{f: f, name: name, final: final, temp: temp, mode: mode}, nil
+}
+
+// checkWritable refuses to replace a file this user may not write, as a
+// shell redirection does, although the directory would let the rename
+// through (and give the file to this user).
+func checkWritable(name, final string) error {
+	err := writable(final)
+	switch {
+	case err == nil, errors.Is(err, fs.ErrNotExist):
+		return nil
+	case errors.Is(err, fs.ErrPermission):
+		return &WriteError{Err: err, Msg: fmt.Sprintf("cannot write %s: the file is not writable by this user, so fraise will not replace it (a shell redirection would refuse it too); make it writable (its owner can run chmod u+w %s) or write elsewhere (--output)", quoteName(name), quoteName(final))}
+	}
+	return fileError(name, "cannot write", err)
 }
 
 // resolve follows symbolic links in name's last element, so that a link

@@ -70,3 +70,28 @@ func TestFileModes(t *testing.T) {
 		})
 	}
 }
+
+// TestFileRootReplacesReadOnly: root may replace a file nobody may write,
+// as a shell redirection run by root does (access(2) says so).
+func TestFileRootReplacesReadOnly(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	name := filepath.Join(t.TempDir(), "out.ndjson")
+	if err := os.WriteFile(name, []byte("old\n"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	f, err := output.CreateFile(name)
+	if err != nil {
+		t.Fatalf("CreateFile as root on a 0444 file: %v", err)
+	}
+	if _, err := f.Write([]byte("new\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(name); string(got) != "new\n" {
+		t.Errorf("file holds %q, want the new data", got)
+	}
+}

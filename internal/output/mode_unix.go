@@ -17,3 +17,10 @@ func newFileMode() os.FileMode {
 	unix.Umask(mask)
 	return 0o666 &^ os.FileMode(mask)
 }
+
+// writable reports whether this user may write the file at path, as
+// access(2) with W_OK decides: root may write any file (on a file system
+// mounted read-write), as with a shell redirection.
+func writable(path string) error {
+	return unix.Access(path, unix.W_OK)
+}
