@@ -88,7 +88,7 @@ func CreateFile(name string) (*File, error) {
 		}
 	}
 	if err != nil {
-		return nil, fileError(name, "cannot create a file in the directory of", err)
+		return nil, createError(name, dir, err)
 	}
 	return &File{f: f, name: name, final: final, temp: temp, mode: mode}, nil
 }
@@ -105,6 +105,22 @@ func checkWritable(name, final string) error {
 		return &WriteError{Err: err, Msg: fmt.Sprintf("cannot write %s: the file is not writable by this user, so fraise will not replace it (a shell redirection would refuse it too); make it writable (its owner can run chmod u+w %s) or write elsewhere (--output)", quoteName(name), quoteName(final))}
 	}
 	return fileError(name, "cannot write", err)
+}
+
+// createError says why the temporary file could not be created beside
+// name, in dir: the directory must exist only when it does not.
+func createError(name, dir string, err error) error {
+	if !errors.Is(err, fs.ErrNotExist) {
+		return fileError(name, "cannot create a file in the directory of", err)
+	}
+	if dir == "" {
+		dir = "."
+	}
+	if fi, serr := os.Stat(dir); serr != nil || !fi.IsDir() {
+		return fileError(name, "cannot create a file in the directory of", err)
+	}
+	err = unwrapPath(err)
+	return &WriteError{Err: err, Msg: fmt.Sprintf("cannot create the temporary file beside %s: %v; -o writes a new file in the same directory and renames it onto the name, and this directory does not allow new files: write elsewhere (--output)", quoteName(name), err)}
 }
 
 // resolve follows symbolic links in name's last element, so that a link
