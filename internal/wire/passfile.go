@@ -17,8 +17,8 @@ func (c *Conn) passfileLookup() (string, bool) {
 		return "", false
 	}
 	pf, warning, err := pgconf.ReadPassfile(c.cfg.Passfile)
-	if warning != "" {
-		c.warn(warning)
+	if warning != nil {
+		c.warn(warning.String())
 	}
 	if err != nil {
 		c.warn("could not read password file: " + err.Error())
