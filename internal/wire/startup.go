@@ -140,7 +140,7 @@ func (c *Conn) password() (string, error) {
 		return pw, nil
 	}
 	return "", c.authFail(&AuthError{Msg: errNoPassword.Error() + " (server requested a password)",
-		Hint: "set PGPASSWORD, add a line to " + c.passfileName() + ", or put the password in the connection string"})
+		Hint: c.noPasswordHint()})
 }
 
 // explainAuthError adds where the password came from to a server refusal.
