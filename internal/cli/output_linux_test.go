@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -48,23 +49,57 @@ func TestOutputFileSystemFull(t *testing.T) {
 
 // TestOutputFileSizeLimit: past the process's file size limit (ulimit -f,
 // through prlimit), a write fails with EFBIG instead of SIGXFSZ killing
-// fraise: exit 6 with advice, no temporary file left.
+// fraise: exit 6 with advice. With -o, no temporary file is left and the
+// previous file is kept; on a stdout redirected to a file, which took part
+// of the last write, the error says the last line may be cut.
 func TestOutputFileSizeLimit(t *testing.T) {
 	srv := pgtest.Require(t)
 	prlimit, err := exec.LookPath("prlimit")
 	if err != nil {
 		t.Fatalf("prlimit (util-linux) is needed: %v", err)
 	}
-	dir, file := outputDir(t)
-	code, _, stderr := runFraise(t, exec.Command(prlimit, "--fsize=100000", "--", os.Args[0], "stream", "v_seq", "-o", file,
-		"-d", srv.ConnString(pgtest.RoleTrust, false)))
-	if code != 6 {
-		t.Errorf("exit %d, want 6; stderr %q", code, stderr)
+	const limit = 100000
+	for _, tc := range []struct {
+		name   string
+		stdout bool // > FILE rather than -o FILE
+		want   string
+	}{
+		{"-o FILE", false, "fraise: cannot write {file}: file too large; the file is larger than this system or file size limit (ulimit -f) allows: write elsewhere or compress it (.gz, .zst)\n"},
+		{"stdout redirected to a file", true, "fraise: cannot write to standard output: file too large; the file is larger than this system or file size limit (ulimit -f) allows: write elsewhere or compress it (.gz, .zst); the destination took only part of a write, so the output may end with a cut line (-o FILE never leaves one)\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, file := outputDir(t)
+			args := []string{"--fsize=" + strconv.Itoa(limit), "--", os.Args[0], "stream", "v_seq", "-d", srv.ConnString(pgtest.RoleTrust, false)}
+			cmd := exec.Command(prlimit, args...)
+			if tc.stdout {
+				f, err := os.Create(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				cmd.Stdout = f
+			} else {
+				cmd.Args = append(cmd.Args, "-o", file)
+			}
+			code, _, stderr := runFraise(t, cmd)
+			if code != 6 {
+				t.Errorf("exit %d, want 6; stderr %q", code, stderr)
+			}
+			if want := strings.ReplaceAll(tc.want, "{file}", file); stderr != want {
+				t.Errorf("stderr = %q, want %q", stderr, want)
+			}
+			if !tc.stdout {
+				checkPrevious(t, dir, file)
+				return
+			}
+			// What the shell's file holds: up to the limit, perhaps
+			// ending mid-line (not asserted: a write may end on a line).
+			fi, err := os.Stat(file)
+			if err != nil || fi.Size() == 0 || fi.Size() > limit {
+				t.Errorf("%s: %v, %v; want at most %d bytes written", file, fi, err, limit)
+			}
+		})
 	}
-	if !strings.Contains(stderr, "file too large") || !strings.Contains(stderr, "ulimit -f") {
-		t.Errorf("stderr = %q, want the EFBIG reason and advice", stderr)
-	}
-	checkPrevious(t, dir, file)
 }
 
 // TestOutputPermissionDenied: a directory fraise may not write in fails

@@ -261,16 +261,26 @@ func fileError(name, what string, err error) error {
 	err = unwrapPath(err)
 	advice := ""
 	switch {
-	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
-		advice = "; free some space or write elsewhere (--output)"
-	case errors.Is(err, syscall.EFBIG):
-		advice = "; the file is larger than this system or file size limit (ulimit -f) allows: write elsewhere or compress it (.gz, .zst)"
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT), errors.Is(err, syscall.EFBIG):
+		advice = spaceAdvice(err)
 	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
 		advice = "; check the permissions of the directory, or write elsewhere (--output)"
 	case errors.Is(err, fs.ErrNotExist):
 		advice = "; the directory must exist"
 	}
 	return &WriteError{Err: err, Msg: fmt.Sprintf("%s %s: %v%s", what, quoteName(name), err, advice)}
+}
+
+// spaceAdvice says what to do when a destination is full or at its size
+// limit, and "" for any other error.
+func spaceAdvice(err error) string {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return "; free some space or write elsewhere (--output)"
+	case errors.Is(err, syscall.EFBIG):
+		return "; the file is larger than this system or file size limit (ulimit -f) allows: write elsewhere or compress it (.gz, .zst)"
+	}
+	return ""
 }
 
 func quoteName(name string) string {

@@ -302,3 +302,44 @@ func TestFileThroughProcFd(t *testing.T) {
 		t.Errorf("read %q, %v; want the line", got, err)
 	}
 }
+
+// partialWriter takes n bytes of a write, then fails with err.
+type partialWriter struct {
+	n   int
+	err error
+}
+
+func (w partialWriter) Write(p []byte) (int, error) { return min(w.n, len(p)), w.err }
+
+// TestDestStdoutErrors: a failed write to standard output says what
+// failed and what to do, and whether the destination took part of the
+// write (then its last line may be cut); EPIPE stays a normal end.
+func TestDestStdoutErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		w    partialWriter
+		want string
+	}{
+		{"size limit, part taken", partialWriter{3, syscall.EFBIG}, "cannot write to standard output: file too large; the file is larger than this system or file size limit (ulimit -f) allows: write elsewhere or compress it (.gz, .zst); the destination took only part of a write, so the output may end with a cut line (-o FILE never leaves one)"},
+		{"disk full, nothing taken", partialWriter{0, &os.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.ENOSPC}}, "cannot write to standard output: no space left on device; free some space or write elsewhere (--output)"},
+		{"other error", partialWriter{0, syscall.EIO}, "cannot write to standard output: input/output error; check where standard output goes"},
+		{"reader gone", partialWriter{3, syscall.EPIPE}, "broken pipe"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := output.OpenDest("", tc.w, output.None)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = d.Writer().Write([]byte("{}\n{}\n"))
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("write error %v; want %q", err, tc.want)
+			}
+			if tc.w.err == syscall.EPIPE && !output.IsBrokenPipe(err) {
+				t.Errorf("IsBrokenPipe(%v) = %v", err, output.IsBrokenPipe(err))
+			}
+			if d.Written() != int64(tc.w.n) {
+				t.Errorf("Written() = %d, want %d", d.Written(), tc.w.n)
+			}
+		})
+	}
+}
