@@ -97,7 +97,7 @@ func loadProfile(cmd *cobra.Command, v *viper.Viper, warn func(string)) (*profil
 		file = defaultConfigFile()
 	}
 	name, named := flagOrEnv(cmd, "profile")
-	fi, err := os.Stat(file)
+	_, err := os.Stat(file)
 	switch {
 	case file == "" || errors.Is(err, fs.ErrNotExist) && !explicit:
 		if named && name != "" {
@@ -107,10 +107,15 @@ func loadProfile(cmd *cobra.Command, v *viper.Viper, warn func(string)) (*profil
 	case err != nil:
 		return nil, &usageError{fmt.Errorf("--config: cannot read %s: %w", file, unwrapPathError(err))}
 	}
+	// A regular file of bounded size only: --config /dev/zero or a FIFO
+	// must neither fill memory nor wait.
+	data, fi, err := pgconf.ReadFile(file, pgconf.FileUse{What: "config file", Setting: "--config", Limit: pgconf.MaxSettingsFileSize})
+	if err != nil {
+		return nil, &usageError{err}
+	}
 	cv := viper.New()
-	cv.SetConfigFile(file)
 	cv.SetConfigType("yaml")
-	if err := cv.ReadInConfig(); err != nil {
+	if err := cv.ReadConfig(bytes.NewReader(data)); err != nil {
 		return nil, &usageError{fmt.Errorf("config file %s is not valid YAML: %w", file, err)}
 	}
 	for _, k := range cv.AllKeys() {

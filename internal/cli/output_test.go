@@ -159,7 +159,10 @@ func startChildDSN(t *testing.T, dsn string, args ...string) *child {
 func runFraise(t *testing.T, cmd *exec.Cmd) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if cmd.Stdout == nil { // else set by the test: a file
+		cmd.Stdout = &stdout
+	}
+	cmd.Stderr = &stderr
 	if cmd.Env == nil {
 		cmd.Env = os.Environ()
 	}

@@ -48,7 +48,9 @@ A reader that goes away (| head, | true) ends the run at once, quietly, with
 exit 0; SIGINT or SIGTERM cancels the query, drains the server for 5 s at
 most and exits 130 or 143. Either way the server is told to cancel, and
 the output ends with a whole line unless its reader stops reading for
-good. --statement-timeout, --idle-timeout and
+good, or a file behind standard output takes only part of a write (at its
+size limit, ulimit -f, or on a full disk: exit 6); -o never leaves a cut
+line. --statement-timeout, --idle-timeout and
 --max-row-size bound a run; they end it with exit 4.
 
 -o FILE writes atomically: a temporary file beside FILE, synced and renamed

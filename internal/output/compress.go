@@ -99,7 +99,7 @@ type Dest struct {
 // compressed on their way.
 func OpenDest(name string, out io.Writer, c Compression) (*Dest, error) {
 	d := &Dest{}
-	var sink io.Writer = out
+	var sink io.Writer = streamWriter{out}
 	if name != "" && name != "-" {
 		f, err := CreateFile(name)
 		if err != nil {
@@ -177,4 +177,27 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n.Add(int64(n))
 	return n, err
+}
+
+// streamWriter names standard output in its errors and says what to do,
+// and whether the destination took part of the write that failed: then
+// it may end mid-line, which only -o can rule out. A closed pipe (EPIPE)
+// is left as it is: it is a normal end.
+type streamWriter struct{ w io.Writer }
+
+func (s streamWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err == nil || IsBrokenPipe(err) {
+		return n, err
+	}
+	err = unwrapPath(err)
+	advice := spaceAdvice(err)
+	if advice == "" {
+		advice = "; check where standard output goes"
+	}
+	msg := "cannot write to standard output: " + err.Error() + advice
+	if n > 0 && n < len(p) {
+		msg += "; the destination took only part of a write, so the output may end with a cut line (-o FILE never leaves one)"
+	}
+	return n, &WriteError{Err: err, Msg: msg}
 }

@@ -29,9 +29,10 @@ const tempSuffix = ".fraise-tmp"
 // Anything else (a device such as /dev/null, a FIFO) is written in place.
 type File struct {
 	f     *os.File
-	name  string // the name the user gave
-	final string // where the data ends up: name with symbolic links resolved
-	temp  string // "" when written in place
+	name  string      // the name the user gave
+	final string      // where the data ends up: name with symbolic links resolved
+	temp  string      // "" when written in place
+	mode  os.FileMode // the permissions the file gets at Commit
 
 	mu         sync.Mutex
 	done       bool // published, or given up after a failure
@@ -64,25 +65,62 @@ func CreateFile(name string) (*File, error) {
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return nil, fileError(name, "cannot use", err)
 	}
+	// The mode the file gets once complete: a replaced file keeps its
+	// permissions; a new one gets 0666 less the umask, as the shell's
+	// redirection creates files.
+	mode := newFileMode()
+	if fi != nil {
+		mode = fi.Mode().Perm()
+		if err := checkWritable(name, final); err != nil {
+			return nil, err
+		}
+	}
 	dir, base := filepath.Split(final)
 	var f *os.File
 	var temp string
 	for range 10 {
 		temp = filepath.Join(dir, "."+base+"."+randomHex()+tempSuffix)
-		// 0666 less the umask, as the shell's redirection creates files.
-		f, err = os.OpenFile(temp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		// Private until Commit: the rows must not be readable by others
+		// before the file has its final mode.
+		f, err = os.OpenFile(temp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if !errors.Is(err, fs.ErrExist) {
 			break
 		}
 	}
 	if err != nil {
-		return nil, fileError(name, "cannot create a file in the directory of", err)
+		return nil, createError(name, dir, err)
 	}
-	if fi != nil {
-		// Replacing a file: keep its permissions.
-		_ = f.Chmod(fi.Mode().Perm())
+	return &File{f: f, name: name, final: final, temp: temp, mode: mode}, nil
+}
+
+// checkWritable refuses to replace a file this user may not write, as a
+// shell redirection does, although the directory would let the rename
+// through (and give the file to this user).
+func checkWritable(name, final string) error {
+	err := writable(final)
+	switch {
+	case err == nil, errors.Is(err, fs.ErrNotExist):
+		return nil
+	case errors.Is(err, fs.ErrPermission):
+		return &WriteError{Err: err, Msg: fmt.Sprintf("cannot write %s: the file is not writable by this user, so fraise will not replace it (a shell redirection would refuse it too); make it writable (its owner can run chmod u+w %s) or write elsewhere (--output)", quoteName(name), quoteName(final))}
 	}
-	return &File{f: f, name: name, final: final, temp: temp}, nil
+	return fileError(name, "cannot write", err)
+}
+
+// createError says why the temporary file could not be created beside
+// name, in dir: the directory must exist only when it does not.
+func createError(name, dir string, err error) error {
+	if !errors.Is(err, fs.ErrNotExist) {
+		return fileError(name, "cannot create a file in the directory of", err)
+	}
+	if dir == "" {
+		dir = "."
+	}
+	if fi, serr := os.Stat(dir); serr != nil || !fi.IsDir() {
+		return fileError(name, "cannot create a file in the directory of", err)
+	}
+	err = unwrapPath(err)
+	return &WriteError{Err: err, Msg: fmt.Sprintf("cannot create the temporary file beside %s: %v; -o writes a new file in the same directory and renames it onto the name, and this directory does not allow new files: write elsewhere (--output)", quoteName(name), err)}
 }
 
 // resolve follows symbolic links in name's last element, so that a link
@@ -155,6 +193,9 @@ func (f *File) Commit() error {
 		_ = os.Remove(f.temp)
 		return fileError(f.name, what, unwrapPath(err))
 	}
+	// The file gets its final mode only now, complete: until then no one
+	// else could read it. A file system without modes keeps its own.
+	_ = f.f.Chmod(f.mode)
 	// The sync may take long: it is not done under the lock, so that an
 	// Abort (a second Ctrl-C) is never kept waiting.
 	if err := f.f.Sync(); err != nil {
@@ -220,16 +261,26 @@ func fileError(name, what string, err error) error {
 	err = unwrapPath(err)
 	advice := ""
 	switch {
-	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
-		advice = "; free some space or write elsewhere (--output)"
-	case errors.Is(err, syscall.EFBIG):
-		advice = "; the file is larger than this system or file size limit (ulimit -f) allows: write elsewhere or compress it (.gz, .zst)"
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT), errors.Is(err, syscall.EFBIG):
+		advice = spaceAdvice(err)
 	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
 		advice = "; check the permissions of the directory, or write elsewhere (--output)"
 	case errors.Is(err, fs.ErrNotExist):
 		advice = "; the directory must exist"
 	}
 	return &WriteError{Err: err, Msg: fmt.Sprintf("%s %s: %v%s", what, quoteName(name), err, advice)}
+}
+
+// spaceAdvice says what to do when a destination is full or at its size
+// limit, and "" for any other error.
+func spaceAdvice(err error) string {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return "; free some space or write elsewhere (--output)"
+	case errors.Is(err, syscall.EFBIG):
+		return "; the file is larger than this system or file size limit (ulimit -f) allows: write elsewhere or compress it (.gz, .zst)"
+	}
+	return ""
 }
 
 func quoteName(name string) string {

@@ -111,11 +111,17 @@ func TestFileErrors(t *testing.T) {
 	// (A directory without write permission is tested through the CLI,
 	// as an unprivileged user: root writes anywhere.)
 	dir := t.TempDir()
+	missing := filepath.Join(dir, "nope", "out.ndjson")
 	for _, tc := range []struct{ name, path, want string }{
-		{"missing directory", filepath.Join(dir, "nope", "out.ndjson"), "the directory must exist"},
+		{"missing directory", missing, "cannot create a file in the directory of " + missing + ": no such file or directory; the directory must exist"},
 		{"a directory", dir, "it is a directory"},
+		// The directory exists (on Linux) but takes no new file.
+		{"a directory without new files", "/proc/self/status", "cannot create the temporary file beside /proc/self/status: no such file or directory; -o writes a new file in the same directory and renames it onto the name, and this directory does not allow new files: write elsewhere (--output)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if _, err := os.Stat(filepath.Dir(tc.path)); err != nil && tc.path != missing {
+				t.Skipf("no %s here: %v", filepath.Dir(tc.path), err)
+			}
 			_, err := output.CreateFile(tc.path)
 			var we *output.WriteError
 			if !errors.As(err, &we) || !strings.Contains(err.Error(), tc.want) {
@@ -294,5 +300,46 @@ func TestFileThroughProcFd(t *testing.T) {
 	got, err := io.ReadAll(r)
 	if err != nil || string(got) != "{}\n" {
 		t.Errorf("read %q, %v; want the line", got, err)
+	}
+}
+
+// partialWriter takes n bytes of a write, then fails with err.
+type partialWriter struct {
+	n   int
+	err error
+}
+
+func (w partialWriter) Write(p []byte) (int, error) { return min(w.n, len(p)), w.err }
+
+// TestDestStdoutErrors: a failed write to standard output says what
+// failed and what to do, and whether the destination took part of the
+// write (then its last line may be cut); EPIPE stays a normal end.
+func TestDestStdoutErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		w    partialWriter
+		want string
+	}{
+		{"size limit, part taken", partialWriter{3, syscall.EFBIG}, "cannot write to standard output: file too large; the file is larger than this system or file size limit (ulimit -f) allows: write elsewhere or compress it (.gz, .zst); the destination took only part of a write, so the output may end with a cut line (-o FILE never leaves one)"},
+		{"disk full, nothing taken", partialWriter{0, &os.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.ENOSPC}}, "cannot write to standard output: no space left on device; free some space or write elsewhere (--output)"},
+		{"other error", partialWriter{0, syscall.EIO}, "cannot write to standard output: input/output error; check where standard output goes"},
+		{"reader gone", partialWriter{3, syscall.EPIPE}, "broken pipe"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := output.OpenDest("", tc.w, output.None)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = d.Writer().Write([]byte("{}\n{}\n"))
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("write error %v; want %q", err, tc.want)
+			}
+			if tc.w.err == syscall.EPIPE && !output.IsBrokenPipe(err) {
+				t.Errorf("IsBrokenPipe(%v) = %v", err, output.IsBrokenPipe(err))
+			}
+			if d.Written() != int64(tc.w.n) {
+				t.Errorf("Written() = %d, want %d", d.Written(), tc.w.n)
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/fraiseql/fraise/internal/wire/pgconf"
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
@@ -38,6 +39,9 @@ type Conn struct {
 	// noClientCheck is set once the server refused
 	// client_connection_check_interval.
 	noClientCheck bool
+	// passfileIgnored says why the password file was passed over, for
+	// the advice when no password is found.
+	passfileIgnored *pgconf.PassfileWarning
 }
 
 // newFrontend returns the message encoder for nc; it only sends, since

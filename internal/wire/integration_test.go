@@ -188,6 +188,19 @@ func TestPassfile(t *testing.T) {
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "has group or world access") {
 		t.Errorf("warnings = %q, want one about permissions", warnings)
 	}
+	// The advice is to make the file private, not to add a line to it.
+	var ae *wire.AuthError
+	want := "password file " + pass + " was ignored because group or others can read it; make it private with chmod 600 " + pass + ", or set PGPASSWORD, or put the password in the connection string"
+	if !errors.As(err, &ae) || ae.Hint != want {
+		t.Errorf("err = %v; want the hint %q", err, want)
+	}
+
+	// Not a plain file: point the setting at the file.
+	_, err = wire.Connect(context.Background(), config(t, srv.ConnString(pgtest.RoleMD5, true)+" passfile="+dir))
+	want = "password file " + dir + " was ignored because it is not a plain file; point passfile or PGPASSFILE at your password file, or set PGPASSWORD, or put the password in the connection string"
+	if !errors.As(err, &ae) || ae.Hint != want {
+		t.Errorf("err = %v; want the hint %q", err, want)
+	}
 }
 
 func TestSASLprepPasswordsLogIn(t *testing.T) {

@@ -17,8 +17,9 @@ func (c *Conn) passfileLookup() (string, bool) {
 		return "", false
 	}
 	pf, warning, err := pgconf.ReadPassfile(c.cfg.Passfile)
-	if warning != "" {
-		c.warn(warning)
+	if warning != nil {
+		c.warn(warning.String())
+		c.passfileIgnored = warning
 	}
 	if err != nil {
 		c.warn("could not read password file: " + err.Error())
@@ -45,6 +46,21 @@ func (c *Conn) passfileLookup() (string, bool) {
 		c.passwordFromFile = true
 	}
 	return pw, ok
+}
+
+// noPasswordHint says how to supply the password the server asked for,
+// or how to fix a password file that was passed over.
+func (c *Conn) noPasswordHint() string {
+	const others = "set PGPASSWORD, or put the password in the connection string"
+	if w := c.passfileIgnored; w != nil {
+		switch w.Kind {
+		case pgconf.PassfileOpenToOthers:
+			return "password file " + w.Path + " was ignored because group or others can read it; make it private with chmod 600 " + w.Path + ", or " + others
+		case pgconf.PassfileNotPlain:
+			return "password file " + w.Path + " was ignored because it is not a plain file; point passfile or PGPASSFILE at your password file, or " + others
+		}
+	}
+	return "set PGPASSWORD, add a line to " + c.passfileName() + ", or put the password in the connection string"
 }
 
 func (c *Conn) passfileName() string {

@@ -141,7 +141,7 @@ func (c *Conn) password() (string, error) {
 		return pw, nil
 	}
 	return "", c.authFail(&AuthError{Msg: errNoPassword.Error() + " (server requested a password)",
-		Hint: "set PGPASSWORD, add a line to " + c.passfileName() + ", or put the password in the connection string"})
+		Hint: c.noPasswordHint()})
 }
 
 // refusesLogin reports whether a startup error refuses this login, as

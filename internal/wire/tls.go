@@ -16,6 +16,8 @@ import (
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/fraiseql/fraise/internal/wire/pgconf"
 )
 
 // CertError reports a server certificate that failed verification.
@@ -154,7 +156,7 @@ func loadRoots(t TLSConfig) (*x509.CertPool, error) {
 		}
 		return nil, nil
 	}
-	data, err := os.ReadFile(t.RootCert)
+	data, err := readTLSFile(t.RootCert, "root certificate file", "sslrootcert", pgconf.MaxCertificateFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		if t.Verifies() {
 			return nil, &ConfigError{Keyword: "sslrootcert", Err: fmt.Errorf("root certificate file %q does not exist (sslmode=%s from %s); provide the file, use the system's trusted roots with sslrootcert=system, or change sslmode to disable server certificate verification",
@@ -163,7 +165,7 @@ func loadRoots(t TLSConfig) (*x509.CertPool, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, &ConfigError{Keyword: "sslrootcert", Err: fmt.Errorf("could not read root certificate file %q: %w", t.RootCert, err)}
+		return nil, err
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(data) {
@@ -262,12 +264,12 @@ func loadClientCert(t TLSConfig) (*tls.Certificate, error) {
 	if t.Cert == "" {
 		return nil, nil
 	}
-	certPEM, err := os.ReadFile(t.Cert)
+	certPEM, err := readTLSFile(t.Cert, "certificate file", "sslcert", pgconf.MaxCertificateFileSize)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, &ConfigError{Keyword: "sslcert", Err: fmt.Errorf("could not open certificate file %q: %w", t.Cert, err)}
+		return nil, err
 	}
 	keyPEM, err := readPrivateKey(t.Key)
 	if err != nil {

@@ -13,7 +13,26 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/fraiseql/fraise/internal/wire/pgconf"
 )
+
+// readTLSFile reads a file a TLS setting names (see pgconf.ReadFile): its
+// errors are *ConfigError for keyword.
+func readTLSFile(path, what, keyword string, limit int64) ([]byte, error) {
+	data, _, err := readTLSFileInfo(path, what, keyword, limit)
+	return data, err
+}
+
+// readTLSFileInfo is readTLSFile that also returns what fstat(2) says of
+// the file read.
+func readTLSFileInfo(path, what, keyword string, limit int64) ([]byte, fs.FileInfo, error) {
+	data, fi, err := pgconf.ReadFile(path, pgconf.FileUse{What: what, Setting: keyword, Limit: limit})
+	if err != nil {
+		return nil, nil, &ConfigError{Keyword: keyword, Err: err}
+	}
+	return data, fi, nil
+}
 
 // readPrivateKey reads sslkey after libpq's checks: a regular file that
 // neither group nor others can read when the current user owns it (0600 or
@@ -22,15 +41,12 @@ func readPrivateKey(path string) ([]byte, error) {
 	if path == "" {
 		return nil, &ConfigError{Keyword: "sslkey", Err: errors.New("certificate present, but no private key file is configured; set sslkey")}
 	}
-	fi, err := os.Stat(path)
+	data, fi, err := readTLSFileInfo(path, "private key file", "sslkey", pgconf.MaxCertificateFileSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &ConfigError{Keyword: "sslkey", Err: fmt.Errorf("certificate present, but not private key file %q; set sslkey to the key of sslcert", path)}
 	}
 	if err != nil {
-		return nil, &ConfigError{Keyword: "sslkey", Err: fmt.Errorf("could not access private key file %q: %w", path, err)}
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, &ConfigError{Keyword: "sslkey", Err: fmt.Errorf("private key file %q is not a regular file", path)}
+		return nil, err
 	}
 	if uid, ok := fileOwner(fi); ok {
 		// A root-owned key may be group-readable (a system-managed
@@ -45,10 +61,6 @@ func readPrivateKey(path string) ([]byte, error) {
 				path, perm, path)}
 		}
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, &ConfigError{Keyword: "sslkey", Err: fmt.Errorf("could not read private key file %q: %w", path, err)}
-	}
 	return data, nil
 }
 
@@ -61,12 +73,12 @@ func readPrivateKey(path string) ([]byte, error) {
 func loadCRLs(file, dir string) ([]*x509.RevocationList, bool, error) {
 	var out []*x509.RevocationList
 	add := func(path, keyword string) error {
-		data, err := os.ReadFile(path)
+		data, err := readTLSFile(path, "certificate revocation list", keyword, pgconf.MaxCRLFileSize)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
 		if err != nil {
-			return &ConfigError{Keyword: keyword, Err: fmt.Errorf("could not read certificate revocation list %q: %w", path, err)}
+			return err
 		}
 		lists, err := parseCRLs(data)
 		if err != nil {

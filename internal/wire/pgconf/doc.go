@@ -10,7 +10,8 @@
 // [Parse] turns a string into [Settings] keyed by libpq keyword,
 // [ParsePassfile] and [ReadPassfile] load a password file, and
 // [Passfile.Lookup] finds the password for a connection the way libpq's
-// passwordFromFile does.
+// passwordFromFile does. [ReadFile] reads any file a setting names (these,
+// certificates, fraise's config file): a regular file only, up to a cap.
 //
 // The reference is the libpq documentation — "Connection Strings" (§34.1.1),
 // "Parameter Key Words" (§34.1.2), "The Password File" (§34.16) and "The

@@ -6,11 +6,11 @@ package pgconf
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"runtime"
 	"strings"
 	"syscall"
@@ -160,54 +160,67 @@ func (p *Passfile) GoString() string { return p.String() }
 // using it:
 //
 //   - a file that does not exist (or whose directory does not) →
-//     nil, "", nil;
+//     nil, nil, nil;
 //   - not a regular file (a directory, a FIFO...) → nil and the warning
-//     `password file "PATH" is not a plain file`;
+//     `password file "PATH" is not a plain file` (of kind
+//     PassfileNotPlain);
 //   - on Unix, any group or other permission bit set (mode & 0077) → nil
 //     and the warning `password file "PATH" has group or world access;
-//     permissions should be u=rw (0600) or less`; on Windows, as in libpq,
-//     permissions are not checked;
+//     permissions should be u=rw (0600) or less` (of kind
+//     PassfileOpenToOthers); on Windows, as in libpq, permissions are not
+//     checked;
 //   - otherwise the parsed file.
 //
 // libpq prints the warnings to stderr prefixed with "WARNING: " and goes on
 // without the file; the caller does the printing. Any other failure to stat,
-// open or read the file is returned as err; libpq silently ignores a file it
-// cannot open, so a caller matching it treats err as "no password file".
-func ReadPassfile(path string) (pf *Passfile, warning string, err error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-			return nil, "", nil
-		}
-		return nil, "", err
-	}
-	// Stat before opening: opening a FIFO would block.
-	if !fi.Mode().IsRegular() {
-		return nil, notPlainWarning(path), nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, "", nil
-		}
-		return nil, "", err
-	}
-	defer f.Close()
-	// Check what was opened, as libpq's fstat does.
-	if fi, err = f.Stat(); err != nil {
-		return nil, "", err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, notPlainWarning(path), nil
+// open or read the file is returned as err, as is a file larger than
+// [MaxSettingsFileSize]; libpq silently ignores a file it cannot open, so a
+// caller matching it treats err as "no password file".
+func ReadPassfile(path string) (pf *Passfile, warning *PassfileWarning, err error) {
+	data, fi, err := ReadFile(path, FileUse{What: "password file", Setting: "passfile (PGPASSFILE)", Limit: MaxSettingsFileSize})
+	switch {
+	case errors.Is(err, ErrNotRegular):
+		return nil, &PassfileWarning{Kind: PassfileNotPlain, Path: path}, nil
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		return nil, nil, nil
+	case err != nil:
+		return nil, nil, err
 	}
 	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Sprintf("password file \"%s\" has group or world access; permissions should be u=rw (0600) or less", path), nil
+		return nil, &PassfileWarning{Kind: PassfileOpenToOthers, Path: path}, nil
 	}
-	pf, err = ParsePassfile(f)
+	pf, err = ParsePassfile(bytes.NewReader(data))
 	if err != nil {
-		return nil, "", fmt.Errorf("could not read password file \"%s\": %w", path, err)
+		return nil, nil, fmt.Errorf("could not read password file \"%s\": %w", path, err)
 	}
-	return pf, "", nil
+	return pf, nil, nil
+}
+
+// PassfileProblem says why a password file was ignored.
+type PassfileProblem int
+
+const (
+	// PassfileNotPlain: the file is not a regular file.
+	PassfileNotPlain PassfileProblem = iota + 1
+	// PassfileOpenToOthers: group or others may access the file.
+	PassfileOpenToOthers
+)
+
+// PassfileWarning says that a password file was ignored, and why. Its
+// String method returns libpq's warning.
+type PassfileWarning struct {
+	// Kind is why the file was ignored.
+	Kind PassfileProblem
+	// Path is the file.
+	Path string
+}
+
+// String returns libpq's warning for the ignored file.
+func (w *PassfileWarning) String() string {
+	if w.Kind == PassfileOpenToOthers {
+		return fmt.Sprintf("password file \"%s\" has group or world access; permissions should be u=rw (0600) or less", w.Path)
+	}
+	return notPlainWarning(w.Path)
 }
 
 func notPlainWarning(path string) string {

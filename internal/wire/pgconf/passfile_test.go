@@ -155,7 +155,7 @@ func TestReadPassfile(t *testing.T) {
 
 	t.Run("0600 is read", func(t *testing.T) {
 		pf, warning, err := pgconf.ReadPassfile(writeFile(t, 0o600, content))
-		if err != nil || warning != "" || pf == nil {
+		if err != nil || warning != nil || pf == nil {
 			t.Fatalf("got %v, %q, %v", pf, warning, err)
 		}
 		if got, ok := pf.Lookup("h", "5432", "db", "u"); !ok || got != "pw" {
@@ -165,7 +165,7 @@ func TestReadPassfile(t *testing.T) {
 
 	t.Run("0400 is read", func(t *testing.T) {
 		pf, warning, err := pgconf.ReadPassfile(writeFile(t, 0o400, content))
-		if err != nil || warning != "" || pf == nil {
+		if err != nil || warning != nil || pf == nil {
 			t.Fatalf("got %v, %q, %v", pf, warning, err)
 		}
 	})
@@ -178,7 +178,7 @@ func TestReadPassfile(t *testing.T) {
 			path := writeFile(t, mode, content)
 			pf, warning, err := pgconf.ReadPassfile(path)
 			want := `password file "` + path + `" has group or world access; permissions should be u=rw (0600) or less`
-			if pf != nil || err != nil || warning != want {
+			if pf != nil || err != nil || warning == nil || warning.Kind != pgconf.PassfileOpenToOthers || warning.String() != want {
 				t.Fatalf("got %v, %q, %v; want nil, %q, nil", pf, warning, err, want)
 			}
 		})
@@ -188,7 +188,7 @@ func TestReadPassfile(t *testing.T) {
 		dir := t.TempDir()
 		for _, path := range []string{filepath.Join(dir, "nope"), filepath.Join(dir, "nope", "pgpass")} {
 			pf, warning, err := pgconf.ReadPassfile(path)
-			if pf != nil || warning != "" || err != nil {
+			if pf != nil || warning != nil || err != nil {
 				t.Fatalf("ReadPassfile(%s) = %v, %q, %v", path, pf, warning, err)
 			}
 		}
@@ -197,7 +197,7 @@ func TestReadPassfile(t *testing.T) {
 	t.Run("under a regular file", func(t *testing.T) {
 		path := filepath.Join(writeFile(t, 0o600, content), "pgpass")
 		pf, warning, err := pgconf.ReadPassfile(path)
-		if pf != nil || warning != "" || err != nil {
+		if pf != nil || warning != nil || err != nil {
 			t.Fatalf("got %v, %q, %v", pf, warning, err)
 		}
 	})
@@ -206,8 +206,26 @@ func TestReadPassfile(t *testing.T) {
 		dir := t.TempDir()
 		pf, warning, err := pgconf.ReadPassfile(dir)
 		want := `password file "` + dir + `" is not a plain file`
-		if pf != nil || err != nil || warning != want {
+		if pf != nil || err != nil || warning == nil || warning.Kind != pgconf.PassfileNotPlain || warning.String() != want {
 			t.Fatalf("got %v, %q, %v; want nil, %q, nil", pf, warning, err, want)
+		}
+	})
+
+	t.Run("device", func(t *testing.T) {
+		if _, err := os.Stat("/dev/zero"); err != nil {
+			t.Skip(err)
+		}
+		pf, warning, err := pgconf.ReadPassfile("/dev/zero")
+		if pf != nil || err != nil || warning == nil || warning.Kind != pgconf.PassfileNotPlain {
+			t.Fatalf("got %v, %q, %v; want the not-plain warning", pf, warning, err)
+		}
+	})
+
+	t.Run("over the cap", func(t *testing.T) {
+		path := writeFile(t, 0o600, strings.Repeat("h:5432:db:u:pw\n", pgconf.MaxSettingsFileSize/15+1))
+		pf, warning, err := pgconf.ReadPassfile(path)
+		if pf != nil || warning != nil || !errors.Is(err, pgconf.ErrTooLarge) || !strings.Contains(err.Error(), "larger than 1 MiB") {
+			t.Fatalf("got %v, %q, %v; want an error saying the file is over 1 MiB", pf, warning, err)
 		}
 	})
 
@@ -218,7 +236,7 @@ func TestReadPassfile(t *testing.T) {
 			t.Skip(err)
 		}
 		pf, warning, err := pgconf.ReadPassfile(link)
-		if pf == nil || warning != "" || err != nil {
+		if pf == nil || warning != nil || err != nil {
 			t.Fatalf("got %v, %q, %v", pf, warning, err)
 		}
 	})

@@ -297,16 +297,27 @@ func (f *ServiceFile) GoString() string { return f.String() }
 // (`service file "PATH" not found`) wrapping the cause; a read error is of
 // kind ServiceFileUnreadable. Whether a missing file is an error is the
 // caller's decision; [FindService] applies libpq's.
+//
+// Only a regular file of at most [MaxSettingsFileSize] bytes is read (see
+// [ReadFile]): anything else is of kind ServiceFileUnreadable.
 func ReadServiceFile(path string) (*ServiceFile, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		if isNotExist(err) {
-			return nil, nil
-		}
-		return nil, fileNotFound(path, err)
+	sf, err := readServiceFile(path, "PGSERVICEFILE or PGSYSCONFDIR")
+	if err != nil && isNotExist(err) {
+		return nil, nil
 	}
-	defer f.Close()
-	return ParseServiceFile(f, path)
+	return sf, err
+}
+
+// readServiceFile reads the service file at path, which setting names.
+func readServiceFile(path, setting string) (*ServiceFile, error) {
+	data, _, err := ReadFile(path, FileUse{What: "service file", Setting: setting, Limit: MaxSettingsFileSize})
+	switch {
+	case errors.Is(err, ErrNotRegular), errors.Is(err, ErrTooLarge):
+		return nil, &ServiceError{Kind: ServiceFileUnreadable, Path: path, Err: err, Msg: err.Error()}
+	case err != nil:
+		return nil, fileNotFound(path, errors.Unwrap(err))
+	}
+	return ParseServiceFile(bytes.NewReader(data), path)
 }
 
 func isNotExist(err error) bool {
@@ -361,6 +372,11 @@ type ServiceFiles struct {
 //  4. a service defined in neither is the error
 //     `definition of service "NAME" not found`.
 //
+// A service file that is not a regular file, or is larger than
+// [MaxSettingsFileSize], is an error of kind ServiceFileUnreadable, found
+// without reading from it or waiting on it (libpq would read /dev/zero
+// without end, and wait for a FIFO's writer).
+//
 // It returns the settings and the file that defined them. Errors are
 // *[ServiceError]. The settings are those of one section and do not
 // include "service". libpq 18 also sets "servicefile" to the file that
@@ -373,7 +389,7 @@ type ServiceFiles struct {
 // ...) only to keywords still unset after that.
 func FindService(name string, files ServiceFiles) (settings Settings, from string, err error) {
 	if files.User != "" || files.UserExplicit {
-		st, found, err := searchServiceFile(files.User, files.UserExplicit, name)
+		st, found, err := searchServiceFile(files.User, files.UserExplicit, name, "PGSERVICEFILE")
 		if err != nil {
 			return nil, "", err
 		}
@@ -382,7 +398,7 @@ func FindService(name string, files ServiceFiles) (settings Settings, from strin
 		}
 	}
 	if files.System != "" {
-		st, found, err := searchServiceFile(files.System, false, name)
+		st, found, err := searchServiceFile(files.System, false, name, "PGSYSCONFDIR")
 		if err != nil {
 			return nil, "", err
 		}
@@ -397,19 +413,15 @@ func FindService(name string, files ServiceFiles) (settings Settings, from strin
 }
 
 // searchServiceFile is one parseServiceFile call, preceded by libpq's
-// stat() check unless the file was named explicitly.
-func searchServiceFile(path string, explicit bool, name string) (Settings, bool, error) {
+// stat() check unless the file was named explicitly. setting is what names
+// the file, for messages.
+func searchServiceFile(path string, explicit bool, name, setting string) (Settings, bool, error) {
 	if !explicit {
 		if _, err := os.Stat(path); err != nil {
 			return nil, false, nil
 		}
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, false, fileNotFound(path, err)
-	}
-	defer f.Close()
-	sf, err := ParseServiceFile(f, path)
+	sf, err := readServiceFile(path, setting)
 	if err != nil {
 		return nil, false, err
 	}
