@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,15 +8,12 @@ import (
 	"io/fs"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/fraiseql/fraise/internal/wire"
 	"github.com/fraiseql/fraise/internal/wire/pgconf"
@@ -25,10 +21,6 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 )
-
-// passwordCommandTimeout bounds a password_command (a password manager
-// that prompts may wait for a touch or a PIN).
-const passwordCommandTimeout = time.Minute
 
 // addConfigFlags declares the config file flags, for every command.
 func addConfigFlags(f *pflag.FlagSet) {
@@ -205,63 +197,16 @@ func checkConfigSecrets(file string, fi fs.FileInfo, profiles map[string]map[str
 	}
 }
 
-// passwordCommand returns what runs a profile's password_command.
-func (p *profile) passwordFunc() func() (string, error) {
-	if p == nil || p.passwordCommand == "" {
-		return nil
-	}
-	return func() (string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), passwordCommandTimeout)
-		defer cancel()
-		shell, flag := "/bin/sh", "-c"
-		if runtime.GOOS == "windows" {
-			shell, flag = "cmd", "/C"
-		}
-		c := exec.CommandContext(ctx, shell, flag, p.passwordCommand)
-		var out, errb bytes.Buffer
-		c.Stdout, c.Stderr = &out, &limitedBuffer{b: &errb, n: 512}
-		c.Stdin = os.Stdin // a password manager may prompt on the terminal
-		where := fmt.Sprintf("password_command of profile %s (%s)", p.name, p.file)
-		if err := c.Run(); err != nil {
-			msg := strings.TrimSpace(errb.String())
-			if msg != "" {
-				msg = ": " + strings.SplitN(msg, "\n", 2)[0]
-			}
-			return "", fmt.Errorf("%s failed: %v%s", where, err, msg)
-		}
-		// The first line, as password managers print it (pass show puts
-		// the entry's other fields on the lines after).
-		pw, _, _ := strings.Cut(out.String(), "\n")
-		pw = strings.TrimSuffix(pw, "\r")
-		if pw == "" {
-			return "", fmt.Errorf("%s printed nothing", where)
-		}
-		return pw, nil
-	}
-}
-
-// limitedBuffer keeps the first n bytes written to it.
-type limitedBuffer struct {
-	b *bytes.Buffer
-	n int
-}
-
-func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if room := l.n - l.b.Len(); room > 0 {
-		l.b.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
-}
-
-var _ io.Writer = (*limitedBuffer)(nil)
-
 // applyProfileToConfig gives the connection settings what the profile
 // adds beyond its dsn: its password_command, which belongs to the
 // profile's server. It applies only when the profile's dsn is the one in
 // use (no --dsn or FRAISE_DSN), and then ranks above PGPASSWORD, as the
 // profile ranks above the PG* environment; a password in the connection
 // string still wins.
-func applyProfileToConfig(cmd *cobra.Command, cfg *wire.Config, p *profile) {
+//
+// While the command runs, a's stage says so, for the message should a
+// signal stop it.
+func applyProfileToConfig(cmd *cobra.Command, cfg *wire.Config, p *profile, a *app) {
 	if p == nil {
 		return
 	}
@@ -269,8 +214,16 @@ func applyProfileToConfig(cmd *cobra.Command, cfg *wire.Config, p *profile) {
 	if _, given := flagOrEnv(cmd, "dsn"); f == nil || given {
 		return
 	}
-	cfg.PasswordCommand = sync.OnceValues(f) // once, however many addresses are tried
-	cfg.PasswordCommandSource = "password_command of profile " + p.name + " (" + p.file + ")"
+	source := p.passwordCommandSource()
+	cfg.PasswordCommand = onceWithContext(func(ctx context.Context) (string, error) {
+		a.setStage(stagePassword, source)
+		pw, err := f(ctx)
+		if ctx.Err() == nil {
+			a.setStage(stageConnect, "") // else what stopped the run stopped the command
+		}
+		return pw, err
+	})
+	cfg.PasswordCommandSource = source
 	if cfg.HasPassword && cfg.PasswordSource == "PGPASSWORD" {
 		cfg.Password, cfg.HasPassword, cfg.PasswordSource = "", false, ""
 	}

@@ -87,11 +87,13 @@ func runPing(cmd *cobra.Command, app *app, v *viper.Viper) error {
 	if err != nil {
 		return err
 	}
+	app.setStage(stageConnect, "")
 	conn, err := wire.Connect(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	app.setStage(stageQuery, "")
 	rtts, err := conn.Ping(ctx, n)
 	if err != nil {
 		return err

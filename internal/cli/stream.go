@@ -215,6 +215,7 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	if dest.File() == nil {
 		defer watchReader(app.stdout, stop)()
 	}
+	app.setStage(stageConnect, "")
 	conn, err := wire.Connect(ctx, cfg)
 	if err != nil {
 		if errors.Is(context.Cause(ctx), output.ErrReaderGone) {
@@ -223,6 +224,7 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 		return err
 	}
 	defer conn.Close()
+	app.setStage(stageQuery, "")
 	stats.server = conn.ServerParam("server_version")
 	clock := watchStop(ctx)
 	w := output.NewAsyncNDJSON(ctx, dest.Writer(), output.Options{ChunkRows: chunk, Array: out.array()})

@@ -155,11 +155,13 @@ func runViews(cmd *cobra.Command, app *app, v *viper.Viper) error {
 	if err != nil {
 		return err
 	}
+	app.setStage(stageConnect, "")
 	conn, err := wire.Connect(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	app.setStage(stageQuery, "")
 	rels, err := listRelations(ctx, conn, col)
 	if err != nil {
 		return err
