@@ -53,31 +53,31 @@ func defaultConfigFile() string {
 }
 
 // flagOrEnv returns a flag's value when set on the command line, else
-// FRAISE_<NAME> unless empty, and whether either was given.
+// its FRAISE_* variable's, and whether either was given (loadSettings has
+// refused an empty one).
 func flagOrEnv(cmd *cobra.Command, name string) (string, bool) {
 	if f := cmd.Flags().Lookup(name); f != nil && f.Changed {
 		return f.Value.String(), true
 	}
-	s := os.Getenv("FRAISE_" + strings.ToUpper(name))
-	return s, s != ""
+	return os.LookupEnv(envName(name))
 }
 
 // settingsNotInProfiles are flags a profile cannot set.
 var settingsNotInProfiles = []string{"config", "profile", "help"}
 
-// profileSetting reports whether a profile may hold name: a flag of a
-// command that connects.
-func profileSetting(name string) bool {
+// profileSetting returns the flag a profile's setting name sets: a flag
+// of a command that connects; nil for none.
+func profileSetting(name string) *pflag.Flag {
 	if slices.Contains(settingsNotInProfiles, name) {
-		return false
+		return nil
 	}
 	a := &app{stdout: io.Discard, stderr: io.Discard}
 	for _, c := range []*cobra.Command{newStreamCmd(a), newPingCmd(a), newViewsCmd(a)} {
-		if c.Flags().Lookup(name) != nil {
-			return true
+		if f := c.Flags().Lookup(name); f != nil {
+			return f
 		}
 	}
-	return false
+	return nil
 }
 
 // loadProfile reads the config file and applies the chosen profile to v,
@@ -140,40 +140,36 @@ func loadProfile(cmd *cobra.Command, v *viper.Viper, warn func(string)) (*profil
 		if flag == "password-command" {
 			s, ok := val.(string)
 			if !ok || strings.TrimSpace(s) == "" {
-				return nil, &usageError{fmt.Errorf("config file %s, profile %s: password_command must be a command line", file, p.name)}
+				return nil, &usageError{fmt.Errorf("config file %s, profile %s: password_command must be a command line, got %s", file, p.name, describeValue(flag, val))}
 			}
 			p.passwordCommand = s
 			continue
 		}
-		if !profileSetting(flag) {
+		f := profileSetting(flag)
+		if f == nil {
 			return nil, &usageError{fmt.Errorf("config file %s, profile %s: %q is not a setting of fraise; use a flag name of stream, ping or views, such as dsn, where, order_by, chunk_size or statement_timeout", file, p.name, key)}
 		}
-		p.values[flag] = val
+		typed, err := p.profileValue(key, f, val)
+		if err != nil {
+			return nil, err
+		}
+		p.values[flag] = typed
 		if cmd.Flags().Lookup(flag) != nil {
 			// A stream setting means nothing to ping or views.
-			v.SetDefault(flag, val)
+			v.SetDefault(flag, typed)
 		}
 	}
 	return p, nil
 }
 
 // strings returns a repeatable setting of the profile (where), which may
-// be one string or a list.
+// be one string or a list (profileValue made it a list).
 func (p *profile) strings(name string) ([]string, bool) {
 	if p == nil {
 		return nil, false
 	}
-	switch x := p.values[name].(type) {
-	case string:
-		return []string{x}, true
-	case []any:
-		out := make([]string, len(x))
-		for i, e := range x {
-			out[i] = fmt.Sprint(e)
-		}
-		return out, true
-	}
-	return nil, false
+	vals, ok := p.values[name].([]string)
+	return vals, ok
 }
 
 // checkConfigSecrets warns when a config file that group or others can
