@@ -80,6 +80,9 @@ func runPasswordCommand(ctx context.Context, command, where string) (string, err
 	_ = outW.Close() // the command has its own copy
 	if err != nil {
 		g.release()
+		if ctx.Err() != nil {
+			return "", stoppedError(ctx, where)
+		}
 		return "", fmt.Errorf("%s could not be started: %w", where, err)
 	}
 	// A second signal exits at once: the group goes too.

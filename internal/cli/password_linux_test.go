@@ -148,6 +148,15 @@ func TestPasswordCommandStopsItsGroup(t *testing.T) {
 			}
 		}
 	})
+	t.Run("interrupted before it starts", func(t *testing.T) {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		cancel(&signalError{syscall.SIGTERM})
+		_, err := runPasswordCommand(ctx, "echo pw", where)
+		want := where + " was interrupted by SIGTERM; it was stopped, no query ran"
+		if err == nil || err.Error() != want {
+			t.Errorf("error %v, want %q", err, want)
+		}
+	})
 	t.Run("interrupted", func(t *testing.T) {
 		dir := t.TempDir()
 		ctx, cancel := context.WithCancelCause(context.Background())
