@@ -41,7 +41,7 @@ func Main() int {
 			if n > 1 {
 				// A second signal: stop at once.
 				runExitHooks()
-				fmt.Fprintf(os.Stderr, "fraise: interrupted again by %s; stopped at once, without waiting for the server or the output to finish: the output is incomplete\n", signalName(s))
+				fmt.Fprintf(os.Stderr, "fraise: interrupted again by %s; stopped at once, without waiting for the server or the output to finish: the output is incomplete\n", (&signalError{s}).name())
 				os.Exit(exitCode(&signalError{s}))
 			}
 			cancel(&signalError{s})
@@ -72,7 +72,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// A signal ends the run whatever error it caused on the way out.
 	var se *signalError
 	if ctx.Err() != nil && errors.As(context.Cause(ctx), &se) {
-		err = se
+		err = &interruptedError{sig: se, stage: app.stage, what: app.stageWhat}
 	}
 	if !app.ran {
 		err = &usageError{err}
@@ -119,7 +119,14 @@ type app struct {
 	// atEnd, when set, is run with the exit code, after any error is
 	// printed.
 	atEnd func(code int)
+	// stage is how far the run got, and stageWhat what runs at
+	// stagePassword, for the message when a signal ends it.
+	stage     runStage
+	stageWhat string
 }
+
+// setStage records how far the run got.
+func (a *app) setStage(s runStage, what string) { a.stage, a.stageWhat = s, what }
 
 func newRootCmd(app *app) *cobra.Command {
 	root := &cobra.Command{

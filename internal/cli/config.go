@@ -9,15 +9,12 @@ import (
 	"io/fs"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/fraiseql/fraise/internal/wire"
 	"github.com/fraiseql/fraise/internal/wire/pgconf"
@@ -25,10 +22,6 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 )
-
-// passwordCommandTimeout bounds a password_command (a password manager
-// that prompts may wait for a touch or a PIN).
-const passwordCommandTimeout = time.Minute
 
 // addConfigFlags declares the config file flags, for every command.
 func addConfigFlags(f *pflag.FlagSet) {
@@ -61,31 +54,31 @@ func defaultConfigFile() string {
 }
 
 // flagOrEnv returns a flag's value when set on the command line, else
-// FRAISE_<NAME> unless empty, and whether either was given.
+// its FRAISE_* variable's, and whether either was given (loadSettings has
+// refused an empty one).
 func flagOrEnv(cmd *cobra.Command, name string) (string, bool) {
 	if f := cmd.Flags().Lookup(name); f != nil && f.Changed {
 		return f.Value.String(), true
 	}
-	s := os.Getenv("FRAISE_" + strings.ToUpper(name))
-	return s, s != ""
+	return os.LookupEnv(envName(name))
 }
 
 // settingsNotInProfiles are flags a profile cannot set.
 var settingsNotInProfiles = []string{"config", "profile", "help"}
 
-// profileSetting reports whether a profile may hold name: a flag of a
-// command that connects.
-func profileSetting(name string) bool {
+// profileSetting returns the flag a profile's setting name sets: a flag
+// of a command that connects; nil for none.
+func profileSetting(name string) *pflag.Flag {
 	if slices.Contains(settingsNotInProfiles, name) {
-		return false
+		return nil
 	}
 	a := &app{stdout: io.Discard, stderr: io.Discard}
 	for _, c := range []*cobra.Command{newStreamCmd(a), newPingCmd(a), newViewsCmd(a)} {
-		if c.Flags().Lookup(name) != nil {
-			return true
+		if f := c.Flags().Lookup(name); f != nil {
+			return f
 		}
 	}
-	return false
+	return nil
 }
 
 // loadProfile reads the config file and applies the chosen profile to v,
@@ -153,40 +146,36 @@ func loadProfile(cmd *cobra.Command, v *viper.Viper, warn func(string)) (*profil
 		if flag == "password-command" {
 			s, ok := val.(string)
 			if !ok || strings.TrimSpace(s) == "" {
-				return nil, &usageError{fmt.Errorf("config file %s, profile %s: password_command must be a command line", file, p.name)}
+				return nil, &usageError{fmt.Errorf("config file %s, profile %s: password_command must be a command line, got %s", file, p.name, describeValue(flag, val))}
 			}
 			p.passwordCommand = s
 			continue
 		}
-		if !profileSetting(flag) {
+		f := profileSetting(flag)
+		if f == nil {
 			return nil, &usageError{fmt.Errorf("config file %s, profile %s: %q is not a setting of fraise; use a flag name of stream, ping or views, such as dsn, where, order_by, chunk_size or statement_timeout", file, p.name, key)}
 		}
-		p.values[flag] = val
+		typed, err := p.profileValue(key, f, val)
+		if err != nil {
+			return nil, err
+		}
+		p.values[flag] = typed
 		if cmd.Flags().Lookup(flag) != nil {
 			// A stream setting means nothing to ping or views.
-			v.SetDefault(flag, val)
+			v.SetDefault(flag, typed)
 		}
 	}
 	return p, nil
 }
 
 // strings returns a repeatable setting of the profile (where), which may
-// be one string or a list.
+// be one string or a list (profileValue made it a list).
 func (p *profile) strings(name string) ([]string, bool) {
 	if p == nil {
 		return nil, false
 	}
-	switch x := p.values[name].(type) {
-	case string:
-		return []string{x}, true
-	case []any:
-		out := make([]string, len(x))
-		for i, e := range x {
-			out[i] = fmt.Sprint(e)
-		}
-		return out, true
-	}
-	return nil, false
+	vals, ok := p.values[name].([]string)
+	return vals, ok
 }
 
 // checkConfigSecrets warns when a config file that group or others can
@@ -210,63 +199,16 @@ func checkConfigSecrets(file string, fi fs.FileInfo, profiles map[string]map[str
 	}
 }
 
-// passwordCommand returns what runs a profile's password_command.
-func (p *profile) passwordFunc() func() (string, error) {
-	if p == nil || p.passwordCommand == "" {
-		return nil
-	}
-	return func() (string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), passwordCommandTimeout)
-		defer cancel()
-		shell, flag := "/bin/sh", "-c"
-		if runtime.GOOS == "windows" {
-			shell, flag = "cmd", "/C"
-		}
-		c := exec.CommandContext(ctx, shell, flag, p.passwordCommand)
-		var out, errb bytes.Buffer
-		c.Stdout, c.Stderr = &out, &limitedBuffer{b: &errb, n: 512}
-		c.Stdin = os.Stdin // a password manager may prompt on the terminal
-		where := fmt.Sprintf("password_command of profile %s (%s)", p.name, p.file)
-		if err := c.Run(); err != nil {
-			msg := strings.TrimSpace(errb.String())
-			if msg != "" {
-				msg = ": " + strings.SplitN(msg, "\n", 2)[0]
-			}
-			return "", fmt.Errorf("%s failed: %v%s", where, err, msg)
-		}
-		// The first line, as password managers print it (pass show puts
-		// the entry's other fields on the lines after).
-		pw, _, _ := strings.Cut(out.String(), "\n")
-		pw = strings.TrimSuffix(pw, "\r")
-		if pw == "" {
-			return "", fmt.Errorf("%s printed nothing", where)
-		}
-		return pw, nil
-	}
-}
-
-// limitedBuffer keeps the first n bytes written to it.
-type limitedBuffer struct {
-	b *bytes.Buffer
-	n int
-}
-
-func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if room := l.n - l.b.Len(); room > 0 {
-		l.b.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
-}
-
-var _ io.Writer = (*limitedBuffer)(nil)
-
 // applyProfileToConfig gives the connection settings what the profile
 // adds beyond its dsn: its password_command, which belongs to the
 // profile's server. It applies only when the profile's dsn is the one in
 // use (no --dsn or FRAISE_DSN), and then ranks above PGPASSWORD, as the
 // profile ranks above the PG* environment; a password in the connection
 // string still wins.
-func applyProfileToConfig(cmd *cobra.Command, cfg *wire.Config, p *profile) {
+//
+// While the command runs, a's stage says so, for the message should a
+// signal stop it.
+func applyProfileToConfig(cmd *cobra.Command, cfg *wire.Config, p *profile, a *app) {
 	if p == nil {
 		return
 	}
@@ -274,8 +216,16 @@ func applyProfileToConfig(cmd *cobra.Command, cfg *wire.Config, p *profile) {
 	if _, given := flagOrEnv(cmd, "dsn"); f == nil || given {
 		return
 	}
-	cfg.PasswordCommand = sync.OnceValues(f) // once, however many addresses are tried
-	cfg.PasswordCommandSource = "password_command of profile " + p.name + " (" + p.file + ")"
+	source := p.passwordCommandSource()
+	cfg.PasswordCommand = onceWithContext(func(ctx context.Context) (string, error) {
+		a.setStage(stagePassword, source)
+		pw, err := f(ctx)
+		if ctx.Err() == nil {
+			a.setStage(stageConnect, "") // else what stopped the run stopped the command
+		}
+		return pw, err
+	})
+	cfg.PasswordCommandSource = source
 	if cfg.HasPassword && cfg.PasswordSource == "PGPASSWORD" {
 		cfg.Password, cfg.HasPassword, cfg.PasswordSource = "", false, ""
 	}

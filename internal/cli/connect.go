@@ -71,6 +71,6 @@ func profileConnConfig(cmd *cobra.Command, v *viper.Viper, app *app, prof *profi
 	if err != nil {
 		return nil, err
 	}
-	applyProfileToConfig(cmd, cfg, prof)
+	applyProfileToConfig(cmd, cfg, prof, app)
 	return cfg, nil
 }

@@ -33,8 +33,8 @@ func ExitStatuses() []ExitStatus {
 		{ExitQuery, "query: the server rejected or aborted the query (syntax error in --where, unknown relation, column not json/jsonb, read-only violation, pg_terminate_backend), or a limit ended it (--statement-timeout, --idle-timeout, --max-row-size)"},
 		{ExitFilter, "filter: the --jq expression failed on a row (--on-jq-error fail); also halt_error's default, while halt_error(N) exits N"},
 		{ExitOutput, "output: the output cannot be written (disk full, permission, missing directory, file size limit); with -o, a previous file is left as it was"},
-		{ExitSIGHUP, "hung up: SIGHUP (the terminal or ssh session closed); the query was cancelled"},
-		{ExitSIGINT, "interrupted by SIGINT (Ctrl-C); the query was cancelled"},
-		{ExitSIGTERM, "terminated by SIGTERM; the query was cancelled"},
+		{ExitSIGHUP, "hung up: SIGHUP (the terminal or ssh session closed); a query under way is cancelled"},
+		{ExitSIGINT, "interrupted by SIGINT (Ctrl-C); a query under way is cancelled"},
+		{ExitSIGTERM, "terminated by SIGTERM; a query under way is cancelled"},
 	}
 }

@@ -35,13 +35,13 @@ func (e *usageError) Unwrap() error { return e.err }
 // signalError is the cancellation cause when a signal stops the run.
 type signalError struct{ sig os.Signal }
 
-func (e *signalError) Error() string {
-	return "interrupted by " + signalName(e.sig) + "; the query was cancelled"
-}
+// Error says which signal. What it stopped is interruptedError's to say:
+// this error alone is printed only when the run did not end in time.
+func (e *signalError) Error() string { return "interrupted by " + e.name() }
 
-// signalName is sig's name as the shell's kill -l gives it.
-func signalName(sig os.Signal) string {
-	switch sig {
+// name is the signal's name, as SIGINT.
+func (e *signalError) name() string {
+	switch e.sig {
 	case syscall.SIGINT:
 		return "SIGINT"
 	case syscall.SIGTERM:
@@ -49,8 +49,42 @@ func signalName(sig os.Signal) string {
 	case syscall.SIGHUP:
 		return "SIGHUP"
 	}
-	return sig.String()
+	return e.sig.String()
 }
+
+// runStage is how far a run got, for the message a signal ends it with.
+type runStage int
+
+const (
+	stageStart    runStage = iota // reading settings, opening the output: nothing sent
+	stageConnect                  // connecting and authenticating
+	stagePassword                 // running a profile's password_command
+	stageQuery                    // the query was sent
+)
+
+// interruptedError is a run ended by a signal, saying what the signal
+// stopped: a query is said to be cancelled only once one was sent.
+type interruptedError struct {
+	sig   *signalError
+	stage runStage
+	what  string // the password_command, at stagePassword
+}
+
+func (e *interruptedError) Error() string {
+	by := "interrupted by " + e.sig.name()
+	switch e.stage {
+	case stageQuery:
+		return by + "; the query was cancelled"
+	case stagePassword:
+		return e.what + " was " + by + "; it was stopped, no query ran"
+	case stageConnect:
+		return by + " while connecting; no query ran"
+	}
+	return by + " before connecting; no query ran"
+}
+
+// Unwrap returns the signal.
+func (e *interruptedError) Unwrap() error { return e.sig }
 
 // exitCode maps an error to the documented exit code.
 func exitCode(err error) int {

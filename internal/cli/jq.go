@@ -56,7 +56,7 @@ func addJQFlags(f *pflag.FlagSet) {
 	f.String("jq", "", "jq `EXPR`ession run on each row (gojq); each output is written as a line")
 	f.StringArray("arg", nil, "bind $`NAME` to the string VALUE in --jq (\"--arg NAME VALUE\" or \"--arg NAME=VALUE\"); repeatable")
 	f.StringArray("argjson", nil, "bind $`NAME` to the JSON value in --jq (\"--argjson NAME JSON\" or \"--argjson NAME=JSON\"); repeatable")
-	f.BoolP("raw-output", "r", false, "write --jq string outputs without quotes, as jq -r")
+	addBoolFlag(f, "raw-output", "r", "write --jq string outputs without quotes, as jq -r")
 	f.String("on-jq-error", "fail", "when --jq fails on a row: fail (stop, exit 5) or skip (warn, drop the row, go on)")
 	f.Int("jq-workers", 0, "goroutines running --jq (default: the number of CPUs Go may use, GOMAXPROCS)")
 }
@@ -80,9 +80,6 @@ func compileJQ(cmd *cobra.Command, v *viper.Viper, prof *profile, stderr io.Writ
 			if cmd.Flags().Changed(name) {
 				return nil, &usageError{fmt.Errorf("--%s applies to --jq output; add --jq EXPR (--jq . for the rows as they are)", name)}
 			}
-		}
-		if cmd.Flags().Changed("jq") {
-			return nil, &usageError{fmt.Errorf("--jq is empty; give a jq expression, such as --jq . or --jq .id")}
 		}
 		return nil, nil
 	}

@@ -103,7 +103,11 @@ func parseLimits(v *viper.Viper) (limits, error) {
 // parseDuration reads a duration flag: Go's syntax with a unit ("30s",
 // "1m30s", "500ms"), or 0 for none. A bare number is refused: psql users
 // read it as seconds (connect_timeout) or milliseconds (statement_timeout).
-func parseDuration(flag, s string) (time.Duration, error) {
+func parseDuration(flag, s string) (time.Duration, error) { return parseDurationAt("--"+flag, s) }
+
+// parseDurationAt is parseDuration with at naming the setting in messages
+// (--flag, or the config file's profile and key).
+func parseDurationAt(at, s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, nil
@@ -112,14 +116,14 @@ func parseDuration(flag, s string) (time.Duration, error) {
 		if f, _ := strconv.ParseFloat(s, 64); f == 0 {
 			return 0, nil // 0, 00, 0.0: none
 		}
-		return 0, &usageError{fmt.Errorf("--%s %s needs a unit: %ss, %sms or %sm", flag, s, s, s, s)}
+		return 0, &usageError{fmt.Errorf("%s %s needs a unit: %ss, %sms or %sm", at, s, s, s, s)}
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, &usageError{fmt.Errorf("--%s: %q is not a duration; write it like 30s, 1m30s or 500ms", flag, s)}
+		return 0, &usageError{fmt.Errorf("%s: %q is not a duration; write it like 30s, 1m30s or 500ms", at, s)}
 	}
 	if d < 0 {
-		return 0, &usageError{fmt.Errorf("--%s must not be negative, got %s", flag, s)}
+		return 0, &usageError{fmt.Errorf("%s must not be negative, got %s", at, s)}
 	}
 	return d, nil
 }
@@ -150,7 +154,10 @@ var sizeUnits = map[string]int64{
 }
 
 // parseSize reads a byte count with an optional unit, as 256MiB or 1GB.
-func parseSize(flag, s string) (int64, error) {
+func parseSize(flag, s string) (int64, error) { return parseSizeAt("--"+flag, s) }
+
+// parseSizeAt is parseSize with at naming the setting in messages.
+func parseSizeAt(at, s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	i := 0
 	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
@@ -159,13 +166,13 @@ func parseSize(flag, s string) (int64, error) {
 	n, err := strconv.ParseInt(t[:i], 10, 64)
 	unit, ok := sizeUnits[strings.ToLower(strings.TrimSpace(t[i:]))]
 	if errors.Is(err, strconv.ErrRange) && ok {
-		return 0, &usageError{fmt.Errorf("--%s: %q is too large", flag, s)}
+		return 0, &usageError{fmt.Errorf("%s: %q is too large", at, s)}
 	}
 	if err != nil || !ok {
-		return 0, &usageError{fmt.Errorf("--%s: %q is not a size; write it like 64MiB, 1GB or 1048576", flag, s)}
+		return 0, &usageError{fmt.Errorf("%s: %q is not a size; write it like 64MiB, 1GB or 1048576", at, s)}
 	}
 	if n > math.MaxInt64/unit {
-		return 0, &usageError{fmt.Errorf("--%s: %q is too large", flag, s)}
+		return 0, &usageError{fmt.Errorf("%s: %q is too large", at, s)}
 	}
 	return n * unit, nil
 }

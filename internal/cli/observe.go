@@ -12,11 +12,11 @@ import (
 
 // addObserveFlags declares what a run tells about itself on stderr.
 func addObserveFlags(f *pflag.FlagSet) {
-	f.Bool("stats", false, "at the end, print one JSON line of counters and timings on stderr (also after a failure)")
+	addBoolFlag(f, "stats", "", "at the end, print one JSON line of counters and timings on stderr (also after a failure)")
 	f.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
-	f.BoolP("verbose", "v", false, "log the run's steps on stderr: connection attempts, TLS, authentication, SQL, timings, cancel requests")
+	addBoolFlag(f, "verbose", "v", "log the run's steps on stderr: connection attempts, TLS, authentication, SQL, timings, cancel requests")
 	f.String("log-format", "text", "format of --verbose logs: text or json")
-	f.BoolP("quiet", "q", false, "print nothing on stderr but errors: no progress bar, warnings or notices")
+	addBoolFlag(f, "quiet", "q", "print nothing on stderr but errors: no progress bar, warnings or notices")
 }
 
 // observeSettings are the parsed observation flags.

@@ -12,7 +12,7 @@ import (
 
 // addOutputFlags declares where and how the lines are written.
 func addOutputFlags(f *pflag.FlagSet) {
-	f.StringP("output", "o", "", "write to `FILE` instead of standard output, atomically: a temporary file beside it, renamed onto FILE once complete (- is standard output)")
+	f.StringP("output", "o", "", "write to `FILE` instead of standard output, atomically: a temporary file beside it, renamed onto FILE once complete (- is standard output; an empty FILE is an error)")
 	f.String("compress", "", "compress the output: gzip, zstd or none (default: from --output's suffix, .gz or .zst)")
 	f.String("format", "ndjson", "ndjson (one value per line) or json (one array of the values)")
 }

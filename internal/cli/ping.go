@@ -36,7 +36,9 @@ The exit code says whether the server is healthy: 0 when it answered,
 unavailable), 4 when the server refused the trivial query. Errors are
 reported as stream reports them. Passwords are never shown.
 
-Every flag can also be set as FRAISE_<FLAG>, e.g. FRAISE_DSN.
+Every flag can also be set as FRAISE_<FLAG>, e.g. FRAISE_DSN. An empty value
+(a FRAISE_* variable set to "") is an error, not the default; booleans take
+true/false, yes/no, on/off or 1/0.
 
 --json prints the report as one JSON object: server_version, network
 ("tcp" or "unix"), host, port, address (the IP address and port, or the
@@ -60,7 +62,7 @@ func newPingCmd(app *app) *cobra.Command {
 	f := cmd.Flags()
 	addConnFlags(f)
 	f.Int("count", defaultPingCount, "time `N` round trips and report their median and the best")
-	f.Bool("json", false, "print the report as one JSON object")
+	addBoolFlag(f, "json", "", "print the report as one JSON object")
 	v := flagViper(f)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		app.ran = true
@@ -71,7 +73,7 @@ func newPingCmd(app *app) *cobra.Command {
 
 func runPing(cmd *cobra.Command, app *app, v *viper.Viper) error {
 	ctx := cmd.Context()
-	prof, err := loadProfile(cmd, v, app.warn)
+	prof, err := loadSettings(cmd, v, app.warn)
 	if err != nil {
 		return err
 	}
@@ -87,11 +89,13 @@ func runPing(cmd *cobra.Command, app *app, v *viper.Viper) error {
 	if err != nil {
 		return err
 	}
+	app.setStage(stageConnect, "")
 	conn, err := wire.Connect(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	app.setStage(stageQuery, "")
 	rtts, err := conn.Ping(ctx, n)
 	if err != nil {
 		return err

@@ -68,7 +68,10 @@ conninfo), then the PG* environment variables (PGHOST, PGPORT, PGUSER,
 PGDATABASE, PGPASSWORD, PGPASSFILE, PGAPPNAME, PGCONNECT_TIMEOUT, …), then
 ~/.pgpass, then libpq's defaults, as psql does.
 
-Every flag can also be set as FRAISE_<FLAG>, e.g. FRAISE_DSN, FRAISE_ORDER_BY.`
+Every flag can also be set as FRAISE_<FLAG>, e.g. FRAISE_DSN, FRAISE_ORDER_BY.
+An empty value (-o '', a FRAISE_* variable set to "") is an error, not the
+default: leave the flag out, or unset the variable; --param '' alone binds
+the empty string. Booleans take true/false, yes/no, on/off or 1/0.`
 
 const streamExample = `  fraise stream v_user
   fraise stream v_user -d "host=/var/run/postgresql dbname=app" \
@@ -121,7 +124,7 @@ func newStreamCmd(app *app) *cobra.Command {
 
 func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) error {
 	// The profile first: its settings are defaults for everything below.
-	prof, err := loadProfile(cmd, v, app.warn)
+	prof, err := loadSettings(cmd, v, app.warn)
 	if err != nil {
 		return err
 	}
@@ -141,8 +144,9 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	if err != nil {
 		return err
 	}
-	if limit < -1 {
-		return &usageError{fmt.Errorf("--limit must be 0 or more, got %d", limit)}
+	if limit < 0 && v.IsSet("limit") {
+		// Only the absence of --limit means no limit.
+		return &usageError{fmt.Errorf("--limit must be 0 or more, got %d; leave it out for no limit", limit)}
 	}
 	if offset < 0 {
 		return &usageError{fmt.Errorf("--offset must be 0 or more, got %d", offset)}
@@ -221,6 +225,7 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	if dest.File() == nil {
 		defer watchReader(app.stdout, stop)()
 	}
+	app.setStage(stageConnect, "")
 	conn, err := wire.Connect(ctx, cfg)
 	if err != nil {
 		if errors.Is(context.Cause(ctx), output.ErrReaderGone) {
@@ -229,6 +234,7 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 		return err
 	}
 	defer conn.Close()
+	app.setStage(stageQuery, "")
 	stats.server = conn.ServerParam("server_version")
 	clock := watchStop(ctx)
 	w := output.NewAsyncNDJSON(ctx, dest.Writer(), output.Options{ChunkRows: chunk, Array: out.array()})
@@ -296,8 +302,8 @@ func stringsFlag(cmd *cobra.Command, prof *profile, name string) []string {
 		// GetStringArray round-trips through text and loses a lone "".
 		return f.Value.(pflag.SliceValue).GetSlice()
 	}
-	if s, ok := os.LookupEnv("FRAISE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); ok && s != "" {
-		return []string{s}
+	if s, ok := os.LookupEnv(envName(name)); ok {
+		return []string{s} // empty only where that is a value (--param)
 	}
 	if vals, ok := prof.strings(name); ok {
 		return vals

@@ -114,7 +114,9 @@ The list is one fixed catalog query, run like stream's: in a read-only
 transaction, through the extended protocol, the column name bound as a
 parameter. Connection settings and exit codes are stream's.
 
-Every flag can also be set as FRAISE_<FLAG>, e.g. FRAISE_DSN, FRAISE_COLUMN.`
+Every flag can also be set as FRAISE_<FLAG>, e.g. FRAISE_DSN, FRAISE_COLUMN.
+An empty value (a FRAISE_* variable set to "") is an error, not the default;
+booleans take true/false, yes/no, on/off or 1/0.`
 
 const viewsExample = `  fraise views
   fraise views --column payload
@@ -132,7 +134,7 @@ func newViewsCmd(app *app) *cobra.Command {
 	f := cmd.Flags()
 	addConnFlags(f)
 	f.String("column", "data", "list the relations whose column `NAME` is json or jsonb")
-	f.Bool("json", false, "print a JSON array of objects")
+	addBoolFlag(f, "json", "", "print a JSON array of objects")
 	v := flagViper(f)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		app.ran = true
@@ -143,7 +145,7 @@ func newViewsCmd(app *app) *cobra.Command {
 
 func runViews(cmd *cobra.Command, app *app, v *viper.Viper) error {
 	ctx := cmd.Context()
-	prof, err := loadProfile(cmd, v, app.warn)
+	prof, err := loadSettings(cmd, v, app.warn)
 	if err != nil {
 		return err
 	}
@@ -155,11 +157,13 @@ func runViews(cmd *cobra.Command, app *app, v *viper.Viper) error {
 	if err != nil {
 		return err
 	}
+	app.setStage(stageConnect, "")
 	conn, err := wire.Connect(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	app.setStage(stageQuery, "")
 	rels, err := listRelations(ctx, conn, col)
 	if err != nil {
 		return err
@@ -256,7 +260,7 @@ func completeRelations(v *viper.Viper) func(*cobra.Command, []string, string) ([
 		if len(args) > 0 {
 			return nil, none
 		}
-		prof, err := loadProfile(cmd, v, nil)
+		prof, err := loadSettings(cmd, v, nil)
 		if err != nil {
 			return nil, none
 		}

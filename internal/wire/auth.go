@@ -5,6 +5,7 @@
 package wire
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 // authState follows one authentication exchange.
 type authState struct {
+	ctx      context.Context // the connection attempt's
 	c        *Conn
 	probe    *tlsProbe
 	sc       *scram.Client
@@ -99,7 +101,7 @@ func (a *authState) sendPassword(method string, encode func(pw string) string) e
 		return err
 	}
 	a.c.method = method
-	pw, err := a.c.password()
+	pw, err := a.c.password(a.ctx)
 	if err != nil {
 		return err
 	}
@@ -136,7 +138,7 @@ func (a *authState) saslStart(offered []string) error {
 			binding.Data, _ = scram.EndPointHash(certs[0])
 		}
 	}
-	pw, err := c.password()
+	pw, err := c.password(a.ctx)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@
 package wire
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -86,8 +87,9 @@ type Config struct {
 	// for one and Password is not given (HasPassword false), before the
 	// password file is consulted. It is called each time a
 	// server asks (every address tried may): give one that remembers its
-	// answer, such as sync.OnceValues of the real one.
-	PasswordCommand func() (string, error)
+	// answer. ctx is the connection attempt's: the command is stopped
+	// when it is done.
+	PasswordCommand func(ctx context.Context) (string, error)
 	// PasswordCommandSource names PasswordCommand in messages.
 	PasswordCommandSource string
 	// Passfile is the password file consulted when no password is given.

@@ -286,7 +286,7 @@ func connectAddr(ctx context.Context, cfg *Config, tlsFiles func() (*tlsFiles, e
 		c.fe = newFrontend(c.nc)
 		c.rd = newMsgReader(c.nc)
 		c.rd.setDeadline = c.nc.SetReadDeadline
-		err = c.startup(probe)
+		err = c.startup(ctx, probe)
 		probe.close()
 		if err == nil {
 			if err = c.checkTarget(ctx, want); err != nil {

@@ -4,6 +4,7 @@
 package wire
 
 import (
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
@@ -15,7 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
-func (c *Conn) startup(probe *tlsProbe) error {
+func (c *Conn) startup(ctx context.Context, probe *tlsProbe) error {
 	params := map[string]string{
 		"user":             c.cfg.User,
 		"database":         c.cfg.Database,
@@ -29,7 +30,7 @@ func (c *Conn) startup(probe *tlsProbe) error {
 		return err
 	}
 	c.method = "trust"
-	a := authState{c: c, probe: probe}
+	a := authState{c: c, probe: probe, ctx: ctx}
 	for {
 		msg, err := c.rd.receive()
 		if err != nil {
@@ -124,13 +125,14 @@ func (c *Conn) authFail(err error) error {
 }
 
 // password returns the password to send, from the settings or the password
-// file; it is asked for only when the server requests one.
-func (c *Conn) password() (string, error) {
+// file; it is asked for only when the server requests one. ctx bounds a
+// password command.
+func (c *Conn) password(ctx context.Context) (string, error) {
 	if c.cfg.HasPassword {
 		return c.cfg.Password, nil
 	}
 	if c.cfg.PasswordCommand != nil {
-		pw, err := c.cfg.PasswordCommand()
+		pw, err := c.cfg.PasswordCommand(ctx)
 		if err != nil {
 			return "", c.authFail(&AuthError{Msg: err.Error(), Hint: "fix the command, or give the password another way (PGPASSWORD, ~/.pgpass)"})
 		}

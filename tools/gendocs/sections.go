@@ -82,7 +82,7 @@ func environment(b *strings.Builder, c *cobra.Command, full bool) {
 		b.WriteString("Only the commands that connect read the environment; see\n.BR fraise (1).\n")
 		return
 	}
-	b.WriteString(roffText("A flag wins over its variable; a variable over the config file's profile, which wins over the PG* variables and libpq's defaults.") + "\n")
+	b.WriteString(roffText("A flag wins over its variable; a variable over the config file's profile, which wins over the PG* variables and libpq's defaults. A FRAISE_* variable set to the empty string is an error, not the default: unset it instead (only FRAISE_PARAM takes an empty value). A boolean takes true/false, yes/no, on/off or 1/0, in any case.") + "\n")
 	if c.Flags().Lookup("config") != nil {
 		tagged(b, "FRAISE_CONFIG", "the config file, as --config.")
 		tagged(b, "FRAISE_PROFILE", "the config file's profile, as --profile.")
