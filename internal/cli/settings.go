@@ -38,7 +38,7 @@ var (
 )
 
 // emptyAllowed are the settings for which the empty string is a value: a
-// --param binds ” as it binds any other string. Every other setting
+// --param binds the empty string as it binds any other. Every other setting
 // refuses one, from any source, rather than read it as "not given": an
 // unset $VAR in a cron line must not send the export to stdout or run
 // without its --where.

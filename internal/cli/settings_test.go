@@ -204,7 +204,7 @@ func TestBooleanSpellings(t *testing.T) {
 
 // TestEmptyValues: an empty value is never read as "not given": on the
 // command line, in a FRAISE_* variable that is set but empty, or in the
-// profile, it is exit 2 saying what to give — but for --param, where ”
+// profile, it is exit 2 saying what to give — but for --param, where the empty string
 // is a value like any other, and -o -, standard output. A negative
 // --limit is refused as --offset's is; only leaving --limit out means no
 // limit.
