@@ -86,6 +86,16 @@ func Compile(expr string, opts Options) (*Filter, error) {
 	if !exprDepthOK(q) {
 		return nil, &CompileError{Expr: expr, Offset: -1, Err: errTooDeep}
 	}
+	if len(q.Imports) > 0 {
+		// gojq reads imports only at the top of what it compiles, which
+		// is fraise's wrapper (see compile): they would be dropped.
+		word := "import"
+		if q.Imports[0].IncludePath != "" {
+			word = "include"
+		}
+		err := fmt.Errorf("%s is not available: fraise's --jq has no modules (no library path to load them from); define what you need with def in the expression", word)
+		return nil, &CompileError{Expr: expr, Offset: locateFunc(expr, word), Err: err}
+	}
 	if name := readsInput(q); name != "" {
 		err := fmt.Errorf("%s is not available: each row is run through the expression on its own", name)
 		if name == rowsFunc {
