@@ -25,13 +25,13 @@ const maxExprDepth = 10000
 var errTooDeep = fmt.Errorf("the expression is nested more than %d levels deep (each parenthesis, bracket, brace, interpolation, operator, .key suffix and nested term adds one); fraise compiles nothing deeper: flatten it, or split it into functions with def", maxExprDepth)
 
 // deepBrackets returns the offset in expr of the first parenthesis,
-// bracket, brace or string interpolation opened more than maxExprDepth
-// deep, or -1. It reads the text without parsing it (string literals and
+// bracket, brace or string interpolation opened more than limit deep, or
+// -1. It reads the text without parsing it (string literals and
 // comments skipped as gojq's lexer skips them), so that an expression
 // nested that deep is refused before gojq's parser builds a tree for it
 // (some hundreds of bytes per level). Each such nesting is at least one
 // level of the parsed tree, so this refuses nothing exprDepthOK accepts.
-func deepBrackets(expr string) int {
+func deepBrackets(expr string, limit int) int {
 	depth := 0
 	// interps holds the depth of each open string interpolation: the ')'
 	// that brings depth back below it returns into the string.
@@ -43,7 +43,7 @@ func deepBrackets(expr string) int {
 			switch {
 			case c == '\\' && i+1 < len(expr) && expr[i+1] == '(':
 				i++
-				if depth++; depth > maxExprDepth {
+				if depth++; depth > limit {
 					return i - 1
 				}
 				interps = append(interps, depth)
@@ -61,7 +61,7 @@ func deepBrackets(expr string) int {
 		case '#':
 			i = skipComment(expr, i)
 		case '(', '[', '{':
-			if depth++; depth > maxExprDepth {
+			if depth++; depth > limit {
 				return i
 			}
 		case ')', ']', '}':
@@ -163,12 +163,11 @@ func walkAST(q *gojq.Query, visit func(v reflect.Value, depth int) bool) {
 	}
 }
 
-// exprDepthOK reports whether q is nested at most maxExprDepth levels
-// deep.
-func exprDepthOK(q *gojq.Query) bool {
+// exprDepthOK reports whether q is nested at most limit levels deep.
+func exprDepthOK(q *gojq.Query, limit int) bool {
 	ok := true
 	walkAST(q, func(_ reflect.Value, depth int) bool {
-		ok = depth <= maxExprDepth
+		ok = depth <= limit
 		return ok
 	})
 	return ok

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/itchyny/gojq"
 )
 
 // deepShapes build expressions nested n levels deep in each way jq nests.
@@ -122,4 +125,43 @@ func TestCompileDepthLimit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzExprDepth compiles any expression: it never crashes, fails with a
+// *CompileError, and the bracket scan is a lower bound of the tree's
+// depth (so that it refuses nothing the tree walk would accept): for every
+// limit, text whose brackets nest deeper parses, if at all, to a tree
+// deeper than that limit.
+func FuzzExprDepth(f *testing.F) {
+	for _, s := range []string{
+		`.`, `(.)`, `[[.]]`, `{a: {b: [.]}}`, `{a}`, `[]`, `{}`, `"\("\(.)")"`, `.[]`, `.[1:2]`, `.["a"]`,
+		`. as [$a, [$b]] | $a`, `. as {a: [$b], $c, "d": $e, (1): $f} | $b`, `reduce .[] as [$a] (0; . + $a)`,
+		`foreach .[] as $x (0; . + 1; [.])`, `def f(g): [g]; f(.)`, `try [1] catch [2]`, `@base64 "\([.])"`,
+		`if . then [.] elif [.] then . else [[.]] end`, `label $out | [.]`, `.a?.b?[0]?`, `-(1)`, `[.[]?]`,
+		`# (((\n.`, `"((("`, `{(.a): 1}`, `{"a\(.)": 1}`, `.. | [.]`, `$__loc__`, `input`, `import "a" as a; .`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, expr string) {
+		_, err := Compile(expr, Options{})
+		var ce *CompileError
+		if err != nil && !errors.As(err, &ce) {
+			t.Fatalf("Compile(%q): %v (%T)", expr, err, err)
+		}
+		q, err := gojq.Parse(expr)
+		if err != nil || strings.IndexByte(expr, 0) >= 0 {
+			return // gojq reads a NUL as the end; Compile refuses it
+		}
+		depth := 0
+		walkAST(q, func(_ reflect.Value, d int) bool {
+			depth = max(depth, d)
+			return true
+		})
+		if !exprDepthOK(q, depth) || (depth > 0 && exprDepthOK(q, depth-1)) {
+			t.Fatalf("%q: the walk found depth %d, exprDepthOK disagrees", expr, depth)
+		}
+		if off := deepBrackets(expr, depth); off >= 0 {
+			t.Fatalf("%q: brackets nest deeper than the tree's %d levels, at byte %d", expr, depth, off)
+		}
+	})
 }

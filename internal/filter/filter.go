@@ -6,6 +6,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/itchyny/gojq"
@@ -70,7 +71,14 @@ var varName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // Compile parses and compiles expr. Nothing is run.
 func Compile(expr string, opts Options) (*Filter, error) {
-	if deepBrackets(expr) >= 0 {
+	if i := strings.IndexByte(expr, 0); i >= 0 {
+		// gojq's lexer reads a NUL as the end of the text, so that
+		// whatever follows would be dropped (a C string, as jq reads its
+		// program, ends there too); argv cannot hold one, a config file
+		// can.
+		return nil, &CompileError{Expr: expr, Offset: i, Err: errors.New("a NUL byte is not allowed in an expression (gojq would end the expression there)")}
+	}
+	if deepBrackets(expr, maxExprDepth) >= 0 {
 		return nil, &CompileError{Expr: expr, Offset: -1, Err: errTooDeep}
 	}
 	q, err := gojq.Parse(expr)
@@ -83,7 +91,7 @@ func Compile(expr string, opts Options) (*Filter, error) {
 		return nil, ce
 	}
 	// Before anything that recurses over the tree (readsInput does not).
-	if !exprDepthOK(q) {
+	if !exprDepthOK(q, maxExprDepth) {
 		return nil, &CompileError{Expr: expr, Offset: -1, Err: errTooDeep}
 	}
 	if len(q.Imports) > 0 {
