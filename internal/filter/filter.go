@@ -75,8 +75,8 @@ func Compile(expr string, opts Options) (*Filter, error) {
 		// gojq's lexer reads a NUL as the end of the text, so that
 		// whatever follows would be dropped (a C string, as jq reads its
 		// program, ends there too); argv cannot hold one, a config file
-		// can.
-		return nil, &CompileError{Expr: expr, Offset: i, Err: errors.New("a NUL byte is not allowed in an expression (gojq would end the expression there)")}
+		// can. No caret: the line under it would print the NUL.
+		return nil, &CompileError{Expr: expr, Offset: -1, Err: fmt.Errorf("a NUL byte (at byte %d) is not allowed in an expression: gojq would end the expression there", i)}
 	}
 	if deepBrackets(expr, maxExprDepth) >= 0 {
 		return nil, &CompileError{Expr: expr, Offset: -1, Err: errTooDeep}

@@ -38,8 +38,8 @@ func TestCompileErrors(t *testing.T) {
 		{`include "b" {search: "."}; .`, "include is not available", 0},
 		{`module {name: "m"}; # import "y" as y;` + "\n" + `import "x" as x; .`, "import is not available", 39},
 		{`include "b"; import "a" as a; .`, "include is not available", 0},
-		{".a\x00 | error", "a NUL byte is not allowed", 2},
-		{"\x00", "a NUL byte is not allowed", 0},
+		{".a\x00 | error", "a NUL byte (at byte 2) is not allowed", -1},
+		{"\x00", "a NUL byte (at byte 0) is not allowed", -1},
 	} {
 		_, err := Compile(tc.expr, Options{})
 		var ce *CompileError
