@@ -113,9 +113,15 @@ scripts:
 # "unit" already runs. Longer: make fuzz FUZZTIME=5m.
 FUZZTIME ?= 4s
 FUZZ := ./internal/wire/pgconf:FuzzParse ./internal/wire/pgconf:FuzzParsePassfile \
-        ./internal/wire/pgconf:FuzzParseServiceFile ./internal/wire/scram:FuzzServerFirst \
-        ./internal/wire/scram:FuzzServerFinal ./internal/wire/scram:FuzzSASLprep \
-        ./internal/filter:FuzzDecode ./internal/filter:FuzzEncode ./internal/filter:FuzzDemand
+        ./internal/wire/pgconf:FuzzParseServiceFile ./internal/wire/pgconf:FuzzURIUserInfo \
+        ./internal/wire/scram:FuzzServerFirst ./internal/wire/scram:FuzzServerFinal \
+        ./internal/wire/scram:FuzzSASLprep \
+        ./internal/wire:FuzzMsgReader ./internal/wire:FuzzDataRowValue ./internal/wire:FuzzDataRowValues \
+        ./internal/wire:FuzzErrorResponse ./internal/wire:FuzzPlanRows \
+        ./internal/filter:FuzzDecode ./internal/filter:FuzzEncode ./internal/filter:FuzzDemand \
+        ./internal/filter:FuzzExprDepth \
+        ./internal/query:FuzzParseRelation ./internal/query:FuzzParseColumn ./internal/query:FuzzFormatIdent \
+        ./internal/cli:FuzzParseSize ./internal/cli:FuzzParseDuration
 # Go 1.26's fuzz coordinator can report a bare "context deadline exceeded"
 # when -fuzztime ends while a worker is busy (go.dev/issue/75804, fixed in
 # Go 1.27); such a run, with no failing input written, is retried (twice at

@@ -31,6 +31,8 @@ func TestJQErrorsBeforeConnecting(t *testing.T) {
 		{"function", []string{"--jq", ".a | nosuch(1)"}, "fraise: invalid --jq expression: function not defined: nosuch/1\n  --jq .a | nosuch(1)\n            ^\n"},
 		{"variable", []string{"--jq", "{x: $nope}"}, "fraise: invalid --jq expression: variable not defined: $nope\n  --jq {x: $nope}\n           ^\n"},
 		{"inputs", []string{"--jq", "[inputs]"}, "inputs is not available"},
+		{"import", []string{"--jq", `import "x" as e; .`}, "fraise: invalid --jq expression: import is not available: fraise's --jq has no modules"},
+		{"include", []string{"--jq", `include "x"; .`}, "fraise: invalid --jq expression: include is not available: fraise's --jq has no modules"},
 		{"argjson", []string{"--jq", "$x", "--argjson", "x", "{bad"}, "fraise: --argjson x: invalid JSON at byte 1"},
 		{"arg name", []string{"--jq", "$x", "--arg", "1x", "v"}, `fraise: --arg: "1x" is not a jq variable name`},
 		{"arg missing value", []string{"--jq", "$x", "--arg", "x"}, "--arg needs a name and a value"},

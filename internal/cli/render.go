@@ -100,6 +100,7 @@ func adviceFor(err error) string {
 		cl  *wire.ConnLostError
 		we  *output.WriteError
 		jr  *filter.RowError
+		jd  *filter.DepthError
 		jc  *filter.CompileError
 		tl  *wire.RowTooLargeError
 		it  *wire.IdleTimeoutError
@@ -114,6 +115,8 @@ func adviceFor(err error) string {
 		return "the server did not end the statement at its timeout and sent nothing since: the connection may be half-open or the server stuck; check pg_stat_activity, or set --idle-timeout"
 	case errors.As(err, &it):
 		return "the connection may be half-open, or the query may wait on a lock or compute long before its first row; check pg_stat_activity, or raise --idle-timeout"
+	case errors.As(err, &jr) && errors.As(err, &jd):
+		return "such rows stream without --jq (as the server sends them); leave them out with --where, or drop them with --on-jq-error skip"
 	case errors.As(err, &jr):
 		return "the --jq expression failed on this row; guard it (select(...), try, ?, //) or skip such rows with --on-jq-error skip"
 	case errors.As(err, &jc):

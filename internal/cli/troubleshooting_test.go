@@ -172,6 +172,7 @@ func TestTroubleshootingAdvice(t *testing.T) {
 		"row too large":     &wire.QueryError{Err: &wire.RowTooLargeError{Row: 1, Size: 2, Limit: 1}},
 		"idle timeout":      &wire.QueryError{Err: &wire.IdleTimeoutError{After: time.Second}},
 		"jq row error":      &filter.RowError{Row: 1, Err: errors.New("x")},
+		"jq row too deep":   &filter.RowError{Row: 1, Err: &filter.DepthError{Offset: 1, Limit: 1}},
 		"jq compile error":  &filter.CompileError{Expr: ".", Offset: -1, Err: errors.New("x")},
 		"column type":       &wire.QueryError{Err: &wire.ColumnError{Columns: []string{`"data" of type integer`}}},
 		"stdout write":      &output.WriteError{Err: errors.New("x")},

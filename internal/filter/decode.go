@@ -25,6 +25,19 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg)
 }
 
+// DepthError reports JSON text nested deeper than the decoder goes: the
+// text may well be valid JSON, and is not read past that point.
+type DepthError struct {
+	// Offset is the byte offset of the '[' or '{' one level too deep.
+	Offset int
+	// Limit is the deepest nesting decoded.
+	Limit int
+}
+
+func (e *DepthError) Error() string {
+	return fmt.Sprintf("JSON nested more than %d levels deep (at byte %d)", e.Limit, e.Offset)
+}
+
 // decoder turns JSON text into the values gojq works on: nil, bool, int,
 // json.Number, string, []any and map[string]any. Integers that fit an int
 // and print back the same become int; every other number stays
@@ -236,7 +249,7 @@ func (d *decoder) literal(word string) error {
 func (d *decoder) enter() error {
 	d.depth++
 	if d.depth > maxDepth {
-		return d.errorf("nested more than %d levels deep", maxDepth)
+		return &DepthError{Offset: d.i, Limit: maxDepth}
 	}
 	return nil
 }

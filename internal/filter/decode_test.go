@@ -126,12 +126,13 @@ func TestDecodeReplacesInvalidUTF8(t *testing.T) {
 // whether the value is built or skipped.
 func TestDecodeDepthLimit(t *testing.T) {
 	deep := strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1)
-	if _, err := DecodeJSON(deep); err == nil {
-		t.Error("no error for nesting beyond the limit")
+	var de *DepthError
+	if _, err := DecodeJSON(deep); !errors.As(err, &de) || de.Offset != maxDepth || de.Limit != maxDepth {
+		t.Errorf("nesting beyond the limit: %v, want a *DepthError at byte %d", err, maxDepth)
 	}
 	var d decoder
-	if _, err := d.decode([]byte(`{"skipped":`+deep+`}`), &demand{fields: map[string]*demand{"x": {}}}); err == nil {
-		t.Error("no error for skipped nesting beyond the limit")
+	if _, err := d.decode([]byte(`{"skipped":`+deep+`}`), &demand{fields: map[string]*demand{"x": {}}}); !errors.As(err, &de) {
+		t.Errorf("skipped nesting beyond the limit: %v, want a *DepthError", err)
 	}
 	ok := strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth)
 	if _, err := DecodeJSON(ok); err != nil {

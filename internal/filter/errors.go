@@ -65,11 +65,12 @@ func (e *frozenError) Error() string { return e.msg }
 
 // frozen returns err with its message fixed now: a gojq error formats the
 // value it is about when asked, and that value is built in memory that the
-// next row reuses. fraise's own errors (a *SyntaxError, the context's)
-// hold no such value and are kept as they are.
+// next row reuses. fraise's own errors (a *SyntaxError, a *DepthError,
+// the context's) hold no such value and are kept as they are.
 func frozen(err error) error {
 	var se *SyntaxError
-	if errors.As(err, &se) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	var de *DepthError
+	if errors.As(err, &se) || errors.As(err, &de) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	return &frozenError{msg: err.Error()}

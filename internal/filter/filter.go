@@ -6,6 +6,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/itchyny/gojq"
@@ -70,6 +71,16 @@ var varName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // Compile parses and compiles expr. Nothing is run.
 func Compile(expr string, opts Options) (*Filter, error) {
+	if i := strings.IndexByte(expr, 0); i >= 0 {
+		// gojq's lexer reads a NUL as the end of the text, so that
+		// whatever follows would be dropped (a C string, as jq reads its
+		// program, ends there too); argv cannot hold one, a config file
+		// can. No caret: the line under it would print the NUL.
+		return nil, &CompileError{Expr: expr, Offset: -1, Err: fmt.Errorf("a NUL byte (at byte %d) is not allowed in an expression: gojq would end the expression there", i)}
+	}
+	if deepBrackets(expr, maxExprDepth) >= 0 {
+		return nil, &CompileError{Expr: expr, Offset: -1, Err: errTooDeep}
+	}
 	q, err := gojq.Parse(expr)
 	if err != nil {
 		ce := &CompileError{Expr: expr, Offset: -1, Err: err}
@@ -78,6 +89,20 @@ func Compile(expr string, opts Options) (*Filter, error) {
 			ce.Offset = min(max(pe.Offset-len(pe.Token), 0), len(expr))
 		}
 		return nil, ce
+	}
+	// Before anything that recurses over the tree (readsInput does not).
+	if !exprDepthOK(q, maxExprDepth) {
+		return nil, &CompileError{Expr: expr, Offset: -1, Err: errTooDeep}
+	}
+	if len(q.Imports) > 0 {
+		// gojq reads imports only at the top of what it compiles, which
+		// is fraise's wrapper (see compile): they would be dropped.
+		word := "import"
+		if q.Imports[0].IncludePath != "" {
+			word = "include"
+		}
+		err := fmt.Errorf("%s is not available: fraise's --jq has no modules (no library path to load them from); define what you need with def in the expression", word)
+		return nil, &CompileError{Expr: expr, Offset: locateFunc(expr, word), Err: err}
 	}
 	if name := readsInput(q); name != "" {
 		err := fmt.Errorf("%s is not available: each row is run through the expression on its own", name)
@@ -150,40 +175,18 @@ func bindVars(vars []Var) ([]string, []any) {
 func readsInput(q *gojq.Query) string {
 	defined := map[string]bool{}
 	var found string
-	var walk func(v reflect.Value)
-	walk = func(v reflect.Value) {
-		if found != "" {
-			return
+	walkAST(q, func(v reflect.Value, _ int) bool {
+		if fd, ok := v.Addr().Interface().(*gojq.FuncDef); ok && len(fd.Args) == 0 {
+			defined[fd.Name] = true
 		}
-		switch v.Kind() {
-		case reflect.Pointer, reflect.Interface:
-			if !v.IsNil() {
-				walk(v.Elem())
-			}
-		case reflect.Slice:
-			for i := 0; i < v.Len(); i++ {
-				walk(v.Index(i))
-			}
-		case reflect.Struct:
-			if fd, ok := v.Addr().Interface().(*gojq.FuncDef); ok && len(fd.Args) == 0 {
-				defined[fd.Name] = true
-			}
-			if f, ok := v.Addr().Interface().(*gojq.Func); ok && len(f.Args) == 0 && (f.Name == "input" || f.Name == "inputs") && !defined[f.Name] {
-				found = f.Name
-				return
-			}
-			if f, ok := v.Addr().Interface().(*gojq.Func); ok && f.Name == rowsFunc {
-				found = f.Name
-				return
-			}
-			for i := 0; i < v.NumField(); i++ {
-				if v.Type().Field(i).IsExported() {
-					walk(v.Field(i))
-				}
-			}
+		if f, ok := v.Addr().Interface().(*gojq.Func); ok && len(f.Args) == 0 && (f.Name == "input" || f.Name == "inputs") && !defined[f.Name] {
+			found = f.Name
 		}
-	}
-	walk(reflect.ValueOf(q))
+		if f, ok := v.Addr().Interface().(*gojq.Func); ok && f.Name == rowsFunc {
+			found = f.Name
+		}
+		return found == ""
+	})
 	return found
 }
 

@@ -31,6 +31,15 @@ func TestCompileErrors(t *testing.T) {
 		{`input | .a`, "input is not available", 0},
 		{`_fraise_rows`, "reserved", 0},
 		{`.a as [$x] | $y`, "variable not defined: $y", 13},
+		{`import "x" as e; .`, "import is not available: fraise's --jq has no modules", 0},
+		{`include "x"; .`, "include is not available: fraise's --jq has no modules", 0},
+		{`import "a" as $x; $x`, "import is not available", 0},
+		{`import "a" as x {search: "./lib"}; x::f`, "import is not available", 0},
+		{`include "b" {search: "."}; .`, "include is not available", 0},
+		{`module {name: "m"}; # import "y" as y;` + "\n" + `import "x" as x; .`, "import is not available", 39},
+		{`include "b"; import "a" as a; .`, "include is not available", 0},
+		{".a\x00 | error", "a NUL byte (at byte 2) is not allowed", -1},
+		{"\x00", "a NUL byte (at byte 0) is not allowed", -1},
 	} {
 		_, err := Compile(tc.expr, Options{})
 		var ce *CompileError

@@ -378,7 +378,7 @@ type rowRunner struct {
 	start  int   // offset in b.data of the next row
 	n      int   // outputs of row i
 	bad    bool  // row i failed
-	decErr error // row i is not valid JSON
+	decErr error // row i is not valid JSON, or too deep
 	// mark is where row i's output starts in c, or -1 once part of it has
 	// been handed on.
 	mark, markLines int
@@ -404,7 +404,12 @@ func (r *rowRunner) Next() (any, bool) {
 	}
 	r.mark, r.markLines = len(r.c.buf), r.c.lines
 	v, err := r.dec.decode(text, r.p.f.dem)
-	if err != nil {
+	var de *DepthError
+	switch {
+	case errors.As(err, &de):
+		r.decErr = fmt.Errorf("the row is %w, too deep for --jq", err)
+		return nil, false
+	case err != nil:
 		r.decErr = fmt.Errorf("the row is not valid JSON: %w", err)
 		return nil, false
 	}

@@ -200,6 +200,28 @@ func TestPipelineBadRow(t *testing.T) {
 	}
 }
 
+// TestPipelineDeepRow checks that a row nested deeper than the decoder
+// goes is an error of its row that says so, not one calling it invalid
+// JSON (it is valid), with either policy.
+func TestPipelineDeepRow(t *testing.T) {
+	deep := `{"x":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `}`
+	rows := []string{`{"a":1}`, deep, `{"a":3}`}
+	want := "the row is JSON nested more than 10000 levels deep (at byte 10004), too deep for --jq"
+	// . builds the row whole, .a skips the rest of it.
+	for _, expr := range []string{".", ".a"} {
+		lines, _, err := runFilter(t, expr, Options{}, rows, Fail, 1)
+		var re *RowError
+		var de *DepthError
+		if !errors.As(err, &re) || re.Row != 2 || !errors.As(err, &de) || err.Error() != "jq error on row 2: "+want || len(lines) != 1 {
+			t.Errorf("%s: lines %q, err %v; want row 2 failing with %q", expr, lines, err, want)
+		}
+		lines, warnings, err := runFilter(t, expr, Options{}, rows, Skip, 2)
+		if err != nil || len(lines) != 2 || len(warnings) == 0 || !strings.Contains(warnings[0], want) {
+			t.Errorf("%s, skip: lines %q, warnings %q, err %v", expr, lines, warnings, err)
+		}
+	}
+}
+
 // TestPipelineFlush checks that Flush pushes the output of the rows sent
 // so far, after writing them.
 func TestPipelineFlush(t *testing.T) {

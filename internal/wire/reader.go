@@ -30,6 +30,11 @@ const (
 	// flowingRead is the size of a read without waiting that marks a fast
 	// stream, where an empty socket is worth a pause.
 	flowingRead = 32 << 10
+	// growFactor bounds the buffer, while a large message arrives, to
+	// this many times the bytes of it buffered (and at least
+	// readBufSize): a header alone claims up to maxMessageSize, and must
+	// not make the reader allocate that before the bytes come.
+	growFactor = 16
 )
 
 // flowPause is how long fillNow waits for a fast stream to refill an empty
@@ -177,10 +182,10 @@ func (m *msgReader) next() (byte, []byte, error) {
 // fill reads until at least n unconsumed bytes are buffered, moving them
 // to the front of the buffer, or to a larger one, when they do not fit.
 func (m *msgReader) fill(n int) error {
-	if len(m.buf)-m.rp < n {
-		m.compact(n)
-	}
 	for m.wp-m.rp < n {
+		if len(m.buf)-m.rp < n && (m.rp > 0 || len(m.buf)-m.wp < minReadRoom) {
+			m.compact(n)
+		}
 		k, err := m.read(m.buf[m.wp:])
 		m.wp += k
 		if err != nil {
@@ -210,14 +215,17 @@ func (m *msgReader) read(p []byte) (int, error) {
 }
 
 // compact moves the unconsumed bytes to the front of the buffer, or to a
-// larger buffer when fewer than n bytes would fit.
+// larger buffer when fewer than n bytes would fit. The larger buffer holds
+// the message and the next read, but no more (the largest row decides the
+// memory used, and twice a huge row is too much), and no more than
+// growFactor times the bytes buffered: fill grows it again as the message
+// arrives.
 func (m *msgReader) compact(n int) {
 	buf := m.buf
 	if n > len(buf) {
-		// Room for the message and the next read, but no more: the
-		// largest row decides the memory used, and twice a huge row is
-		// too much.
-		buf = make([]byte, max(n+minReadRoom, len(m.buf)+len(m.buf)/4))
+		if size := min(n+minReadRoom, max(readBufSize, growFactor*(m.wp-m.rp))); size > len(buf) {
+			buf = make([]byte, size)
+		}
 	}
 	m.wp = copy(buf, m.buf[m.rp:m.wp])
 	m.rp = 0

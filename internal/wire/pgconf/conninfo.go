@@ -42,6 +42,10 @@ type span struct {
 //     user runs to the first ":" or "@", the password from that ":" to the
 //     first "@" (so a "/" in a password must be percent-encoded, while ":",
 //     "?" and "&" need not be); an empty user or password is not set;
+//   - stricter than libpq, that "@" must be the URI's only unencoded one:
+//     any other (in a password, where libpq would split it, or in the
+//     database name or a parameter value) is a syntax error that quotes
+//     nothing before the URI's last "@";
 //   - a netloc is a host name or IPv4 address up to ":", "/", "?" or ",", or
 //     an IPv6 address in brackets (stored without them); the hosts and ports
 //     are joined with "," positionally, a missing port leaving an empty

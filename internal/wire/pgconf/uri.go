@@ -45,6 +45,9 @@ func parseURI(uri string) (Settings, []span, error) {
 	var spans []span
 	n := len(uri)
 	p := uriPrefixLen(uri)
+	if err := checkUserInfo(uri, p); err != nil {
+		return nil, nil, err
+	}
 
 	// Look ahead for the user credentials designator.
 	if at := strings.IndexAny(uri[p:], "@/"); at >= 0 && uri[p+at] == '@' {
@@ -54,7 +57,7 @@ func parseURI(uri string) (Settings, []span, error) {
 			u++
 		}
 		if user := uri[p:u]; user != "" {
-			v, err := uriDecode(user, "")
+			v, err := uriDecode(user, "user")
 			if err != nil {
 				return nil, nil, err
 			}
@@ -284,20 +287,52 @@ func uriDecode(s, secret string) (string, error) {
 	return string(b), nil
 }
 
-// maskURI returns uri with the userinfo password and the values of secret
-// query parameters replaced by the mask, without failing on anything: it
-// is for quoting a URI that did not parse in an error message.
+// percentEncodeAdvice ends the message for a URI whose user info is not
+// clear.
+const percentEncodeAdvice = "percent-encode special characters in the user name and password (@ as %40, / as %2F, : as %3A, % as %25), and any @ in the database name or a parameter value"
+
+// checkUserInfo refuses a URI whose user info libpq would split where the
+// writer did not mean it to: one holding an "@" other than the single one
+// libpq ends the user info at (the first "@" before any "/"). A password
+// holding an unencoded "@" or "/" makes libpq take part of it for the host
+// (which is then looked up in DNS), the port or the database name, and
+// quote it in errors: "postgres://u:Secr@tPart2@host/db" has libpq connect
+// to host "tPart2@host" as user "u" with password "Secr", and
+// "postgres://u:pa/ss@host/db" has it connect to host "u" on port "pa".
+// Once the URI holds at most that one "@", what precedes it is the user
+// info and nothing else is. The error shows the URI with everything up to
+// the last "@" masked when that "@" comes before any "?" (the rest, the
+// host, database and parameters, holds no part of the user info then),
+// and no URI at all otherwise.
+func checkUserInfo(uri string, prefix int) error {
+	rest := uri[prefix:]
+	ats := strings.Count(rest, "@")
+	if ats == 0 {
+		return nil
+	}
+	if end := strings.IndexAny(rest, "@/"); ats == 1 && rest[end] == '@' {
+		return nil
+	}
+	last := strings.LastIndexByte(rest, '@')
+	if q := strings.IndexByte(rest, '?'); q >= 0 && q < last {
+		return syntaxError("the connection URI holds an \"@\" that does not end its user info (postgres://USER:PASSWORD@HOST/DBNAME), so libpq would split it in the wrong place; %s", percentEncodeAdvice)
+	}
+	shown := maskURI(uri[:prefix] + rest[last+1:])
+	shown = shown[:prefix] + mask + "@" + shown[prefix:]
+	return syntaxError("the connection URI %q holds more than one \"@\", or one after a \"/\", so libpq would split its user info in the wrong place; %s", shown, percentEncodeAdvice)
+}
+
+// maskURI returns uri with the user info (user name and password) and the
+// values of secret query parameters replaced by the mask, without failing
+// on anything: it is for quoting a URI that did not parse in an error
+// message.
 func maskURI(uri string) string {
 	prefix := uriPrefixLen(uri)
 	rest := uri[prefix:]
 	var b strings.Builder
 	b.WriteString(uri[:prefix])
 	if at := strings.IndexAny(rest, "@/"); at >= 0 && rest[at] == '@' {
-		userinfo := rest[:at]
-		if c := strings.IndexByte(userinfo, ':'); c >= 0 {
-			userinfo = userinfo[:c+1] + mask
-		}
-		b.WriteString(userinfo)
+		b.WriteString(mask)
 		b.WriteByte('@')
 		rest = rest[at+1:]
 	}

@@ -120,7 +120,7 @@ var uriCases = []parseCase{
 	{name: "nul byte", input: "postgres://h\x00/db",
 		wantErr: "unexpected NUL byte in connection info string", wantKind: pgconf.KindSyntax},
 	{name: "secret not quoted in ipv6 error", input: "postgres://u:s3cr3t@[::1/db?password=s3cr3t&sslpassword=s3cr3t",
-		wantErr: `end of string reached when looking for matching "]" in IPv6 host address in URI: "postgres://u:xxxxx@[::1/db?password=xxxxx&sslpassword=xxxxx"`, wantKind: pgconf.KindSyntax},
+		wantErr: `end of string reached when looking for matching "]" in IPv6 host address in URI: "postgres://xxxxx@[::1/db?password=xxxxx&sslpassword=xxxxx"`, wantKind: pgconf.KindSyntax},
 	{name: "secret not quoted in decode error", input: "postgres://u:s3cr3t%zz@h",
 		wantErr: `invalid percent-encoded token in the value of "password"`, wantKind: pgconf.KindEncoding},
 	{name: "secret not quoted in nul error", input: "postgres://u:s3cr3t%00@h",
