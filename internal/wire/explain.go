@@ -76,5 +76,8 @@ func planRows(text []byte) (int64, error) {
 	if err := json.Unmarshal(text, &out); err != nil || len(out) == 0 || out[0].Plan.Rows == nil {
 		return 0, &ProtocolError{Msg: fmt.Sprintf("EXPLAIN (FORMAT JSON) returned no plan rows: %.200q", text)}
 	}
-	return int64(*out[0].Plan.Rows), nil
+	// The planner's estimate is at least 1 and well inside int64; a reply
+	// that says otherwise is clamped rather than converted (Go leaves a
+	// float64 beyond int64 undefined).
+	return int64(min(max(*out[0].Plan.Rows, 0), 1<<62)), nil
 }
