@@ -17,8 +17,14 @@ import (
 // decoded as json.Number print as they were read. It reuses its scratch
 // space and is not safe for concurrent use.
 type encoder struct {
-	kvs []kv // object entries being sorted, innermost last
+	kvs   []kv // object entries being sorted, innermost last
+	depth int  // arrays and objects open
 }
+
+// errTooDeepToWrite refuses a value an expression built deeper than
+// maxDepth (reduce range(1e6) as $i (null; [.])): written by recursion, it
+// would overflow the stack, which no recover catches.
+var errTooDeepToWrite = fmt.Errorf("the value is nested more than %d levels deep, too deep to write", maxDepth)
 
 // appendValue appends the encoding of v to b.
 func (e *encoder) appendValue(b []byte, v any) ([]byte, error) {
@@ -41,21 +47,42 @@ func (e *encoder) appendValue(b []byte, v any) ([]byte, error) {
 	case *big.Int:
 		return v.Append(b, 10), nil
 	case []any:
-		b = append(b, '[')
-		for i, x := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err error
-			if b, err = e.appendValue(b, x); err != nil {
-				return b, err
-			}
-		}
-		return append(b, ']'), nil
+		return e.nested(b, v, nil, false)
 	case map[string]any:
-		return e.appendObject(b, v)
+		return e.nested(b, nil, v, true)
 	}
 	return b, fmt.Errorf("cannot encode a value of Go type %T", v)
+}
+
+// nested appends an array (a) or an object (m, when object), one level
+// deeper.
+func (e *encoder) nested(b []byte, a []any, m map[string]any, object bool) ([]byte, error) {
+	if e.depth >= maxDepth {
+		return b, errTooDeepToWrite
+	}
+	e.depth++
+	var err error
+	if object {
+		b, err = e.appendObject(b, m)
+	} else {
+		b, err = e.appendArray(b, a)
+	}
+	e.depth--
+	return b, err
+}
+
+func (e *encoder) appendArray(b []byte, a []any) ([]byte, error) {
+	b = append(b, '[')
+	for i, x := range a {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = e.appendValue(b, x); err != nil {
+			return b, err
+		}
+	}
+	return append(b, ']'), nil
 }
 
 func (e *encoder) appendObject(b []byte, m map[string]any) ([]byte, error) {

@@ -2,8 +2,10 @@ package filter
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"math/big"
+	"strings"
 	"testing"
 
 	"github.com/itchyny/gojq"
@@ -68,4 +70,33 @@ func FuzzEncode(f *testing.F) {
 			t.Fatalf("%q: appendValue = %s, %v; gojq.Marshal = %s", text, got, err, want)
 		}
 	})
+}
+
+// TestEncodeDepthLimit: a value an expression builds deeper than a row may
+// be is refused as the row's error, not written by a recursion that would
+// overflow the stack; up to the limit it is written.
+func TestEncodeDepthLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name, expr string
+		fails      bool
+	}{
+		{"arrays at the limit", `reduce range(9999) as $i ([]; [.])`, false},
+		{"arrays past the limit", `reduce range(10000) as $i ([]; [.])`, true},
+		{"objects past the limit", `reduce range(10000) as $i ({}; {a: .})`, true},
+		{"a million arrays", `reduce range(1000000) as $i (null; [.])`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lines, _, err := runFilter(t, tc.expr, Options{}, []string{`null`}, Fail, 1)
+			if tc.fails {
+				var re *RowError
+				if !errors.As(err, &re) || !strings.Contains(err.Error(), "nested more than 10000 levels deep, too deep to write") {
+					t.Errorf("error %v (%T), want a *RowError saying the value is too deep to write", err, err)
+				}
+				return
+			}
+			if err != nil || len(lines) != 1 || !strings.HasPrefix(lines[0], "[[[") {
+				t.Errorf("lines %.40q, error %v; want the value written", lines, err)
+			}
+		})
+	}
 }

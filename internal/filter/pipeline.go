@@ -497,8 +497,12 @@ func (r *rowRunner) run() (err error) {
 		c := r.c
 		if s, ok := v.(string); ok && raw {
 			c.buf = append(c.buf, s...)
-		} else if c.buf, err = r.enc.appendValue(c.buf, v); err != nil {
-			return err
+		} else {
+			n := len(c.buf)
+			if c.buf, err = r.enc.appendValue(c.buf, v); err != nil {
+				c.buf = c.buf[:n] // no part of a value that cannot be written
+				return err
+			}
 		}
 		c.buf = append(c.buf, '\n')
 		c.lines++
