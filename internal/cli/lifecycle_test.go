@@ -53,7 +53,13 @@ func startChild(t *testing.T, srv *pgtest.Server, app string, args ...string) *c
 // wait waits for the child and returns its exit code.
 func (c *child) wait(t *testing.T) int {
 	t.Helper()
-	err := c.cmd.Wait()
+	return exitCodeOf(t, c.cmd.Wait())
+}
+
+// exitCodeOf returns the exit code of a finished command, given what its
+// Wait or Run returned.
+func exitCodeOf(t *testing.T, err error) int {
+	t.Helper()
 	var ee *exec.ExitError
 	switch {
 	case err == nil:

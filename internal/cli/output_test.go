@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -167,14 +166,6 @@ func runFraise(t *testing.T, cmd *exec.Cmd) (int, string, string) {
 		cmd.Env = os.Environ()
 	}
 	cmd.Env = append(cmd.Env, "FRAISE_TEST_AS_MAIN=1")
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return 0, stdout.String(), stderr.String()
-	case errors.As(err, &ee):
-		return ee.ExitCode(), stdout.String(), stderr.String()
-	}
-	t.Fatalf("run %v: %v", cmd.Args, err)
-	return -1, "", ""
+	code := exitCodeOf(t, cmd.Run())
+	return code, stdout.String(), stderr.String()
 }
