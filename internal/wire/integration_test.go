@@ -385,3 +385,33 @@ func TestUnknownDatabase(t *testing.T) {
 		t.Fatalf("err = %v, want a ConnectError with 3D000", err)
 	}
 }
+
+// TestSessionSettingsDoNotOutliveTheStream: a session-level set_config in
+// the statement (as a --where could call) is undone with the
+// transaction, so that the session — a pooler's server session, say —
+// goes on as it was.
+func TestSessionSettingsDoNotOutliveTheStream(t *testing.T) {
+	srv := pgtest.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := wire.Connect(ctx, config(t, srv.ConnString(pgtest.RoleTrust, false)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var sink collect
+	if _, err := conn.Stream(ctx, wire.Statement{SQL: "SELECT to_jsonb(set_config('fraise.leak', 'yes', false))"}, &sink); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.values) != 1 || string(sink.values[0]) != `"yes"` {
+		t.Fatalf("stream = %q, want the setting made", sink.values)
+	}
+	var got []string
+	err = conn.QueryText(ctx, "SELECT coalesce(current_setting('fraise.leak', true), '')", nil, func(v [][]byte) error {
+		got = append(got, string(v[0]))
+		return nil
+	})
+	if err != nil || len(got) != 1 || got[0] != "" {
+		t.Errorf("after the stream, fraise.leak = %q (%v); want it unset, rolled back with the stream's transaction", got, err)
+	}
+}
