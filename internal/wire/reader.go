@@ -48,6 +48,7 @@ const flowPause = 100 * time.Microsecond
 type msgReader struct {
 	r        io.Reader
 	raw      syscall.RawConn // r's descriptor, for reads that must not wait; nil if none
+	feed     *tlsFeed        // beneath r, a TLS session, for reads that must not wait; nil if none
 	buf      []byte
 	rp, wp   int    // read and write positions in buf
 	authType uint32 // of the last Authentication message
@@ -73,7 +74,7 @@ type msgReader struct {
 }
 
 func newMsgReader(r io.Reader) *msgReader {
-	m := &msgReader{r: r, buf: make([]byte, readBufSize)}
+	m := &msgReader{r: r, buf: make([]byte, readBufSize), feed: feedOf(r)}
 	if raw := nowaitConn(r); raw != nil {
 		m.raw = raw
 		m.readFn = func(fd uintptr) bool {
@@ -100,7 +101,7 @@ func (m *msgReader) complete() bool {
 // every packet it sends, and on a busy machine those wake-ups cost more
 // than the pause. It returns whether a whole message is now buffered.
 func (m *msgReader) fillNow() (bool, error) {
-	if m.raw == nil {
+	if m.raw == nil && m.feed == nil {
 		return m.complete(), nil
 	}
 	if len(m.buf)-m.wp < minReadRoom {
@@ -110,7 +111,7 @@ func (m *msgReader) fillNow() (bool, error) {
 		}
 	}
 	for pass := 0; ; pass++ {
-		n, err := m.tryRead(m.buf[m.wp:])
+		n, err := m.readNow(m.buf[m.wp:])
 		if n > 0 {
 			m.wp += n
 			m.flowing = n >= flowingRead
@@ -128,6 +129,37 @@ func (m *msgReader) fillNow() (bool, error) {
 		}
 		pause(flowPause)
 	}
+}
+
+// readNow reads what has arrived without waiting: io.EOF at end of
+// stream, EAGAIN when nothing is there.
+func (m *msgReader) readNow(p []byte) (int, error) {
+	if m.feed != nil {
+		return m.readTLSNow(p)
+	}
+	return m.tryRead(p)
+}
+
+// readTLSNow decrypts every record that has arrived, as far as p holds
+// them: crypto/tls returns one record a read, and its feed reads the
+// socket without waiting while this runs.
+func (m *msgReader) readTLSNow(p []byte) (int, error) {
+	m.feed.nowait = true
+	n := 0
+	var err error
+	for n < len(p) && err == nil {
+		var k int
+		k, err = m.r.Read(p[n:])
+		n += k
+	}
+	m.feed.nowait = false
+	switch {
+	case errors.Is(err, errWouldBlock) && n > 0:
+		return n, nil
+	case errors.Is(err, errWouldBlock):
+		return 0, syscall.EAGAIN
+	}
+	return n, err
 }
 
 // tryRead is one read(2) that does not wait: io.EOF at end of stream,

@@ -149,7 +149,7 @@ func startTLS(ctx context.Context, nc net.Conn, t TLSConfig, files *tlsFiles, h 
 			return nil, nil, &ProtocolError{Msg: fmt.Sprintf("received invalid response to SSL negotiation: %q", b[0])}
 		}
 	}
-	conn := tls.Client(nc, tc)
+	conn := tls.Client(newTLSFeed(nc), tc)
 	if err := conn.HandshakeContext(ctx); err != nil {
 		return nil, nil, &TLSError{Msg: "SSL handshake failed", Err: err, handshake: true}
 	}
