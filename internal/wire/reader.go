@@ -105,7 +105,7 @@ func (m *msgReader) fillNow() (bool, error) {
 		return m.complete(), nil
 	}
 	if len(m.buf)-m.wp < minReadRoom {
-		m.compact(0)
+		m.compact(0, false)
 		if len(m.buf)-m.wp < minReadRoom {
 			return false, nil // a large message: next grows the buffer
 		}
@@ -187,7 +187,7 @@ func (m *msgReader) tryRead(p []byte) (int, error) {
 // next returns the next message's type and body.
 func (m *msgReader) next() (byte, []byte, error) {
 	if m.wp-m.rp < 5 {
-		if err := m.fill(5); err != nil {
+		if err := m.fill(5, false); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -202,7 +202,10 @@ func (m *msgReader) next() (byte, []byte, error) {
 	}
 	size := 1 + int(n)
 	if m.wp-m.rp < size {
-		if err := m.fill(size); err != nil {
+		// A row's claim is trusted up to the stream's --max-row-size,
+		// the memory the user allows one row; any other claim is met as
+		// its bytes arrive.
+		if err := m.fill(size, typ == 'D' && m.maxBody > 0); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -212,11 +215,12 @@ func (m *msgReader) next() (byte, []byte, error) {
 }
 
 // fill reads until at least n unconsumed bytes are buffered, moving them
-// to the front of the buffer, or to a larger one, when they do not fit.
-func (m *msgReader) fill(n int) error {
+// to the front of the buffer, or to a larger one, when they do not fit
+// (sized for all n bytes at once when trusted, see compact).
+func (m *msgReader) fill(n int, trusted bool) error {
 	for m.wp-m.rp < n {
 		if len(m.buf)-m.rp < n && (m.rp > 0 || len(m.buf)-m.wp < minReadRoom) {
-			m.compact(n)
+			m.compact(n, trusted)
 		}
 		k, err := m.read(m.buf[m.wp:])
 		m.wp += k
@@ -249,13 +253,18 @@ func (m *msgReader) read(p []byte) (int, error) {
 // compact moves the unconsumed bytes to the front of the buffer, or to a
 // larger buffer when fewer than n bytes would fit. The larger buffer holds
 // the message and the next read, but no more (the largest row decides the
-// memory used, and twice a huge row is too much), and no more than
-// growFactor times the bytes buffered: fill grows it again as the message
-// arrives.
-func (m *msgReader) compact(n int) {
+// memory used, and twice a huge row is too much). Unless the claim of n
+// bytes is trusted, it is also no more than growFactor times the bytes
+// buffered, and fill grows it again as the message arrives: a header
+// alone must not make the reader allocate a gigabyte.
+func (m *msgReader) compact(n int, trusted bool) {
 	buf := m.buf
 	if n > len(buf) {
-		if size := min(n+minReadRoom, max(readBufSize, growFactor*(m.wp-m.rp))); size > len(buf) {
+		size := n + minReadRoom
+		if !trusted {
+			size = min(size, max(readBufSize, growFactor*(m.wp-m.rp)))
+		}
+		if size > len(buf) {
 			buf = make([]byte, size)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"runtime"
 	"testing"
 	"testing/iotest"
 
@@ -150,6 +151,40 @@ func TestDataRowValue(t *testing.T) {
 			}
 			if (v == nil) != tt.null || !bytes.Equal(v, tt.want) {
 				t.Errorf("value = %q (nil %v), want %q (nil %v)", v, v == nil, tt.want, tt.null)
+			}
+		})
+	}
+}
+
+// TestMsgReaderGrowth: a row the stream's --max-row-size allows is read
+// into one buffer of its size, as it arrives, without buffers in between;
+// any other claim — a header with no limit behind it, as before startup —
+// gets memory only as its bytes arrive.
+func TestMsgReaderGrowth(t *testing.T) {
+	const n = 20 << 20
+	row := encode(t, &pgproto3.DataRow{Values: [][]byte{bytes.Repeat([]byte("x"), n)}})
+	for _, tc := range []struct {
+		name    string
+		maxBody int64
+		data    []byte
+		most    uint64 // bytes the reader may allocate
+	}{
+		{"a row within --max-row-size", 64 << 20, row, n + 2*readBufSize},
+		{"a header claiming 1 GiB, with 100 bytes behind it", 0,
+			append([]byte{'D', 0x40, 0, 0, 4}, make([]byte, 100)...), 2 * readBufSize},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMsgReader(iotest.HalfReader(bytes.NewReader(tc.data)))
+			m.maxBody = tc.maxBody
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, _, err := m.next()
+			runtime.ReadMemStats(&after)
+			if tc.maxBody > 0 && err != nil {
+				t.Fatalf("next: %v", err)
+			}
+			if got := after.TotalAlloc - before.TotalAlloc; got > tc.most {
+				t.Errorf("the reader allocated %d bytes, want at most %d", got, tc.most)
 			}
 		})
 	}
