@@ -354,8 +354,9 @@ func fakeField(name string, oid uint32) pgproto3.FieldDescription {
 	return pgproto3.FieldDescription{Name: []byte(name), DataTypeOID: oid, DataTypeSize: -1, TypeModifier: -1}
 }
 
-// fakeDescribe expects Parse, Describe and Sync and describes a statement
-// without parameters returning fields (NoData if there are none).
+// fakeDescribe expects Parse and Describe, which the client pipelines
+// with the rest, and describes a statement without parameters returning
+// fields (NoData if there are none).
 func fakeDescribe(fields ...pgproto3.FieldDescription) fakeScript {
 	return func(b *pgproto3.Backend, _ net.Conn) error {
 		if _, err := fakeRecv[*pgproto3.Parse](b); err != nil {
@@ -366,9 +367,6 @@ func fakeDescribe(fields ...pgproto3.FieldDescription) fakeScript {
 		} else if d.ObjectType != 'S' {
 			return fmt.Errorf("Describe %q, want 'S'", d.ObjectType)
 		}
-		if _, err := fakeRecv[*pgproto3.Sync](b); err != nil {
-			return err
-		}
 		b.Send(&pgproto3.ParseComplete{})
 		b.Send(&pgproto3.ParameterDescription{})
 		if len(fields) == 0 {
@@ -376,9 +374,20 @@ func fakeDescribe(fields ...pgproto3.FieldDescription) fakeScript {
 		} else {
 			b.Send(&pgproto3.RowDescription{Fields: fields})
 		}
-		b.Send(&pgproto3.ReadyForQuery{TxStatus: 'T'})
 		return b.Flush()
 	}
+}
+
+// fakeRecvStatement takes the client's Parse, Describe, Bind, Execute and
+// Sync, answering nothing: the script answers as it likes.
+func fakeRecvStatement(b *pgproto3.Backend, c net.Conn) error {
+	if _, err := fakeRecv[*pgproto3.Parse](b); err != nil {
+		return err
+	}
+	if _, err := fakeRecv[*pgproto3.Describe](b); err != nil {
+		return err
+	}
+	return fakeExecute(b, c)
 }
 
 // fakeExecute expects Bind, Execute and Sync; it answers nothing.

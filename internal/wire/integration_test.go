@@ -251,7 +251,8 @@ func TestColumnShapeCheckedBeforeExecution(t *testing.T) {
 		{"SELECT data FROM v_jsonb_array", `of type jsonb[]`},
 		{"SELECT data FROM v_text", `of type text`},
 		{"SELECT ARRAY[data::json] FROM users", `of type json[]`},
-		// Each would write if executed: refused before that.
+		// It would write if it could: its shape is what is reported, and
+		// nothing it did is kept (read-only, rolled back).
 		{"SELECT f_write()", `of type boolean`},
 	}
 	for _, tt := range tests {

@@ -79,7 +79,11 @@ func TestProtocolClientCheckRefused(t *testing.T) {
 		fakeError("ERROR", "22023", `invalid value for parameter "client_connection_check_interval": 1000`),
 		&pgproto3.ReadyForQuery{TxStatus: 'E'})
 	rollback := fakeQuerySeen(seen, &pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")}, &pgproto3.ReadyForQuery{TxStatus: 'I'})
-	fs := startFake(t, fakeSeq(fakeTrust(fakeKey), refuse, rollback, fakeBeginSeen(seen),
+	// The statement, pipelined behind the refused BEGIN, fails in the
+	// aborted transaction; the pipelined ROLLBACK ends it.
+	aborted := fakeSeq(fakeRecvStatement, fakeSend(fakeError("ERROR", "25P02", "current transaction is aborted, commands ignored until end of transaction block"),
+		&pgproto3.ReadyForQuery{TxStatus: 'E'}))
+	fs := startFake(t, fakeSeq(fakeTrust(fakeKey), refuse, aborted, rollback, fakeBeginSeen(seen),
 		fakeDescribe(fakeField("j", wire.OIDJSONB)), fakeExecute,
 		fakeSend(fakeMsgs([]pgproto3.BackendMessage{&pgproto3.BindComplete{}}, fakeRows([]byte(`1`), []byte(`2`)), fakeDone(2))...),
 		fakeRollback, fakeExpectClose))
@@ -227,10 +231,11 @@ func fakeConnectTo(t *testing.T, fs *fakeServer) *wire.Conn {
 	return conn
 }
 
-// TestProtocolStopBetweenRoundTrips: a stop that comes while BEGIN is
-// answered finds nothing running to cancel, so nothing more is sent: no
-// Parse, no Execute, only the end of the session.
-func TestProtocolStopBetweenRoundTrips(t *testing.T) {
+// TestProtocolStopWhileBeginIsAnswered: a stop that comes while BEGIN is
+// answered, the statement already on its way, cancels the statement: no
+// row is handed on, and the stream returns once the server has
+// acknowledged and rolled back, in step.
+func TestProtocolStopWhileBeginIsAnswered(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	begin := func(b *pgproto3.Backend, conn net.Conn) error {
@@ -240,7 +245,21 @@ func TestProtocolStopBetweenRoundTrips(t *testing.T) {
 		cancel() // the client stops while the server answers
 		return fakeSend(&pgproto3.CommandComplete{CommandTag: []byte("BEGIN")}, &pgproto3.ReadyForQuery{TxStatus: 'T'})(b, conn)
 	}
-	fs := startFake(t, fakeSeq(fakeTrust(fakeKey), begin, fakeExpectClose))
+	var fs *fakeServer
+	cancelled := func(b *pgproto3.Backend, conn net.Conn) error {
+		cr, err := fakeAwait(fs.Cancels, "a cancel request")
+		if err != nil {
+			return err
+		}
+		if err := checkCancel(cr); err != nil {
+			return err
+		}
+		return fakeSend(fakeMsgs([]pgproto3.BackendMessage{&pgproto3.BindComplete{}}, fakeRows([]byte(`1`)),
+			[]pgproto3.BackendMessage{fakeError("ERROR", "57014", "canceling statement due to user request"), &pgproto3.ReadyForQuery{TxStatus: 'E'}})...)(b, conn)
+	}
+	fs = newFakeServer(t)
+	fs.start(fakeSeq(fakeTrust(fakeKey), begin, fakeDescribe(fakeField("j", wire.OIDJSONB)), fakeExecute,
+		cancelled, fakeRollback, fakeExpectClose))
 	conn := fakeConnectTo(t, fs)
 	var sink fakeSink
 	_, err := conn.Stream(ctx, wire.Statement{SQL: "SELECT j FROM t"}, &sink)
@@ -249,29 +268,39 @@ func TestProtocolStopBetweenRoundTrips(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Stream = %v, want an error wrapping context.Canceled", err)
 	}
-	if sink.begins != 0 {
-		t.Errorf("sink began %d times, want 0", sink.begins)
+	if len(sink.values) != 0 {
+		t.Errorf("%d rows handed on after the stop, want none", len(sink.values))
 	}
 }
 
 // TestProtocolLateStopCannotHitLaterStatements: the context is done during
-// the COMMIT of a stream that has read everything. The stream succeeds;
-// the cancel request its stop sent has been delivered by the time Stream
-// returns, so it cannot land on a later statement.
+// the ROLLBACK of a stream that has handed on every row. The stream
+// succeeds; the cancel request its stop sent has been delivered by the
+// time Stream returns, so it cannot land on a later statement.
 func TestProtocolLateStopCannotHitLaterStatements(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	commit := func(b *pgproto3.Backend, conn net.Conn) error {
+	flushed := make(chan struct{})
+	once := false
+	sink := fakeSink{onFlush: func(rows int) {
+		if rows == 1 && !once {
+			once = true
+			close(flushed)
+		}
+	}}
+	rollback := func(b *pgproto3.Backend, conn net.Conn) error {
 		if _, err := fakeRecv[*pgproto3.Query](b); err != nil {
 			return err
 		}
-		cancel() // the client stops while the server commits
+		if _, err := fakeAwait(flushed, "the row flushed"); err != nil {
+			return err
+		}
+		cancel() // the client stops while the server rolls back
 		return fakeSend(&pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")}, &pgproto3.ReadyForQuery{TxStatus: 'I'})(b, conn)
 	}
 	fs := startFake(t, fakeSeq(fakeUpToExecute(fakeKey),
-		fakeSend(fakeMsgs(fakeRows([]byte(`1`)), fakeDone(1))...), commit, fakeExpectClose))
+		fakeSend(fakeMsgs(fakeRows([]byte(`1`)), fakeDone(1))...), rollback, fakeExpectClose))
 	conn := fakeConnectTo(t, fs)
-	var sink fakeSink
 	res, err := conn.Stream(ctx, wire.Statement{SQL: "SELECT j FROM t"}, &sink)
 	// The stop may have come too late to act (nothing sent) or in time
 	// (a cancel request sent): either way, every cancel connection begun
@@ -295,29 +324,10 @@ func TestProtocolLateStopCannotHitLaterStatements(t *testing.T) {
 	}
 }
 
-// fakeExpectRollbackClose expects the ROLLBACK of a transaction left open,
-// sent with the Terminate that follows it, and nothing else.
-func fakeExpectRollbackClose(b *pgproto3.Backend, _ net.Conn) error {
-	msg, err := b.Receive()
-	if err != nil {
-		return fmt.Errorf("waiting for ROLLBACK: %w", err)
-	}
-	if q, ok := msg.(*pgproto3.Query); !ok || q.String != "ROLLBACK" {
-		return fmt.Errorf("got %#v, want the Query ROLLBACK", msg)
-	}
-	if msg, err = b.Receive(); err != nil {
-		return fmt.Errorf("waiting for Terminate: %w", err)
-	}
-	if _, ok := msg.(*pgproto3.Terminate); !ok {
-		return fmt.Errorf("got %T after ROLLBACK, want Terminate", msg)
-	}
-	return nil
-}
-
 // TestProtocolEveryTransactionEndsWithRollback: whatever way a stream in
 // step with the server ends, its transaction ends with ROLLBACK, never
-// COMMIT — on success at once, after a rejected statement or a stop when
-// the session closes, ahead of its Terminate.
+// COMMIT: the ROLLBACK is written with the statement, and answered after
+// it, before the session closes.
 func TestProtocolEveryTransactionEndsWithRollback(t *testing.T) {
 	rejected := fakeSend(&pgproto3.BindComplete{}, fakeError("ERROR", "22012", "division by zero"), &pgproto3.ReadyForQuery{TxStatus: 'E'})
 	for _, tc := range []struct {
@@ -329,10 +339,10 @@ func TestProtocolEveryTransactionEndsWithRollback(t *testing.T) {
 			fakeSend(fakeMsgs([]pgproto3.BackendMessage{&pgproto3.BindComplete{}}, fakeRows([]byte(`1`)), fakeDone(1))...),
 			fakeQuery("ROLLBACK", "ROLLBACK", 'I'), fakeExpectClose), true},
 		{"statement rejected", fakeSeq(fakeTrust(fakeKey), fakeBegin, fakeDescribe(fakeField("j", wire.OIDJSONB)), fakeExecute,
-			rejected, fakeExpectRollbackClose), false},
-		{"describe rejected", fakeSeq(fakeTrust(fakeKey), fakeBegin, fakeRecvParseDescribe,
+			rejected, fakeRollback, fakeExpectClose), false},
+		{"describe rejected", fakeSeq(fakeTrust(fakeKey), fakeBegin, fakeRecvStatement,
 			fakeSend(fakeError("ERROR", "42P01", `relation "t" does not exist`), &pgproto3.ReadyForQuery{TxStatus: 'E'}),
-			fakeExpectRollbackClose), false},
+			fakeRollback, fakeExpectClose), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := startFake(t, tc.script)
@@ -346,17 +356,4 @@ func TestProtocolEveryTransactionEndsWithRollback(t *testing.T) {
 			}
 		})
 	}
-}
-
-// fakeRecvParseDescribe takes the client's Parse, Describe and Sync,
-// leaving the answer to the next script.
-func fakeRecvParseDescribe(b *pgproto3.Backend, _ net.Conn) error {
-	if _, err := fakeRecv[*pgproto3.Parse](b); err != nil {
-		return err
-	}
-	if _, err := fakeRecv[*pgproto3.Describe](b); err != nil {
-		return err
-	}
-	_, err := fakeRecv[*pgproto3.Sync](b)
-	return err
 }

@@ -191,7 +191,13 @@ func fakeTypeNames(names map[uint32]string) fakeScript {
 	}
 }
 
-func TestProtocolColumnsCheckedBeforeExecution(t *testing.T) {
+// TestProtocolColumnsCheckedBeforeAnyRow: the result's shape is checked
+// when its RowDescription arrives; a result that is not one json or jsonb
+// column hands on no row (the server executes the pipelined statement all
+// the same: its rows, here of two values, are drained unread), and the
+// error names the columns' types as the server does, asked once the
+// session is idle again.
+func TestProtocolColumnsCheckedBeforeAnyRow(t *testing.T) {
 	names := map[uint32]string{23: "integer", 3807: "jsonb[]", 199: "json[]", wire.OIDJSONB: "jsonb", wire.OIDJSON: "json"}
 	tests := []struct {
 		name   string
@@ -208,7 +214,10 @@ func TestProtocolColumnsCheckedBeforeExecution(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := startFake(t, fakeSeq(fakeTrust(nil), fakeBegin, fakeDescribe(tt.fields...), fakeTypeNames(names)))
+			executed := fakeSend(&pgproto3.BindComplete{}, &pgproto3.DataRow{Values: [][]byte{[]byte("1"), []byte("2")}},
+				&pgproto3.CommandComplete{CommandTag: []byte("SELECT 1")}, &pgproto3.ReadyForQuery{TxStatus: 'T'})
+			fs := startFake(t, fakeSeq(fakeTrust(nil), fakeBegin, fakeDescribe(tt.fields...), fakeExecute, executed,
+				fakeRollback, fakeTypeNames(names)))
 			var sink fakeSink
 			conn, _, err := fakeRun(t, fs, &sink)
 			_ = conn.Close()
@@ -221,8 +230,8 @@ func TestProtocolColumnsCheckedBeforeExecution(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q\ndoes not contain %q", err, tt.want)
 			}
-			if sink.begins != 0 {
-				t.Errorf("sink.Begin called for a rejected result")
+			if sink.begins != 0 || len(sink.values) != 0 {
+				t.Errorf("sink.Begin called %d times, %d rows handed on, for a rejected result", sink.begins, len(sink.values))
 			}
 		})
 	}
@@ -272,7 +281,7 @@ func TestProtocolServerErrors(t *testing.T) {
 		{"ERROR mid-stream, then ready", fakeSeq(fakeUpToExecute(nil),
 			fakeSend(fakeMsgs(fakeRows([]byte(`1`)), []pgproto3.BackendMessage{
 				fakeError("ERROR", "22012", "division by zero"), &pgproto3.ReadyForQuery{TxStatus: 'E'}})...),
-			fakeExpectClose), "22012"},
+			fakeRollback, fakeExpectClose), "22012"},
 		// PgBouncer's own errors carry S but no V field (pre-9.6 servers'
 		// too): a FATAL from it must not be lost when it hangs up.
 		{"FATAL without V mid-stream, then hang up", fakeSeq(fakeUpToExecute(nil),
@@ -381,7 +390,7 @@ func TestProtocolContextCancelWhileComputing(t *testing.T) {
 			return checkCancel(cr)
 		},
 		fakeSend(fakeError("ERROR", "57014", "canceling statement due to user request"), &pgproto3.ReadyForQuery{TxStatus: 'E'}),
-		fakeExpectClose))
+		fakeRollback, fakeExpectClose))
 	env, _ := fakeEnv(t, nil)
 	conn, err := fakeConnect(t, fakeConfig(t, env, "", fs.Dir))
 	if err != nil {
@@ -401,7 +410,7 @@ func TestProtocolContextCancelWhileComputing(t *testing.T) {
 	var sink fakeSink
 	_, err = conn.Stream(ctx, wire.Statement{SQL: "SELECT j FROM t"}, &sink)
 	returned := time.Now()
-	_ = conn.Close() // drained: the session is in step and ends with Terminate
+	_ = conn.Close() // drained and rolled back: the session is in step and ends with Terminate
 	fs.wait()
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Stream = %v, want an error wrapping context.Canceled", err)

@@ -1,6 +1,7 @@
-// The query path: one read-only transaction, the extended query protocol
-// (documentation 55.2.3), a column check before execution, and rows handed
-// on undecoded.
+// The statement and its rows: the types a stream is made of, fixed
+// statements of fraise's own run with the simple protocol, and the
+// messages that may arrive at any time. The stream itself, pipelined, is
+// in stream.go.
 
 package wire
 
@@ -104,260 +105,20 @@ type Result struct {
 	Bytes int64
 }
 
-// Stream runs st inside a read-only REPEATABLE READ transaction and hands
-// each row to sink. It checks the result's shape before executing.
-//
-// When ctx is done it stops handing on rows, asks the server to cancel and
-// reads the rest of the result, until the server acknowledges or for a few
-// seconds at most, then returns an error wrapping ctx's cause. A sink error
-// that comes from the context being done is treated the same way; any
-// other sink error cancels the statement and closes the connection.
-func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, error) {
-	var res Result
-	w := c.watch(ctx)
-	defer w.done()
-	c.rd.idle = st.IdleTimeout
-	defer func() { c.rd.idle, c.rd.maxBody = 0, 0 }()
-
-	if err := c.begin(ctx, st); err != nil {
-		return res, c.ended(ctx, st, "begin", err)
-	}
-	if ctx.Err() != nil {
-		return res, stopped(ctx, "begin") // in step: nothing was running
-	}
-	log := c.cfg.logger()
-	log.Info("prepare", "sql", st.SQL, "params", len(st.Params))
-	col, err := c.prepare(ctx, st)
-	if err != nil {
-		return res, c.ended(ctx, st, "prepare", err)
-	}
-	log.Info("column checked", "name", col.Name, "type", map[uint32]string{OIDJSON: "json", OIDJSONB: "jsonb"}[col.TypeOID])
-	if err := sink.Begin(col); err != nil {
-		return res, c.sinkFailed(err)
-	}
-	explained := false
-	if st.OnEstimate != nil && ctx.Err() == nil {
-		n, err := c.explain(ctx, st)
-		if err != nil {
-			return res, c.ended(ctx, st, "explain", err)
-		}
-		log.Info("planner estimate", "rows", n)
-		st.OnEstimate(n)
-		explained = true
-	}
-	if ctx.Err() != nil {
-		// Stopped between round trips: a cancel request that arrived
-		// then found nothing to cancel, so nothing is executed. The
-		// session is in step.
-		return res, stopped(ctx, "execute")
-	}
-
-	params := make([][]byte, len(st.Params))
-	for i, p := range st.Params {
-		params[i] = []byte(p)
-	}
-	if explained {
-		// EXPLAIN took the unnamed statement: parse it again, checked.
-		c.fe.SendParse(&pgproto3.Parse{Query: st.SQL})
-	}
-	c.fe.SendBind(&pgproto3.Bind{Parameters: params})
-	c.fe.SendExecute(&pgproto3.Execute{})
-	c.fe.SendSync(&pgproto3.Sync{})
-	if err := c.fe.Flush(); err != nil {
-		return res, c.ended(ctx, st, "execute", c.lost(err))
-	}
-	c.rd.maxBody = st.MaxRowSize
-	executed := time.Now()
-	log.Info("execute")
-
-	// failed ends the stream after an error of the server or the network:
-	// the rows received so far are whole, and are written out first.
-	failed := func(err error) error {
-		if ctx.Err() == nil {
-			_ = sink.Flush()
-		}
-		return err
-	}
-	// readFailed handles an error reading the next message.
-	readFailed := func(pgErr *PgError, err error) error {
-		var tl *RowTooLargeError
-		if errors.As(err, &tl) && ctx.Err() == nil {
-			tl.Row = res.Rows + 1
-			c.cancelAndClose()
-			return failed(&QueryError{Step: "execute", Err: tl})
-		}
-		return failed(c.ended(ctx, st, "execute", c.lostAfter(pgErr, "execute", err)))
-	}
-	// sinkErr decides what a sink error means: nothing more to write
-	// because ctx is done (keep draining), or a failed destination.
-	detached := false
-	sinkErr := func(err error) error {
-		if ctx.Err() != nil {
-			if !detached {
-				// The sink may still be writing the last value from the
-				// read buffer: drain into a buffer of its own.
-				c.rd.detach()
-				detached = true
-			}
-			return nil
-		}
-		return c.sinkFailed(err)
-	}
-
-	keeper, _ := sink.(ValueKeeper)
-	var pgErr *PgError
-	tagRows := int64(-1)
-	for {
-		if !c.rd.complete() {
-			// The next message needs a read: take what the socket holds,
-			// and if that is not enough, flush the output before waiting.
-			ok, err := c.rd.fillNow()
-			if err != nil {
-				return res, readFailed(pgErr, err)
-			}
-			if !ok && !w.stopping.Load() {
-				if err := sink.Flush(); err != nil {
-					if err := sinkErr(err); err != nil {
-						return res, err
-					}
-				}
-			}
-		}
-		typ, body, err := c.rd.next()
-		if err != nil {
-			return res, readFailed(pgErr, err)
-		}
-		if typ == 'D' {
-			v, err := dataRowValue(body)
-			if err != nil {
-				c.abort()
-				return res, failed(err)
-			}
-			if w.stopping.Load() {
-				continue
-			}
-			res.Rows++
-			res.Bytes += int64(len(v))
-			if res.Rows == 1 {
-				log.Info("first row", "after", time.Since(executed).Round(time.Microsecond))
-			}
-			if keeper != nil && len(v) >= KeepMin {
-				c.rd.release()
-				err = keeper.KeepValue(v)
-			} else {
-				err = sink.WriteValue(v)
-			}
-			if err != nil {
-				if err := sinkErr(err); err != nil {
-					return res, err
-				}
-			}
-			continue
-		}
-		msg, err := c.rd.decode(typ, body)
-		if err != nil {
-			c.abort()
-			return res, failed(err)
-		}
-		switch m := msg.(type) {
-		case *pgproto3.ParseComplete, *pgproto3.BindComplete:
-		case *pgproto3.CommandComplete:
-			n, ok := selectCount(m.CommandTag)
-			if !ok {
-				c.abort()
-				return res, failed(&ProtocolError{Msg: fmt.Sprintf("unexpected command tag %q", m.CommandTag)})
-			}
-			tagRows = n
-		case *pgproto3.ErrorResponse:
-			pgErr = pgErrorFrom(m)
-			if pgErr.fatal() {
-				c.abort()
-				return res, failed(c.ended(ctx, st, "execute", &QueryError{Step: "execute", Err: pgErr}))
-			}
-		case *pgproto3.ReadyForQuery:
-			if ctx.Err() != nil {
-				// Drained: the session is in step, and ends politely.
-				return res, stopped(ctx, "execute")
-			}
-			if pgErr != nil {
-				return res, failed(&QueryError{Step: "execute", Err: pgErr})
-			}
-			if tagRows < 0 {
-				c.abort()
-				return res, failed(&ProtocolError{Msg: fmt.Sprintf("server sent %d rows but no CommandComplete", res.Rows)})
-			}
-			if tagRows != res.Rows {
-				c.abort()
-				return res, failed(&ProtocolError{Msg: fmt.Sprintf("server reported %d rows but sent %d", tagRows, res.Rows)})
-			}
-			if err := sink.Flush(); err != nil {
-				if ctx.Err() != nil {
-					return res, stopped(ctx, "execute")
-				}
-				return res, c.sinkFailed(err)
-			}
-			log.Info("rows received", "rows", res.Rows, "bytes", res.Bytes, "elapsed", time.Since(executed).Round(time.Microsecond))
-			if err := c.rollback(ctx); err != nil {
-				return res, c.ended(ctx, st, "rollback", err)
-			}
-			return res, nil
-		default:
-			if err := c.background(msg); err != nil {
-				return res, failed(err)
-			}
-		}
-	}
-}
-
-// prepare parses and describes st, then checks that it returns exactly one
-// json or jsonb column, before anything is executed.
-func (c *Conn) prepare(ctx context.Context, st Statement) (Column, error) {
-	c.fe.SendParse(&pgproto3.Parse{Query: st.SQL})
-	c.fe.SendDescribe(&pgproto3.Describe{ObjectType: 'S'})
-	c.fe.SendSync(&pgproto3.Sync{})
-	if err := c.fe.Flush(); err != nil {
-		return Column{}, c.lost(err)
-	}
-	var pgErr *PgError
-	var fields []pgproto3.FieldDescription
-	nParams := -1
-	for {
-		msg, err := c.rd.receive()
-		if err != nil {
-			return Column{}, c.lostAfter(pgErr, "prepare", err)
-		}
-		switch m := msg.(type) {
-		case *pgproto3.ParseComplete:
-		case *pgproto3.ParameterDescription:
-			nParams = len(m.ParameterOIDs)
-		case *pgproto3.RowDescription:
-			fields = make([]pgproto3.FieldDescription, len(m.Fields))
-			for i, f := range m.Fields {
-				fields[i] = f
-				fields[i].Name = append([]byte(nil), f.Name...)
-			}
-		case *pgproto3.NoData:
-		case *pgproto3.ErrorResponse:
-			pgErr = pgErrorFrom(m)
-		case *pgproto3.ReadyForQuery:
-			if pgErr != nil {
-				return Column{}, &QueryError{Step: "prepare", Err: pgErr}
-			}
-			if nParams != len(st.Params) {
-				return Column{}, &QueryError{Step: "prepare", Err: &ParamCountError{Want: nParams, Got: len(st.Params)}}
-			}
-			return c.checkColumns(ctx, fields)
-		default:
-			if err := c.background(msg); err != nil {
-				return Column{}, err
-			}
-		}
-	}
-}
-
-func (c *Conn) checkColumns(ctx context.Context, fields []pgproto3.FieldDescription) (Column, error) {
+// oneJSONColumn returns the column when fields are one json or jsonb
+// column (a domain over them arrives as its base type).
+func oneJSONColumn(fields []pgproto3.FieldDescription) (Column, bool) {
 	if len(fields) == 1 && (fields[0].DataTypeOID == OIDJSON || fields[0].DataTypeOID == OIDJSONB) {
-		return Column{Name: string(fields[0].Name), TypeOID: fields[0].DataTypeOID}, nil
+		return Column{Name: string(fields[0].Name), TypeOID: fields[0].DataTypeOID}, true
+	}
+	return Column{}, false
+}
+
+// checkColumns is oneJSONColumn with, when fields are not one json or
+// jsonb column, a *ColumnError naming their types as the server does.
+func (c *Conn) checkColumns(ctx context.Context, fields []pgproto3.FieldDescription) (Column, error) {
+	if col, ok := oneJSONColumn(fields); ok {
+		return col, nil
 	}
 	ce := &ColumnError{}
 	for _, f := range fields {
