@@ -68,6 +68,56 @@ func headline(err error) string {
 // --order-by fragment.
 const fragmentColumnAdvice = "the column is in your --where / --order-by; the relation's document is its json/jsonb column: reach fields through it, as (data->>'id')::int"
 
+// sqlStateAdvice is the advice for a server error, by its SQLSTATE.
+func sqlStateAdvice(err error) string {
+	switch wire.SQLState(err) {
+	case "42P01":
+		return "check the relation name and schema; unquoted names are folded to lower case, so quote mixed-case names: '\"MyView\"'"
+	case "42703":
+		return "the relation has no such column; choose its json/jsonb column with --column (default \"data\")"
+	case "42501":
+		return privilegeAdvice(err)
+	case "25006":
+		return "fraise runs every query in a READ ONLY transaction: --where and --order-by cannot write"
+	case "42601":
+		var pe *wire.PgError
+		if errors.As(err, &pe) && (strings.Contains(pe.Message, "multiple commands") || strings.Contains(pe.Message, `near ";"`)) {
+			return "--where and --order-by take one SQL expression each, not statements"
+		}
+	case "28P01":
+		return passwordAdvice
+	case "28000":
+		var pe *wire.PgError
+		errors.As(err, &pe)
+		switch msg := pe.Message; {
+		case strings.Contains(msg, "not permitted to log in"):
+			return "the role cannot log in (NOLOGIN); connect as another user, or ask for ALTER ROLE … LOGIN"
+		case strings.Contains(msg, "certificate"):
+			return "the server authenticates this user by client certificate: set sslcert and sslkey to a certificate whose common name is the user (or mapped to it in pg_ident.conf)"
+		}
+		return "the server's pg_hba.conf has no rule for this host, user and database; ask the administrator"
+	case "40001":
+		return "on a standby, replay removed rows the query still needed (a recovery conflict); retry, stream from the primary, or ask for hot_standby_feedback = on or a longer max_standby_streaming_delay"
+	case "3D000":
+		return "check dbname in --dsn, or PGDATABASE"
+	case "57014":
+		var pe *wire.PgError
+		if errors.As(err, &pe) && strings.Contains(pe.Message, "statement timeout") {
+			return "the statement ran longer than statement_timeout (--statement-timeout, or the server's, role's or database's setting); raise it, or narrow the query with --where or --limit"
+		}
+		return "the query was cancelled on the server (pg_cancel_backend, or an administrator); retry"
+	case "57P01", "57P02":
+		return "the server ended the session (pg_terminate_backend, or a shutdown); the lines written before are whole, but the output is incomplete: retry"
+	case "57P05":
+		return "the server closed the idle session (idle_session_timeout); retry"
+	case "57P03":
+		return "the server is starting up or shutting down; retry in a moment"
+	case "53300":
+		return "the server has no free connection slots; retry later"
+	}
+	return ""
+}
+
 // privilegeAdvice says which privilege a 42501 lacks: the server names
 // what it was refused on ("permission denied for function lo_import"), and
 // a function that only some roles may call says so instead.
@@ -136,50 +186,8 @@ func adviceFor(err error) string {
 		// A pooler's refusal of the password (PgBouncer 08P01, pgpool-II XX000).
 		return passwordAdvice
 	}
-	switch wire.SQLState(err) {
-	case "42P01":
-		return "check the relation name and schema; unquoted names are folded to lower case, so quote mixed-case names: '\"MyView\"'"
-	case "42703":
-		return "the relation has no such column; choose its json/jsonb column with --column (default \"data\")"
-	case "42501":
-		return privilegeAdvice(err)
-	case "25006":
-		return "fraise runs every query in a READ ONLY transaction: --where and --order-by cannot write"
-	case "42601":
-		var pe *wire.PgError
-		if errors.As(err, &pe) && (strings.Contains(pe.Message, "multiple commands") || strings.Contains(pe.Message, `near ";"`)) {
-			return "--where and --order-by take one SQL expression each, not statements"
-		}
-	case "28P01":
-		return passwordAdvice
-	case "28000":
-		var pe *wire.PgError
-		errors.As(err, &pe)
-		switch msg := pe.Message; {
-		case strings.Contains(msg, "not permitted to log in"):
-			return "the role cannot log in (NOLOGIN); connect as another user, or ask for ALTER ROLE … LOGIN"
-		case strings.Contains(msg, "certificate"):
-			return "the server authenticates this user by client certificate: set sslcert and sslkey to a certificate whose common name is the user (or mapped to it in pg_ident.conf)"
-		}
-		return "the server's pg_hba.conf has no rule for this host, user and database; ask the administrator"
-	case "40001":
-		return "on a standby, replay removed rows the query still needed (a recovery conflict); retry, stream from the primary, or ask for hot_standby_feedback = on or a longer max_standby_streaming_delay"
-	case "3D000":
-		return "check dbname in --dsn, or PGDATABASE"
-	case "57014":
-		var pe *wire.PgError
-		if errors.As(err, &pe) && strings.Contains(pe.Message, "statement timeout") {
-			return "the statement ran longer than statement_timeout (--statement-timeout, or the server's, role's or database's setting); raise it, or narrow the query with --where or --limit"
-		}
-		return "the query was cancelled on the server (pg_cancel_backend, or an administrator); retry"
-	case "57P01", "57P02":
-		return "the server ended the session (pg_terminate_backend, or a shutdown); the lines written before are whole, but the output is incomplete: retry"
-	case "57P05":
-		return "the server closed the idle session (idle_session_timeout); retry"
-	case "57P03":
-		return "the server is starting up or shutting down; retry in a moment"
-	case "53300":
-		return "the server has no free connection slots; retry later"
+	if advice := sqlStateAdvice(err); advice != "" {
+		return advice
 	}
 	if errors.As(err, &ce) {
 		switch ce.Step {

@@ -128,43 +128,7 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	if err != nil {
 		return err
 	}
-	rel, err := query.ParseRelation(relArg)
-	if err != nil {
-		return err
-	}
-	col, err := query.ParseColumn(v.GetString("column"))
-	if err != nil {
-		return err
-	}
-	limit, err := intSetting(v, "limit")
-	if err != nil {
-		return err
-	}
-	offset, err := intSetting(v, "offset")
-	if err != nil {
-		return err
-	}
-	if limit < 0 && v.IsSet("limit") {
-		// Only the absence of --limit means no limit.
-		return &usageError{fmt.Errorf("--limit must be 0 or more, got %d; leave it out for no limit", limit)}
-	}
-	if offset < 0 {
-		return &usageError{fmt.Errorf("--offset must be 0 or more, got %d", offset)}
-	}
-	chunk64, err := intSetting(v, "chunk-size")
-	if err != nil {
-		return err
-	}
-	chunk := int(min(chunk64, math.MaxInt32))
-	if chunk < 1 {
-		return &usageError{fmt.Errorf("--chunk-size must be at least 1, got %d", chunk)}
-	}
-	stmt, err := query.Build(query.Spec{
-		Relation: rel, Column: col,
-		Where:   stringsFlag(cmd, prof, "where"),
-		OrderBy: v.GetString("order-by"),
-		Limit:   limit, Offset: offset,
-	})
+	stmt, chunk, err := buildStatement(cmd, v, prof, relArg)
 	if err != nil {
 		return err
 	}
@@ -282,6 +246,51 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 		return halted
 	}
 	return err
+}
+
+// buildStatement reads the query settings — RELATION, --column, --where,
+// --order-by, --limit, --offset — into the one statement a stream runs,
+// with --chunk-size.
+func buildStatement(cmd *cobra.Command, v *viper.Viper, prof *profile, relArg string) (query.Statement, int, error) {
+	var none query.Statement
+	rel, err := query.ParseRelation(relArg)
+	if err != nil {
+		return none, 0, err
+	}
+	col, err := query.ParseColumn(v.GetString("column"))
+	if err != nil {
+		return none, 0, err
+	}
+	limit, err := intSetting(v, "limit")
+	if err != nil {
+		return none, 0, err
+	}
+	offset, err := intSetting(v, "offset")
+	if err != nil {
+		return none, 0, err
+	}
+	if limit < 0 && v.IsSet("limit") {
+		// Only the absence of --limit means no limit.
+		return none, 0, &usageError{fmt.Errorf("--limit must be 0 or more, got %d; leave it out for no limit", limit)}
+	}
+	if offset < 0 {
+		return none, 0, &usageError{fmt.Errorf("--offset must be 0 or more, got %d", offset)}
+	}
+	chunk64, err := intSetting(v, "chunk-size")
+	if err != nil {
+		return none, 0, err
+	}
+	chunk := int(min(chunk64, math.MaxInt32))
+	if chunk < 1 {
+		return none, 0, &usageError{fmt.Errorf("--chunk-size must be at least 1, got %d", chunk)}
+	}
+	stmt, err := query.Build(query.Spec{
+		Relation: rel, Column: col,
+		Where:   stringsFlag(cmd, prof, "where"),
+		OrderBy: v.GetString("order-by"),
+		Limit:   limit, Offset: offset,
+	})
+	return stmt, chunk, err
 }
 
 // logSettings logs where fraise will connect, never the password.
