@@ -163,7 +163,9 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	if obs.quiet {
 		cfg.OnWarning, cfg.OnNotice = nil, nil
 	}
-	st := wire.Statement{SQL: stmt.SQL, Params: stringsFlag(cmd, prof, "param"), Timeout: lim.statement, MaxRowSize: lim.maxRow}
+	st := wire.Statement{SQL: stmt.SQL, Params: stringsFlag(cmd, prof, "param"), Timeout: lim.statement, MaxRowSize: lim.maxRow,
+		// A reader gone (| head) waits for nothing: cancel and go at once.
+		Abandon: output.IsBrokenPipe}
 	lim.bound(cfg, &st)
 	logSettings(log, cfg)
 

@@ -21,7 +21,15 @@ var ErrNoCancelKey = errors.New("server gave no cancel key")
 // server never answers; Cancel returns
 // once the server has closed that connection or ctx is done. It is safe to
 // call from another goroutine while the session is streaming.
-func (c *Conn) Cancel(ctx context.Context) error {
+func (c *Conn) Cancel(ctx context.Context) error { return c.cancel(ctx, true) }
+
+// sendCancel writes the cancel request and closes its connection without
+// waiting for the server to hang up: the request is in the server's socket
+// buffer, which the server reads whether or not the client is still there.
+// It is for a client about to go away, which cannot use the confirmation.
+func (c *Conn) sendCancel(ctx context.Context) error { return c.cancel(ctx, false) }
+
+func (c *Conn) cancel(ctx context.Context, wait bool) error {
 	if c.secret == nil {
 		return ErrNoCancelKey
 	}
@@ -52,7 +60,7 @@ func (c *Conn) Cancel(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := nc.Write(buf); err != nil {
+	if _, err := nc.Write(buf); err != nil || !wait {
 		return err
 	}
 	// Wait for the server to hang up, so the cancel has been delivered.

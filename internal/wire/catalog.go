@@ -37,7 +37,7 @@ func (c *Conn) QueryText(ctx context.Context, sql string, params []string, row f
 // it: once ctx is done, the server is asked to cancel and the socket is
 // closed if it does not answer in time.
 func (c *Conn) inTransaction(ctx context.Context, st Statement, fn func() error) error {
-	w := c.watch(ctx)
+	w := c.watch(ctx, nil)
 	defer w.done()
 	if err := c.begin(ctx, st); err != nil {
 		return c.ended(ctx, st, "begin", err)
@@ -89,7 +89,7 @@ func (c *Conn) extended(ctx context.Context, st Statement, row func(values [][]b
 				continue // stopping: drain until the server acknowledges
 			}
 			if err := row(values); err != nil {
-				return c.sinkFailed(err)
+				return c.sinkFailed(err, nil)
 			}
 			continue
 		}

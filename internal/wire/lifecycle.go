@@ -70,9 +70,11 @@ func serverMajor(v string) int {
 // stopWatch ends a stream whose context is done: it asks the server to
 // cancel and lets the caller drain the rest of the result, for at most
 // drainTimeout; then it closes the socket. A server that gave no cancel key
-// gets its socket closed at once. Once the stream has returned, a context
-// done late changes nothing, and a cancel request already under way has
-// been delivered: it cannot hit a later statement.
+// gets its socket closed at once, and so does a stop whose cause the
+// stream abandons (after the cancel request is sent, unconfirmed). Once
+// the stream has returned, a context done late changes nothing, and a
+// cancel request already under way has been delivered: it cannot hit a
+// later statement.
 type stopWatch struct {
 	stopping atomic.Bool
 	release  func() bool
@@ -83,7 +85,7 @@ type stopWatch struct {
 	finished  bool
 }
 
-func (c *Conn) watch(ctx context.Context) *stopWatch {
+func (c *Conn) watch(ctx context.Context, abandon func(error) bool) *stopWatch {
 	w := &stopWatch{}
 	nc := c.nc
 	w.release = context.AfterFunc(ctx, func() {
@@ -94,12 +96,17 @@ func (c *Conn) watch(ctx context.Context) *stopWatch {
 		}
 		w.stopping.Store(true)
 		log := c.cfg.logger()
-		if c.secret == nil {
-			log.Info("stopping: no cancel key, closing the connection", "cause", context.Cause(ctx).Error())
+		cause := context.Cause(ctx)
+		switch {
+		case c.secret == nil:
+			log.Info("stopping: no cancel key, closing the connection", "cause", cause.Error())
 			_ = nc.Close()
 			return
+		case abandon != nil && abandon(cause):
+			w.abandon(c, nc, cause)
+			return
 		}
-		log.Info("stopping: sending a cancel request, then draining", "cause", context.Cause(ctx).Error(), "backend_pid", c.pid, "drain_limit", drainTimeout)
+		log.Info("stopping: sending a cancel request, then draining", "cause", cause.Error(), "backend_pid", c.pid, "drain_limit", drainTimeout)
 		w.timer = time.AfterFunc(drainTimeout, func() {
 			log.Info("drain took too long: closing the connection", "after", drainTimeout)
 			_ = nc.Close()
@@ -116,6 +123,23 @@ func (c *Conn) watch(ctx context.Context) *stopWatch {
 		}()
 	})
 	return w
+}
+
+// abandon ends a stream nobody waits for: the cancel request is written
+// (not waited for) and the connection closed, so that the client can go
+// at once. The backend stops on the cancel, or at its next write to the
+// closed socket, and rolls the transaction back.
+func (w *stopWatch) abandon(c *Conn, nc interface{ Close() error }, cause error) {
+	w.cancelled = make(chan struct{})
+	go func() {
+		defer close(w.cancelled)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		err := c.sendCancel(ctx)
+		_ = nc.Close()
+		c.cfg.logger().Info("stopping: nothing more is wanted: cancel request sent, connection closed without draining",
+			"cause", cause.Error(), "backend_pid", c.pid, "cancel_error", errString(err))
+	}()
 }
 
 // done stops the watch once the stream has returned.

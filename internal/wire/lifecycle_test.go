@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -353,6 +354,67 @@ func TestProtocolEveryTransactionEndsWithRollback(t *testing.T) {
 			fs.wait()
 			if (err == nil) != tc.ok {
 				t.Errorf("Stream: %v, want success %v", err, tc.ok)
+			}
+		})
+	}
+}
+
+// TestProtocolAbandonedStopDoesNotDrain: a stop whose cause the statement
+// abandons (a reader gone) sends the cancel request and closes the
+// connection at once: the stream returns while the server has not yet
+// answered the cancel (other stops drain until it does:
+// TestProtocolStopWhileBeginIsAnswered). The same for a sink error that
+// Abandon accepts.
+func TestProtocolAbandonedStopDoesNotDrain(t *testing.T) {
+	defer wire.SetDrainTimeout(time.Hour)()
+	gone := errors.New("the reader went away")
+	for _, tc := range []struct {
+		name   string
+		failAt int // the sink fails on this row with gone; 0: the context stops
+	}{
+		{name: "context stopped"},
+		{name: "sink failed", failAt: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sent := make(chan struct{})
+			answered := make(chan struct{})
+			var once sync.Once
+			answer := func() { once.Do(func() { close(answered) }) }
+			defer answer() // a failed test still ends the script
+			fs := startFake(t, fakeSeq(fakeUpToExecute(fakeKey), fakeSend(fakeRows([]byte(`1`))...),
+				func(b *pgproto3.Backend, c net.Conn) error {
+					close(sent)
+					<-answered // the server does not answer the cancel
+					return fakeExpectClose(b, c)
+				}))
+			conn := fakeConnectTo(t, fs)
+			ctx, cancel := context.WithCancelCause(context.Background())
+			defer cancel(nil)
+			st := wire.Statement{SQL: "SELECT j FROM t", Abandon: func(err error) bool { return errors.Is(err, gone) }}
+			sink := fakeSink{failAt: tc.failAt, failErr: gone}
+			returned := make(chan error, 1)
+			go func() {
+				_, err := conn.Stream(ctx, st, &sink)
+				returned <- err
+			}()
+			<-sent
+			if tc.failAt == 0 {
+				cancel(gone)
+			}
+			if err := checkCancel(fs.cancelRequest()); err != nil {
+				t.Error(err)
+			}
+			var err error
+			select {
+			case err = <-returned:
+			case <-time.After(fakeTimeout):
+				t.Fatal("Stream still waits for the server after an abandoned stop")
+			}
+			answer()
+			_ = conn.Close()
+			fs.wait()
+			if !errors.Is(err, gone) {
+				t.Errorf("Stream = %v, want the stop's cause", err)
 			}
 		})
 	}

@@ -26,8 +26,9 @@ const (
 // BeginSQL opens the transaction every statement runs in.
 const BeginSQL = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
-// drainTimeout bounds the wait for the server to acknowledge a cancel.
-const drainTimeout = 5 * time.Second
+// drainTimeout bounds the wait for the server to acknowledge a cancel. A
+// variable for tests only.
+var drainTimeout = 5 * time.Second
 
 // Statement is the one statement a stream runs, with its limits.
 type Statement struct {
@@ -50,8 +51,16 @@ type Statement struct {
 	// server can send.
 	MaxRowSize int64
 	// OnEstimate, when set, receives the planner's estimate of the rows
-	// (EXPLAIN, one more round trip) before the statement runs.
+	// (EXPLAIN, in the same pipeline) before the statement runs.
 	OnEstimate func(rows int64)
+	// Abandon, when set, reports whether a stop with this cause (the
+	// context's, or the sink's error) means that nobody waits for the rest
+	// of the result, as when the reader of a pipe has gone: the cancel
+	// request is then sent without waiting for the server to confirm it,
+	// and the connection is closed at once, without draining; the server
+	// rolls the transaction back on its own. Other stops drain, so that
+	// the session ends in step (and a pooler keeps its server connection).
+	Abandon func(cause error) bool
 }
 
 // Column describes the streamed column.
@@ -211,11 +220,16 @@ func (c *Conn) background(msg pgproto3.BackendMessage) error {
 }
 
 // sinkFailed stops the statement after the row writer failed: the server
-// may still be producing rows nobody will read.
-func (c *Conn) sinkFailed(err error) error {
+// may still be producing rows nobody will read. When abandon says nobody
+// waits (a reader gone), the cancel request is not waited for either.
+func (c *Conn) sinkFailed(err error, abandon func(error) bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	cerr := c.Cancel(ctx)
+	send := c.Cancel
+	if abandon != nil && abandon(err) {
+		send = c.sendCancel
+	}
+	cerr := send(ctx)
 	c.cfg.logger().Info("output failed: cancelled the statement, closing the connection", "error", err.Error(), "cancel_error", errString(cerr))
 	c.abort()
 	return err

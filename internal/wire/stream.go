@@ -67,11 +67,13 @@ type streamRun struct {
 //
 // When ctx is done it stops handing on rows, asks the server to cancel and
 // reads the rest of the answers, until the server acknowledges or for a
-// few seconds at most, then returns an error wrapping ctx's cause. A sink
-// error that comes from the context being done is treated the same way;
-// any other sink error cancels the statement and closes the connection.
+// few seconds at most, then returns an error wrapping ctx's cause; a cause
+// that st.Abandon accepts is not drained: the cancel request is sent and
+// the connection closed at once. A sink error that comes from the context
+// being done is treated the same way; any other sink error cancels the
+// statement and closes the connection.
 func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, error) {
-	w := c.watch(ctx)
+	w := c.watch(ctx, st.Abandon)
 	defer w.done()
 	c.rd.idle = st.IdleTimeout
 	defer func() { c.rd.idle, c.rd.maxBody = 0, 0 }()
@@ -267,7 +269,7 @@ func (r *streamRun) described() error {
 	if col, ok := oneJSONColumn(r.fields); ok {
 		r.c.cfg.logger().Info("column checked", "name", col.Name, "type", map[uint32]string{OIDJSON: "json", OIDJSONB: "jsonb"}[col.TypeOID])
 		if err := r.sink.Begin(col); err != nil {
-			return r.c.sinkFailed(err)
+			return r.c.sinkFailed(err, r.st.Abandon)
 		}
 		r.columnOK = true
 		return nil
@@ -353,7 +355,7 @@ func (r *streamRun) ready() error {
 		if r.ctx.Err() != nil {
 			return nil // outcome says stopped
 		}
-		return r.c.sinkFailed(err)
+		return r.c.sinkFailed(err, r.st.Abandon)
 	}
 	r.c.cfg.logger().Info("rows received", "rows", r.res.Rows, "bytes", r.res.Bytes, "elapsed", time.Since(r.executed).Round(time.Microsecond))
 	r.delivered = true
@@ -434,5 +436,5 @@ func (r *streamRun) sinkErr(err error) error {
 		}
 		return nil
 	}
-	return r.c.sinkFailed(err)
+	return r.c.sinkFailed(err, r.st.Abandon)
 }
