@@ -65,9 +65,11 @@ func (e *CompileError) Error() string { return "invalid jq expression: " + e.Err
 func (e *CompileError) Unwrap() error { return e.Err }
 
 // ValidVarName reports whether name can be used as $name.
-func ValidVarName(name string) bool { return varName.MatchString(name) }
+func ValidVarName(name string) bool { return varName().MatchString(name) }
 
-var varName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+// varName is compiled on first use: a run without --arg does not pay for
+// it at start-up.
+var varName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`) })
 
 // Compile parses and compiles expr. Nothing is run.
 func Compile(expr string, opts Options) (*Filter, error) {
@@ -136,10 +138,12 @@ func Compile(expr string, opts Options) (*Filter, error) {
 // expression (all of jq's go through _match_impl). Matching the query's
 // text is conservative: a string or a key that merely reads "test(" makes
 // decoding copy strings, which is slower but never wrong.
-var regexpCall = regexp.MustCompile(`\b(test|match|capture|scan|splits?|sub|gsub|_match_impl)\s*\(`)
+var regexpCall = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\b(test|match|capture|scan|splits?|sub|gsub|_match_impl)\s*\(`)
+})
 
 // mayUseRegexp reports whether q may compile a regular expression.
-func mayUseRegexp(q *gojq.Query) bool { return regexpCall.MatchString(q.String()) }
+func mayUseRegexp(q *gojq.Query) bool { return regexpCall().MatchString(q.String()) }
 
 // bindVars returns the variable names and values for gojq, with $ARGS.
 func bindVars(vars []Var) ([]string, []any) {

@@ -3,15 +3,18 @@ package filter
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // undefined matches gojq's messages for unknown names.
-var undefined = regexp.MustCompile(`^(?:function not defined: ([a-zA-Z_][a-zA-Z0-9_]*(?:::[a-zA-Z_][a-zA-Z0-9_]*)*)/\d+|variable not defined: \$([a-zA-Z_][a-zA-Z0-9_]*))$`)
+var undefined = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:function not defined: ([a-zA-Z_][a-zA-Z0-9_]*(?:::[a-zA-Z_][a-zA-Z0-9_]*)*)/\d+|variable not defined: \$([a-zA-Z_][a-zA-Z0-9_]*))$`)
+})
 
 // locateUndefined returns the byte offset in expr of the name gojq's
 // compile error msg complains about, or -1.
 func locateUndefined(expr, msg string) int {
-	m := undefined.FindStringSubmatch(msg)
+	m := undefined().FindStringSubmatch(msg)
 	switch {
 	case m == nil:
 		return -1
