@@ -237,23 +237,34 @@ func TestProtocolColumnsCheckedBeforeAnyRow(t *testing.T) {
 	}
 }
 
+// TestProtocolFlushWhenIdle: every row is passed on while the server is
+// idle, before the next one comes: the first at once, the later ones once
+// the reader has held them for at most flushHold (waiting for more).
 func TestProtocolFlushWhenIdle(t *testing.T) {
-	flushed := make(chan struct{})
-	signalled := false
-	sink := fakeSink{onFlush: func(rows int) {
-		if rows == 1 && !signalled {
-			signalled = true
-			close(flushed)
+	const rows = 3
+	var flushed [rows + 1]chan struct{}
+	for i := range flushed {
+		flushed[i] = make(chan struct{})
+	}
+	sink := fakeSink{onFlush: func(n int) {
+		select {
+		case <-flushed[n]:
+		default:
+			close(flushed[n])
 		}
 	}}
-	fs := startFake(t, fakeSeq(fakeUpToExecute(nil), fakeSend(fakeRows([]byte(`1`))...),
-		func(*pgproto3.Backend, net.Conn) error {
-			// Nothing more is coming for now: the client must pass the
-			// first row on before waiting for the second.
-			_, err := fakeAwait(flushed, "Flush after the first row while the server was idle")
-			return err
-		},
-		fakeSend(fakeMsgs(fakeRows([]byte(`2`)), fakeDone(2))...), fakeRollback, fakeExpectClose))
+	steps := []fakeScript{fakeUpToExecute(nil)}
+	for i := 1; i <= rows; i++ {
+		steps = append(steps, fakeSend(fakeRows([]byte(strconv.Itoa(i)))...),
+			func(*pgproto3.Backend, net.Conn) error {
+				// Nothing more is coming for now: the client must pass the
+				// row on before waiting for the next.
+				_, err := fakeAwait(flushed[i], fmt.Sprintf("Flush after row %d while the server was idle", i))
+				return err
+			})
+	}
+	steps = append(steps, fakeSend(fakeDone(rows)...), fakeRollback, fakeExpectClose)
+	fs := startFake(t, fakeSeq(steps...))
 	conn, _, err := fakeRun(t, fs, &sink)
 	if err != nil {
 		t.Errorf("Stream: %v", err)
@@ -261,11 +272,8 @@ func TestProtocolFlushWhenIdle(t *testing.T) {
 	_ = conn.Close()
 	fs.wait()
 	events := strings.Join(sink.events, " ")
-	if !strings.Contains(events, "write flush write") {
-		t.Errorf("sink events %q: want a flush between the two rows", events)
-	}
-	if !strings.HasSuffix(events, "flush") {
-		t.Errorf("sink events %q: want a final flush", events)
+	if !strings.Contains(events, "write flush write flush write flush") {
+		t.Errorf("sink events %q: want a flush after each row", events)
 	}
 }
 

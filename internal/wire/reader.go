@@ -131,6 +131,36 @@ func (m *msgReader) fillNow() (bool, error) {
 	}
 }
 
+// fillWithin waits at most d for a whole message, reading what arrives
+// meanwhile. It returns false, and no error, when the time runs out first,
+// or when the connection has no deadlines.
+func (m *msgReader) fillWithin(d time.Duration) (bool, error) {
+	if m.setDeadline == nil || (m.idle > 0 && m.idle < d) {
+		return m.complete(), nil
+	}
+	if len(m.buf)-m.wp < minReadRoom {
+		m.compact(0, false)
+		if len(m.buf)-m.wp < minReadRoom {
+			return false, nil // a large message: next grows the buffer
+		}
+	}
+	_ = m.setDeadline(time.Now().Add(d))
+	defer func() { _ = m.setDeadline(time.Time{}) }()
+	for !m.complete() && len(m.buf)-m.wp > 0 {
+		n, err := m.r.Read(m.buf[m.wp:])
+		m.wp += n
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return m.complete(), nil
+		case errors.Is(err, io.EOF):
+			return false, io.ErrUnexpectedEOF
+		case err != nil:
+			return false, err
+		}
+	}
+	return m.complete(), nil
+}
+
 // readNow reads what has arrived without waiting: io.EOF at end of
 // stream, EAGAIN when nothing is there.
 func (m *msgReader) readNow(p []byte) (int, error) {

@@ -59,6 +59,11 @@ type streamRun struct {
 	errPhase                     phase // where pgErr arrived
 	detached                     bool  // the reader drains into a buffer of its own
 	executed                     time.Time
+
+	// flushed counts the flushes before a wait; holdFrom is when the
+	// reader first found the socket empty since the last one.
+	flushed  int
+	holdFrom time.Time
 }
 
 // Stream runs st inside a read-only REPEATABLE READ transaction that ends
@@ -159,15 +164,11 @@ func (r *streamRun) read() error {
 			// The next message needs a read: take what the socket holds,
 			// and if that is not enough, flush the output before waiting.
 			ok, err := c.rd.fillNow()
+			if err == nil && !ok && !r.w.stopping.Load() && r.columnOK {
+				ok, err = r.flushOrHold()
+			}
 			if err != nil {
 				return r.readFailed(err)
-			}
-			if !ok && !r.w.stopping.Load() && r.columnOK {
-				if err := r.sink.Flush(); err != nil {
-					if err := r.sinkErr(err); err != nil {
-						return err
-					}
-				}
 			}
 		}
 		typ, body, err := c.rd.next()
@@ -190,6 +191,39 @@ func (r *streamRun) read() error {
 		}
 	}
 	return nil
+}
+
+// flushHold is how long, from the first time the socket is found empty,
+// the reader keeps the lines it has handed on unflushed while it waits for
+// more rows: a stream that comes in bursts (the server sends 8 KiB at a
+// time) then reaches the output in full buffers, as pgx's or psql's do,
+// instead of a write, and a wake-up of the writer, per burst. It bounds
+// how late a line can be; the first flush never waits (| head -n 1).
+const flushHold = time.Millisecond
+
+// flushOrHold is called when the socket is empty: the sink is flushed,
+// unless, after its first flush, more rows arrive within what is left of
+// flushHold. It returns whether a whole message is now buffered; an error
+// is the reader's (a sink error is sinkErr's to decide).
+func (r *streamRun) flushOrHold() (bool, error) {
+	if r.flushed > 0 {
+		now := time.Now()
+		if r.holdFrom.IsZero() {
+			r.holdFrom = now
+		}
+		if left := flushHold - now.Sub(r.holdFrom); left > 0 {
+			ok, err := r.c.rd.fillWithin(left)
+			if ok || err != nil {
+				return ok, err
+			}
+		}
+	}
+	r.flushed++
+	r.holdFrom = time.Time{}
+	if err := r.sink.Flush(); err != nil {
+		return false, r.sinkErr(err)
+	}
+	return false, nil
 }
 
 // dataRow takes one DataRow: a row of the statement, or of EXPLAIN.
