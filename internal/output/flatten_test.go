@@ -52,11 +52,33 @@ func TestFlattenMatchesNaive(t *testing.T) {
 	}
 }
 
+// BenchmarkFlatten: values without TAB, LF or CR (as most are) of 200
+// bytes (v_small) and 1.6 KB (v_medium), and a pretty-printed value full
+// of them; each copied into place first, as WriteValue does.
 func BenchmarkFlatten(b *testing.B) {
-	v := bytes.Repeat([]byte(`{"id":123,"name":"user-123","tags":["a","b"]} `), 5)
-	b.SetBytes(int64(len(v)))
-	b.ReportAllocs()
-	for b.Loop() {
-		flatten(v)
+	obj := `{"id":123,"name":"user-123","tags":["a","b"]} `
+	for _, bc := range []struct {
+		name  string
+		value []byte
+	}{
+		{"200B", bytes.Repeat([]byte(obj), 4)},
+		{"1600B", bytes.Repeat([]byte(obj), 35)},
+		{"pretty", bytes.Repeat([]byte("{\n    \"id\": 123,\n    \"name\": \"user-123\"\n}\t"), 40)},
+	} {
+		// words is flattenWords alone, as flatten was before issue 18.
+		for _, f := range []struct {
+			name string
+			fn   func([]byte)
+		}{{"flatten", flatten}, {"words", flattenWords}} {
+			b.Run(bc.name+"/"+f.name, func(b *testing.B) {
+				v := bytes.Clone(bc.value)
+				b.SetBytes(int64(len(v)))
+				b.ReportAllocs()
+				for b.Loop() {
+					copy(v, bc.value)
+					f.fn(v)
+				}
+			})
+		}
 	}
 }

@@ -366,10 +366,39 @@ func (n *NDJSON) Bytes() int64 {
 	return n.bytes
 }
 
-// Bytes below 0x20 are rare in JSON text: outside strings only TAB, LF
-// and CR may appear, and inside strings none. flatten and needsFlatten
-// test eight bytes at a time for any of them and look closer only when the
-// test fires. ones has 0x01 in every byte.
+// TAB, LF and CR are rare in JSON text: only whitespace between tokens
+// may be one of them, and most values have none. flatten first looks for
+// each with bytes.IndexByte, which runs in vector instructions (2.5 times
+// the speed of testing eight bytes at a time on a 1.6 KB value, see
+// BenchmarkFlatten); from the first one found, which may well be followed
+// by many more (a pretty-printed value), it tests words.
+
+// needsFlatten reports whether p holds a TAB, LF or CR.
+func needsFlatten(p []byte) bool { return firstControl(p) >= 0 }
+
+// firstControl is the index of the first TAB, LF or CR in p, or -1.
+func firstControl(p []byte) int {
+	i := bytes.IndexByte(p, '\n')
+	for _, c := range []byte{'\r', '\t'} {
+		end := len(p)
+		if i >= 0 {
+			end = i // only an earlier one matters
+		}
+		if j := bytes.IndexByte(p[:end], c); j >= 0 {
+			i = j
+		}
+	}
+	return i
+}
+
+// flatten replaces TAB, LF and CR in p with spaces.
+func flatten(p []byte) {
+	if i := firstControl(p); i >= 0 {
+		flattenWords(p[i:])
+	}
+}
+
+// ones has 0x01 in every byte.
 const ones = 0x0101010101010101
 
 // hasControl reports whether any byte of x is below 0x20 (the classic
@@ -378,27 +407,9 @@ func hasControl(x uint64) bool {
 	return (x-0x20*ones)&^x&(0x80*ones) != 0
 }
 
-func needsFlatten(p []byte) bool {
-	i := 0
-	for ; i+8 <= len(p); i += 8 {
-		if hasControl(binary.LittleEndian.Uint64(p[i:])) && needsFlattenSlow(p[i:i+8]) {
-			return true
-		}
-	}
-	return needsFlattenSlow(p[i:])
-}
-
-func needsFlattenSlow(p []byte) bool {
-	for _, c := range p {
-		if c == '\n' || c == '\r' || c == '\t' {
-			return true
-		}
-	}
-	return false
-}
-
-// flatten replaces TAB, LF and CR in p with spaces.
-func flatten(p []byte) {
+// flattenWords is flatten testing 32, then eight, bytes at a time for a
+// byte below 0x20, and looking closer only when the test fires.
+func flattenWords(p []byte) {
 	i := 0
 	for ; i+32 <= len(p); i += 32 {
 		a := binary.LittleEndian.Uint64(p[i:])
