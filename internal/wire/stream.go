@@ -165,7 +165,12 @@ func (r *streamRun) read() error {
 			// and if that is not enough, flush the output before waiting.
 			ok, err := c.rd.fillNow()
 			if err == nil && !ok && !r.w.stopping.Load() && r.columnOK {
-				ok, err = r.flushOrHold()
+				ok, err = r.hold()
+				if err == nil && !ok {
+					if err := r.flush(); err != nil {
+						return err
+					}
+				}
 			}
 			if err != nil {
 				return r.readFailed(err)
@@ -201,29 +206,32 @@ func (r *streamRun) read() error {
 // how late a line can be; the first flush never waits (| head -n 1).
 const flushHold = time.Millisecond
 
-// flushOrHold is called when the socket is empty: the sink is flushed,
-// unless, after its first flush, more rows arrive within what is left of
-// flushHold. It returns whether a whole message is now buffered; an error
-// is the reader's (a sink error is sinkErr's to decide).
-func (r *streamRun) flushOrHold() (bool, error) {
-	if r.flushed > 0 {
-		now := time.Now()
-		if r.holdFrom.IsZero() {
-			r.holdFrom = now
-		}
-		if left := flushHold - now.Sub(r.holdFrom); left > 0 {
-			ok, err := r.c.rd.fillWithin(left)
-			if ok || err != nil {
-				return ok, err
-			}
-		}
+// hold is called when the socket is empty: after the sink's first flush,
+// it waits for more rows for what is left of flushHold. It returns whether
+// a whole message is now buffered; false means the sink is to be flushed.
+func (r *streamRun) hold() (bool, error) {
+	if r.flushed == 0 {
+		return false, nil
 	}
+	now := time.Now()
+	if r.holdFrom.IsZero() {
+		r.holdFrom = now
+	}
+	left := flushHold - now.Sub(r.holdFrom)
+	if left <= 0 {
+		return false, nil
+	}
+	return r.c.rd.fillWithin(left)
+}
+
+// flush flushes the sink before the reader waits for the network.
+func (r *streamRun) flush() error {
 	r.flushed++
 	r.holdFrom = time.Time{}
 	if err := r.sink.Flush(); err != nil {
-		return false, r.sinkErr(err)
+		return r.sinkErr(err)
 	}
-	return false, nil
+	return nil
 }
 
 // dataRow takes one DataRow: a row of the statement, or of EXPLAIN.
