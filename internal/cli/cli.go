@@ -24,6 +24,18 @@ const forceExitAfter = 7 * time.Second
 func Main() int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
+	ready := make(chan struct{})
+	// Installing the handlers starts the runtime's signal thread, which
+	// costs a few hundred microseconds: done here, it overlaps the parsing
+	// of the command line and the settings, and every command waits for
+	// it before its first effect (app.awaitSignals).
+	go handleSignals(cancel, ready)
+	return run(ctx, os.Args[1:], os.Stdout, os.Stderr, ready)
+}
+
+// handleSignals installs the signal handlers, closes ready, and turns the
+// signals into the run's end.
+func handleSignals(cancel context.CancelCauseFunc, ready chan<- struct{}) {
 	sigs := make(chan os.Signal, 2)
 	// Handling SIGPIPE turns a write to a closed pipe into an EPIPE error,
 	// so that fraise can cancel the query and exit 0 instead of dying.
@@ -31,36 +43,40 @@ func Main() int {
 	// does: cancelled, the temporary output file removed.
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	ignoreFileSizeSignal()
-	go func() {
-		n := 0
-		for s := range sigs {
-			if s == syscall.SIGPIPE {
-				continue
-			}
-			n++
-			if n > 1 {
-				// A second signal: stop at once.
-				runExitHooks()
-				fmt.Fprintf(os.Stderr, "fraise: interrupted again by %s; stopped at once, without waiting for the server or the output to finish: the output is incomplete\n", (&signalError{s}).name())
-				os.Exit(exitCode(&signalError{s}))
-			}
-			cancel(&signalError{s})
-			// The run drains the server and the output for a few seconds
-			// at most; should something still hold it, stop anyway.
-			time.AfterFunc(forceExitAfter, func() {
-				fmt.Fprintf(os.Stderr, "fraise: %v; gave up waiting for the run to end\n", &signalError{s})
-				runExitHooks()
-				os.Exit(exitCode(&signalError{s}))
-			})
+	close(ready)
+	n := 0
+	for s := range sigs {
+		if s == syscall.SIGPIPE {
+			continue
 		}
-	}()
-	return Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+		n++
+		if n > 1 {
+			// A second signal: stop at once.
+			runExitHooks()
+			fmt.Fprintf(os.Stderr, "fraise: interrupted again by %s; stopped at once, without waiting for the server or the output to finish: the output is incomplete\n", (&signalError{s}).name())
+			os.Exit(exitCode(&signalError{s}))
+		}
+		cancel(&signalError{s})
+		// The run drains the server and the output for a few seconds
+		// at most; should something still hold it, stop anyway.
+		time.AfterFunc(forceExitAfter, func() {
+			fmt.Fprintf(os.Stderr, "fraise: %v; gave up waiting for the run to end\n", &signalError{s})
+			runExitHooks()
+			os.Exit(exitCode(&signalError{s}))
+		})
+	}
 }
 
 // Run runs fraise with args, writing to stdout and stderr, and returns the
 // exit code. Errors are printed here and nowhere else.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	app := &app{stdout: stdout, stderr: stderr}
+	return run(ctx, args, stdout, stderr, nil)
+}
+
+// run is Run, with signals (nil: none) closed once the signal handlers
+// are installed.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, signals <-chan struct{}) int {
+	app := &app{stdout: stdout, stderr: stderr, signals: signals}
 	root := newRootCmd(app)
 	root.SetArgs(joinArgPairs(args))
 	root.SetOut(stdout)
@@ -123,10 +139,27 @@ type app struct {
 	// stagePassword, for the message when a signal ends it.
 	stage     runStage
 	stageWhat string
+	// signals is closed once the signal handlers are installed; nil when
+	// Run is called without them.
+	signals <-chan struct{}
 }
 
-// setStage records how far the run got.
-func (a *app) setStage(s runStage, what string) { a.stage, a.stageWhat = s, what }
+// setStage records how far the run got. Every stage has effects outside
+// the process: the signal handlers are in place first.
+func (a *app) setStage(s runStage, what string) {
+	a.awaitSignals()
+	a.stage, a.stageWhat = s, what
+}
+
+// awaitSignals returns once the signal handlers are installed, so that a
+// signal cannot end the process before it has removed what it created or
+// cancelled what it started. Call it before the first effect outside the
+// process (a file, a password command, a connection).
+func (a *app) awaitSignals() {
+	if a.signals != nil {
+		<-a.signals
+	}
+}
 
 func newRootCmd(app *app) *cobra.Command {
 	root := &cobra.Command{

@@ -175,6 +175,7 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	}
 	// The destination is opened before connecting: a file that cannot be
 	// written fails the run before any query runs.
+	app.awaitSignals()
 	dest, err := output.OpenDest(out.path, app.stdout, out.comp)
 	if err != nil {
 		return err
