@@ -30,7 +30,7 @@ func Main() int {
 	// of the command line and the settings, and every command waits for
 	// it before its first effect (app.awaitSignals).
 	go handleSignals(cancel, ready)
-	return run(ctx, os.Args[1:], os.Stdout, os.Stderr, ready)
+	return run(ctx, os.Args[1:], os.Stdout, os.Stderr, func() { <-ready })
 }
 
 // handleSignals installs the signal handlers, closes ready, and turns the
@@ -73,9 +73,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return run(ctx, args, stdout, stderr, nil)
 }
 
-// run is Run, with signals (nil: none) closed once the signal handlers
+// run is Run, with signals (nil: none) returning once the signal handlers
 // are installed.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, signals <-chan struct{}) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, signals func()) int {
 	app := &app{stdout: stdout, stderr: stderr, signals: signals}
 	root := newRootCmd(app)
 	root.SetArgs(joinArgPairs(args))
@@ -139,9 +139,9 @@ type app struct {
 	// stagePassword, for the message when a signal ends it.
 	stage     runStage
 	stageWhat string
-	// signals is closed once the signal handlers are installed; nil when
+	// signals returns once the signal handlers are installed; nil when
 	// Run is called without them.
-	signals <-chan struct{}
+	signals func()
 }
 
 // setStage records how far the run got. Every stage has effects outside
@@ -157,7 +157,7 @@ func (a *app) setStage(s runStage, what string) {
 // process (a file, a password command, a connection).
 func (a *app) awaitSignals() {
 	if a.signals != nil {
-		<-a.signals
+		a.signals()
 	}
 }
 

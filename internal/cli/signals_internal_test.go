@@ -14,8 +14,7 @@ import (
 // installed on a goroutine of their own while the command line is parsed;
 // a run has created no file and opened no connection when it first waits
 // for them, so that a signal can never end the process before it has
-// cleaned up what it created. The test's unbuffered send completes exactly
-// when the run waits.
+// cleaned up what it created.
 func TestNothingHappensBeforeTheSignalHandlers(t *testing.T) {
 	clearPGEnv(t)
 	dir := t.TempDir()
@@ -36,24 +35,22 @@ func TestNothingHappensBeforeTheSignalHandlers(t *testing.T) {
 		}
 	}()
 	out := filepath.Join(dir, "out.ndjson")
-	signals := make(chan struct{})
-	done := make(chan int, 1)
+	first := true
+	var files, conns int
+	signals := func() { // called on the run's goroutine, which waits meanwhile
+		if first {
+			first = false
+			entries, _ := os.ReadDir(dir)
+			files, conns = len(entries)-1, int(accepted.Load()) // the socket aside
+		}
+	}
 	var stdout, stderr bytes.Buffer
-	go func() {
-		args := []string{"stream", "v", "-o", out, "-d", "host=" + dir + " port=5432 user=u dbname=d"}
-		done <- run(context.Background(), args, &stdout, &stderr, signals)
-	}()
-	signals <- struct{}{} // the run waits for the handlers
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(entries) != 1 || accepted.Load() != 0 {
-		t.Errorf("before the signal handlers: %d entries in the output directory (want only the socket), %d connections", len(entries), accepted.Load())
-	}
-	close(signals)
-	if code := <-done; code != ExitConnection {
+	args := []string{"stream", "v", "-o", out, "-d", "host=" + dir + " port=5432 user=u dbname=d"}
+	if code := run(context.Background(), args, &stdout, &stderr, signals); code != ExitConnection {
 		t.Errorf("exit %d, want %d (the fake server hangs up): %s", code, ExitConnection, stderr.String())
+	}
+	if first || files != 0 || conns != 0 {
+		t.Errorf("when the run first waited for the signal handlers (waited: %v): %d files, %d connections; want none", !first, files, conns)
 	}
 	if accepted.Load() == 0 {
 		t.Error("the run never connected once the handlers were in place")
