@@ -2,9 +2,9 @@ package filter
 
 import (
 	"context"
-	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // LineWriter receives the pipeline's output: complete lines, in row order.
@@ -27,8 +27,11 @@ const (
 
 // PipelineOptions tune a Pipeline.
 type PipelineOptions struct {
-	// Workers is the number of goroutines that run the filter; 0 means
-	// GOMAXPROCS.
+	// Workers is the number of goroutines that run the filter. 0 lets
+	// the pipeline choose, and choose again as the rows flow, between
+	// filtering each batch on the goroutine that writes the rows and
+	// handing the batches to up to GOMAXPROCS workers: whichever moves
+	// the rows fastest (see tune.go).
 	Workers int
 	// MaxRows bounds the rows received but not yet written (at least 1).
 	MaxRows int
@@ -37,6 +40,10 @@ type PipelineOptions struct {
 	// Warn receives warnings about skipped rows, one line each, in row
 	// order; nil discards them.
 	Warn func(msg string)
+	// Clock replaces, when set, the monotonic clock by which a pipeline
+	// that chooses its workers measures its throughput: the time since
+	// some fixed instant. It is for tests.
+	Clock func() time.Duration
 }
 
 // Counts are a pipeline's counters, final once Close has returned.
@@ -75,9 +82,9 @@ const (
 // maxWarned bounds the distinct failure messages a Skip pipeline shows.
 const maxWarned = 20
 
-// Pipeline runs a filter over rows on several goroutines and writes the
-// outputs in row order. Write, Flush, Close and Abort are called from one
-// goroutine.
+// Pipeline runs a filter over rows, on the caller's goroutine or on
+// workers, and writes the outputs in row order. Write, Flush, Close and
+// Abort are called from one goroutine.
 type Pipeline struct {
 	f     *Filter
 	w     LineWriter
@@ -86,6 +93,8 @@ type Pipeline struct {
 	stop  context.CancelCauseFunc
 	rows  int // per batch
 	slots chan struct{}
+	// work holds the batches handed to the workers, and order the same
+	// batches in row order, for the collector.
 	work  chan *batch
 	order chan *batch
 	// free and bufs hold the batches and output buffers not in use. They
@@ -96,6 +105,24 @@ type Pipeline struct {
 	bufs chan []byte
 	wg   sync.WaitGroup
 
+	// The level: how many workers filter the batches, 0 meaning the
+	// caller. It is fixed unless tune chooses it (see level.go).
+	level    atomic.Int32
+	tune     *tuner
+	started  int             // workers started
+	wake     []chan struct{} // per worker: the level rose
+	quit     chan struct{}   // closed at shutdown
+	self     *rowRunner      // the caller's, for level 0
+	handed   bool            // batches given to workers since the last drain
+	barrier  *batch          // sent through order to wait for the collector
+	drained  chan struct{}   // the collector reached the barrier
+	doneText atomic.Int64    // bytes of the rows whose output is written
+	// The caller's time waiting for rows, for tune: waited in all, and
+	// since when, while waiting.
+	waited   time.Duration
+	waitFrom time.Duration
+	waiting  bool
+
 	cur    *batch
 	dirty  bool // batches sent since the last flush request
 	next   int64
@@ -103,9 +130,10 @@ type Pipeline struct {
 
 	errOnce sync.Once
 	err     atomic.Pointer[error]
-	counts  Counts // collector's; read after Close
+	// counts and the Skip bookkeeping are the writer's of the output: the
+	// collector's, or the caller's at level 0 once the collector is idle.
+	counts Counts // read after Close
 
-	// Skip bookkeeping, collector's.
 	skipped map[string]int64
 	msgs    []string
 }
@@ -116,7 +144,7 @@ type batch struct {
 	ends  []int
 	first int64 // number of the first row
 	flush bool
-	out   chan *chunk
+	out   chan *chunk // made when a worker takes the batch
 }
 
 // chunk is a piece of a batch's output.
@@ -133,14 +161,17 @@ type skip struct {
 	msg string
 }
 
-// NewPipeline starts the workers of a pipeline that filters rows with f
-// and writes to w. It stops when ctx is done.
+// NewPipeline starts a pipeline that filters rows with f and writes to
+// w, and its workers if their number is fixed. It stops when ctx is done.
 func NewPipeline(ctx context.Context, f *Filter, w LineWriter, opts PipelineOptions) *Pipeline {
-	if opts.Workers <= 0 {
-		opts.Workers = runtime.GOMAXPROCS(0)
+	workers := opts.Workers
+	var tune *tuner
+	if workers <= 0 {
+		workers = defaultMaxWorkers()
+		tune = newTuner(workers, opts.Clock)
 	}
 	opts.MaxRows = max(opts.MaxRows, 1)
-	rows := min(max(opts.MaxRows/(2*opts.Workers), 1), maxBatchRows)
+	rows := min(max(opts.MaxRows/(2*workers), 1), maxBatchRows)
 	inFlight := max(opts.MaxRows/rows, 1)
 	p := &Pipeline{
 		f: f, w: w, opts: opts, rows: rows,
@@ -148,17 +179,22 @@ func NewPipeline(ctx context.Context, f *Filter, w LineWriter, opts PipelineOpti
 		work:    make(chan *batch, inFlight),
 		order:   make(chan *batch, inFlight),
 		skipped: map[string]int64{},
+		tune:    tune,
+		wake:    make([]chan struct{}, workers),
+		quit:    make(chan struct{}),
+		barrier: &batch{},
+		drained: make(chan struct{}, 1),
 	}
 	p.ctx, p.stop = context.WithCancelCause(ctx)
 	p.free = make(chan *batch, inFlight)
-	// Buffers in use at once: a chunk being filled by each worker, one
-	// queued per batch in flight, and one being written.
-	p.bufs = make(chan []byte, opts.Workers+inFlight+1)
-	p.wg.Add(opts.Workers + 1)
-	for range opts.Workers {
-		go p.worker()
-	}
+	// Buffers in use at once: a chunk being filled by each worker and
+	// the caller, one queued per batch in flight, and one being written.
+	p.bufs = make(chan []byte, workers+inFlight+2)
+	p.wg.Add(1)
 	go p.collect()
+	if tune == nil {
+		p.setLevel(workers)
+	}
 	return p
 }
 
@@ -169,6 +205,7 @@ func (p *Pipeline) Write(row []byte) error {
 		return err
 	}
 	if p.cur == nil {
+		p.resume()
 		if err := p.take(); err != nil {
 			return err
 		}
@@ -199,6 +236,7 @@ func (p *Pipeline) Keep(row []byte) error {
 	if err := p.Err(); err != nil {
 		return err
 	}
+	p.resume()
 	if p.cur != nil {
 		p.send(false)
 	}
@@ -213,21 +251,39 @@ func (p *Pipeline) Keep(row []byte) error {
 }
 
 // Flush sends the rows queued so far on and asks for the output to be
-// flushed once they are written. It does not wait.
+// flushed once they are written. It does not wait for that, unless the
+// rows are filtered on the caller's goroutine. The caller flushes before
+// it waits for more rows: a pipeline that chooses its workers counts the
+// time until the next Write or Keep as time spent waiting for rows.
 func (p *Pipeline) Flush() error {
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if p.cur == nil {
-		if !p.dirty {
-			return nil
+	if p.cur != nil || p.dirty {
+		if p.cur == nil {
+			if err := p.take(); err != nil {
+				return err
+			}
 		}
-		if err := p.take(); err != nil {
-			return err
-		}
+		p.send(true)
 	}
-	p.send(true)
+	p.pause()
 	return nil
+}
+
+// pause notes that the caller starts waiting for rows.
+func (p *Pipeline) pause() {
+	if p.tune != nil && !p.waiting {
+		p.waiting, p.waitFrom = true, p.tune.clock()
+	}
+}
+
+// resume notes that rows came.
+func (p *Pipeline) resume() {
+	if p.waiting {
+		p.waiting = false
+		p.waited += p.tune.clock() - p.waitFrom
+	}
 }
 
 // Close sends the last rows, waits for every output to be written and
@@ -279,6 +335,7 @@ func (p *Pipeline) shutdown() {
 		}
 		close(p.work)
 		close(p.order)
+		close(p.quit)
 	}
 	p.wg.Wait()
 }
@@ -308,18 +365,27 @@ func (p *Pipeline) take() error {
 		b = &batch{}
 	}
 	b.first = p.next + 1
-	b.out = make(chan *chunk, 1)
 	p.cur = b
 	return nil
 }
 
-// send hands the current batch to the workers and the collector. Neither
+// send filters the current batch on the caller's goroutine at level 0,
+// and otherwise hands it to the workers and the collector. Neither
 // channel can be full: both hold as many batches as there are slots.
 func (p *Pipeline) send(flush bool) {
 	b := p.cur
 	p.cur = nil
 	b.flush = flush
 	p.dirty = !flush
+	if p.tune != nil {
+		p.adjust(p.tune.observe(p.doneText.Load(), p.waited))
+	}
+	if p.level.Load() == 0 {
+		p.runHere(b)
+		return
+	}
+	b.out = make(chan *chunk, 1)
+	p.handed = true
 	p.order <- b
 	p.work <- b
 }

@@ -1,6 +1,7 @@
-// The workers' side of the pipeline: a rowRunner feeds a batch's rows
-// through one run of the compiled expression and hands its output on in
-// chunks.
+// Filtering a batch: a rowRunner feeds a batch's rows through one run of
+// the compiled expression and hands its output on in chunks, to the
+// collector (a worker's) or straight to the writer (the caller's, at
+// level 0).
 
 package filter
 
@@ -11,10 +12,38 @@ import (
 	"github.com/itchyny/gojq"
 )
 
-// worker filters batches.
-func (p *Pipeline) worker() {
+// worker filters batches while the level is above i, its index.
+func (p *Pipeline) worker(i int) {
 	defer p.wg.Done()
-	r := &rowRunner{p: p, hold: chunkBytes}
+	r, err := p.newRunner(false)
+	if err != nil {
+		p.fail(err)
+		for b := range p.work {
+			close(b.out)
+		}
+		return
+	}
+	for {
+		if i >= int(p.level.Load()) {
+			select {
+			case <-p.wake[i]:
+				continue
+			case <-p.quit:
+				return
+			}
+		}
+		b, ok := <-p.work
+		if !ok {
+			return
+		}
+		r.batch(b)
+	}
+}
+
+// newRunner returns a rowRunner with its own compiled code; direct is for
+// the caller's, which writes its output itself.
+func (p *Pipeline) newRunner(direct bool) (*rowRunner, error) {
+	r := &rowRunner{p: p, hold: chunkBytes, direct: direct}
 	r.dec.own = p.f.ownStrings
 	if p.opts.Policy == Skip {
 		r.hold = skipHoldBytes
@@ -22,21 +51,16 @@ func (p *Pipeline) worker() {
 	code, err := p.f.compile(r)
 	if err != nil {
 		// Compile compiled the same query already.
-		p.fail(fmt.Errorf("internal error: %w", err))
-		for b := range p.work {
-			close(b.out)
-		}
-		return
+		return nil, fmt.Errorf("internal error: %w", err)
 	}
 	r.code = code
-	for b := range p.work {
-		r.batch(b)
-	}
+	return r, nil
 }
 
-// rowRunner is a worker's state. One run of its code filters the rows of
-// a batch, pulled through Next; every output belongs to the row pulled
-// last. An error ends the run, and the next run goes on from the next row.
+// rowRunner is a worker's state, or the caller's. One run of its code
+// filters the rows of a batch, pulled through Next; every output belongs
+// to the row pulled last. An error ends the run, and the next run goes on
+// from the next row.
 type rowRunner struct {
 	p    *Pipeline
 	code *gojq.Code
@@ -56,6 +80,9 @@ type rowRunner struct {
 	// hold is the output size at which a row's output is handed on before
 	// the row is done.
 	hold int
+	// direct runners write their chunks (the caller's, at level 0);
+	// the others hand them to the collector through the batch.
+	direct bool
 }
 
 // Next hands the next row of the batch to the expression. It implements
@@ -97,7 +124,9 @@ func (r *rowRunner) endRow() {
 
 func (r *rowRunner) batch(b *batch) {
 	p := r.p
-	defer close(b.out)
+	if !r.direct {
+		defer close(b.out)
+	}
 	if r.c == nil {
 		r.c = p.newChunk()
 	} else {
@@ -184,9 +213,19 @@ func (r *rowRunner) run() (err error) {
 	}
 }
 
-// pass hands the chunk to the collector and starts another; false means
-// the pipeline stopped.
+// pass hands the chunk to the collector, or writes it, and starts
+// another; false means the pipeline stopped.
 func (r *rowRunner) pass() bool {
+	if r.direct {
+		r.p.emit(r.c)
+		buf := r.c.buf[:0]
+		if !keepBuf(buf) {
+			buf = nil
+		}
+		*r.c = chunk{buf: buf}
+		r.mark, r.markLines = -1, 0
+		return r.p.ctx.Err() == nil
+	}
 	select {
 	case r.b.out <- r.c:
 		r.c = r.p.newChunk()

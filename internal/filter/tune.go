@@ -1,0 +1,175 @@
+// Choosing the number of workers while the rows flow. Where the filter
+// runs best depends on what it costs per row, on how fast the rows come,
+// and on who else wants the cores (a server on the same machine needs one
+// of its own), none of which is known before the run: on two cores shared
+// with the server, two workers lose to one on some filters, and when the
+// server sets the pace, handing batches to a worker costs more than
+// filtering them where they are read. So the pipeline measures its
+// throughput and tries: it runs at one level, now and then spends one
+// window at a neighbouring level, and stays there if that moved the rows
+// faster.
+
+package filter
+
+import (
+	"runtime"
+	"time"
+)
+
+// Tuning constants. A window is long enough to hold many collections and
+// scheduler slices, short enough for a run of a few seconds to try every
+// level a few times. A window in which the rows' writer waited for rows
+// starvedAt of the time or more is one where the rows, not the filter,
+// set the pace: more workers cannot help then, and fewer do as well if
+// the rows still keep them waiting. Otherwise a probe upward must win
+// clearly, one downward only not lose much: fewer workers take less CPU
+// from everyone else. A probe that loses is tried again after
+// probeBackoff times as many windows as before, up to maxProbeWait, so
+// that a run that has found its level spends few windows away from it.
+const (
+	tuneWindow   = 100 * time.Millisecond
+	starvedAt    = 0.10
+	upMargin     = 0.03
+	downMargin   = 0.01
+	probeBackoff = 4
+	maxProbeWait = 32
+)
+
+// Probe directions, indices of tuner.wait.
+const (
+	down = iota
+	up
+)
+
+// tuner chooses the level of an adapting pipeline: the number of workers
+// that filter its batches, 0 being the goroutine that writes the rows. It
+// is told at each batch the bytes of rows done so far and the time that
+// goroutine has spent waiting for rows, and answers the level for the
+// next batch. It is used by that goroutine only.
+type tuner struct {
+	levels []int                // ascending, levels[0] == 0
+	clock  func() time.Duration // monotonic
+	window time.Duration
+
+	at      int // index in levels of the level in use
+	started bool
+	start   time.Duration // when the current window began
+	done0   int64         // bytes done when it began
+	waited0 time.Duration // time waited for rows when it began
+
+	probing bool
+	from    int        // the level a probe left (index)
+	base    float64    // throughput of the last window at from, bytes/s
+	wait    [2]int     // windows to spend at a level before probing down, up
+	since   int        // windows spent at the level since the last probe
+	next    int        // direction tried first when both are due
+	moves   int        // level changes, probes included
+	shares  [][2]int64 // per index: bytes done, windows
+}
+
+// newTuner returns a tuner over 0 and 1, 2, 4, … up to max workers that
+// starts at 0. A nil clock is the monotonic clock.
+func newTuner(max int, clock func() time.Duration) *tuner {
+	if clock == nil {
+		epoch := time.Now()
+		clock = func() time.Duration { return time.Since(epoch) }
+	}
+	t := &tuner{levels: ladder(max), clock: clock, window: tuneWindow, wait: [2]int{1, 1}, next: up}
+	t.shares = make([][2]int64, len(t.levels))
+	return t
+}
+
+// ladder returns 0, 1, 2, 4, … and max, ascending.
+func ladder(max int) []int {
+	levels := []int{0}
+	for n := 1; n < max; n *= 2 {
+		levels = append(levels, n)
+	}
+	return append(levels, max)
+}
+
+// defaultMaxWorkers is the most workers an adapting pipeline uses.
+func defaultMaxWorkers() int { return runtime.GOMAXPROCS(0) }
+
+// level returns the level in use.
+func (t *tuner) level() int { return t.levels[t.at] }
+
+// observe takes the bytes of rows done and the time waited for rows so
+// far, and returns the level for the next batch.
+func (t *tuner) observe(done int64, waited time.Duration) int {
+	now := t.clock()
+	if !t.started {
+		t.started, t.start, t.done0, t.waited0 = true, now, done, waited
+		return t.level()
+	}
+	elapsed := now - t.start
+	if elapsed < t.window {
+		return t.level()
+	}
+	rate := float64(done-t.done0) / elapsed.Seconds()
+	starved := float64(waited-t.waited0) >= starvedAt*float64(elapsed)
+	t.shares[t.at][0] += done - t.done0
+	t.shares[t.at][1]++
+	t.start, t.done0, t.waited0 = now, done, waited
+	if t.probing {
+		t.settle(rate, starved)
+		return t.level()
+	}
+	t.base = rate
+	t.since++
+	if dir, ok := t.due(starved); ok {
+		t.probing, t.from = true, t.at
+		t.moveTo(t.at + 2*dir - 1)
+	}
+	return t.level()
+}
+
+// settle ends a probe: the level probed stays if its window's throughput
+// beat the one before it by the margin of its direction, or, downward, if
+// the rows kept it waiting.
+func (t *tuner) settle(rate float64, starved bool) {
+	dir := down
+	if t.at > t.from {
+		dir = up
+	}
+	var kept bool
+	if dir == up {
+		kept = rate > t.base*(1+upMargin)
+	} else {
+		kept = starved || rate >= t.base*(1-downMargin)
+	}
+	t.probing, t.since = false, 0
+	if kept {
+		t.wait = [2]int{1, 1}
+		t.base = rate
+		return
+	}
+	t.wait[dir] = min(probeBackoff*t.wait[dir], maxProbeWait)
+	t.moveTo(t.from)
+}
+
+// due returns the direction to probe now, if any: one whose wait has
+// passed and which has a level to go to (not up while the rows keep the
+// pipeline waiting), the other than last time when both are due.
+func (t *tuner) due(starved bool) (int, bool) {
+	canDown := t.at > 0 && t.since >= t.wait[down]
+	canUp := !starved && t.at < len(t.levels)-1 && t.since >= t.wait[up]
+	switch {
+	case canDown && canUp:
+		dir := t.next
+		t.next = 1 - dir
+		return dir, true
+	case canDown:
+		t.next = up
+		return down, true
+	case canUp:
+		t.next = down
+		return up, true
+	}
+	return 0, false
+}
+
+func (t *tuner) moveTo(i int) {
+	t.at = i
+	t.moves++
+}
