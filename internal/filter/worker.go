@@ -6,6 +6,7 @@
 package filter
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -179,7 +180,12 @@ func (r *rowRunner) run() (err error) {
 		}
 	}()
 	raw := r.p.f.raw
-	it := r.code.RunWithContext(r.p.ctx, nil, r.p.f.values...)
+	ctx := r.p.ctx
+	if r.p.f.bounded {
+		// Stopped between rows (by Next), not at every step.
+		ctx = context.Background()
+	}
+	it := r.code.RunWithContext(ctx, nil, r.p.f.values...)
 	for {
 		v, ok := it.Next()
 		if !ok {
