@@ -25,7 +25,8 @@ func TestJQAdaptingWorkersWriteAsOneWorker(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"outputs of every size", []string{"--jq", `if .id % 997 == 0 then [range(.score)] elif .even then {id, name} else .score end`}},
+		{"outputs of every size", []string{"--jq", `if .id % 997 == 0 then .name * 5000 elif .even then {id, name} else .score end`}},
+		{"an expression that may not end", []string{"--jq", `if .id % 997 == 0 then [range(.score)] else .name end`}},
 		{"rows filtered and skipped", []string{"--on-jq-error", "skip", "--jq", `if .id % 1013 == 0 then error("no \(.score % 3)") else select(.score > 500) | .name end`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,9 +2,11 @@ package filter
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -114,6 +116,45 @@ func TestAdaptingPipelineWritesAsOneWorker(t *testing.T) {
 				t.Errorf("%d level changes, %d levels used (%+v): the test did not make it adapt", got.moves, used, got.shares)
 			}
 		})
+	}
+}
+
+// TestAdaptingPipelineKeepsUnendingFiltersOffTheCaller: an expression
+// whose time is not bounded by the row's is never run on the caller's
+// goroutine, which must go on reading the network; it still stops when
+// the context is cancelled. (Run on the caller, Flush would never return.)
+func TestAdaptingPipelineKeepsUnendingFiltersOffTheCaller(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	f, err := Compile(`last(range(. % 50))`, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runRows(t, f, numberRows(3000), PipelineOptions{MaxRows: 64, Clock: everyBatchAWindow()}, 97)
+	if r.err != nil || r.moves < 20 || len(r.shares) != 2 || r.shares[0].Workers != 1 {
+		t.Errorf("err %v, %d moves, shares %+v; want 1 and 2 workers tried, never the caller", r.err, r.moves, r.shares)
+	}
+
+	started := make(chan struct{})
+	var once sync.Once
+	f, err = Compile(`debug | last(range(1e18))`, Options{Stderr: writerFunc(func(p []byte) (int, error) {
+		once.Do(func() { close(started) })
+		return len(p), nil
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p := NewPipeline(ctx, f, &bufferLines{}, PipelineOptions{MaxRows: 10})
+	if err := p.Write([]byte(`1`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	cancel()
+	if err := p.Close(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Close: %v", err)
 	}
 }
 

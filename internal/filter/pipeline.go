@@ -29,9 +29,10 @@ const (
 type PipelineOptions struct {
 	// Workers is the number of goroutines that run the filter. 0 lets
 	// the pipeline choose, and choose again as the rows flow, between
-	// filtering each batch on the goroutine that writes the rows and
-	// handing the batches to up to GOMAXPROCS workers: whichever moves
-	// the rows fastest (see tune.go).
+	// filtering each batch on the goroutine that writes the rows (when
+	// the expression's time is bounded by the row's size, see
+	// bounded.go) and handing the batches to up to GOMAXPROCS workers:
+	// whichever moves the rows fastest (see tune.go).
 	Workers int
 	// MaxRows bounds the rows received but not yet written (at least 1).
 	MaxRows int
@@ -167,8 +168,13 @@ func NewPipeline(ctx context.Context, f *Filter, w LineWriter, opts PipelineOpti
 	workers := opts.Workers
 	var tune *tuner
 	if workers <= 0 {
+		// Level 0 is only for an expression that ends (see bounded.go):
+		// one that may not must never stop the reader of the network,
+		// which ends the session while the last rows are filtered.
 		workers = defaultMaxWorkers()
-		tune = newTuner(workers, opts.Clock)
+		if levels := ladder(workers, f.bounded); len(levels) > 1 {
+			tune = newTuner(levels, opts.Clock)
+		}
 	}
 	opts.MaxRows = max(opts.MaxRows, 1)
 	rows := min(max(opts.MaxRows/(2*workers), 1), maxBatchRows)
@@ -192,7 +198,9 @@ func NewPipeline(ctx context.Context, f *Filter, w LineWriter, opts PipelineOpti
 	p.bufs = make(chan []byte, workers+inFlight+2)
 	p.wg.Add(1)
 	go p.collect()
-	if tune == nil {
+	if tune != nil {
+		p.setLevel(tune.level())
+	} else {
 		p.setLevel(workers)
 	}
 	return p

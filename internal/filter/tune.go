@@ -47,7 +47,7 @@ const (
 // goroutine has spent waiting for rows, and answers the level for the
 // next batch. It is used by that goroutine only.
 type tuner struct {
-	levels []int                // ascending, levels[0] == 0
+	levels []int                // ascending
 	clock  func() time.Duration // monotonic
 	window time.Duration
 
@@ -67,21 +67,25 @@ type tuner struct {
 	shares  [][2]int64 // per index: bytes done, windows
 }
 
-// newTuner returns a tuner over 0 and 1, 2, 4, … up to max workers that
-// starts at 0. A nil clock is the monotonic clock.
-func newTuner(max int, clock func() time.Duration) *tuner {
+// newTuner returns a tuner over levels (ascending) that starts at the
+// first. A nil clock is the monotonic clock.
+func newTuner(levels []int, clock func() time.Duration) *tuner {
 	if clock == nil {
 		epoch := time.Now()
 		clock = func() time.Duration { return time.Since(epoch) }
 	}
-	t := &tuner{levels: ladder(max), clock: clock, window: tuneWindow, wait: [2]int{1, 1}, next: up}
+	t := &tuner{levels: levels, clock: clock, window: tuneWindow, wait: [2]int{1, 1}, next: up}
 	t.shares = make([][2]int64, len(t.levels))
 	return t
 }
 
-// ladder returns 0, 1, 2, 4, … and max, ascending.
-func ladder(max int) []int {
-	levels := []int{0}
+// ladder returns the levels tried up to max workers, ascending: 1, 2, 4,
+// … and max, after 0 if here is set.
+func ladder(max int, here bool) []int {
+	var levels []int
+	if here {
+		levels = append(levels, 0)
+	}
 	for n := 1; n < max; n *= 2 {
 		levels = append(levels, n)
 	}

@@ -17,7 +17,7 @@ type paceModel func(window, level int) (rate, wait float64)
 // level in use during each window, and the tuner.
 func simulate(max, windows int, m paceModel) ([]int, *tuner) {
 	var now time.Duration
-	tn := newTuner(max, func() time.Duration { return now })
+	tn := newTuner(ladder(max, true), func() time.Duration { return now })
 	var done int64
 	var waited time.Duration
 	level := tn.observe(0, 0)
@@ -126,7 +126,7 @@ func TestTunerFollowsAChange(t *testing.T) {
 // many batches go by.
 func TestTunerDecidesPerWindow(t *testing.T) {
 	var now time.Duration
-	tn := newTuner(2, func() time.Duration { return now })
+	tn := newTuner(ladder(2, true), func() time.Duration { return now })
 	var done int64
 	for i := range 1000 {
 		now += tuneWindow / 1000
@@ -144,21 +144,26 @@ func TestTunerDecidesPerWindow(t *testing.T) {
 	}
 }
 
-// TestLadder checks the levels tried for each number of workers.
+// TestLadder checks the levels tried for each number of workers, with
+// and without the rows' writer.
 func TestLadder(t *testing.T) {
 	for _, tc := range []struct {
 		max  int
+		here bool
 		want []int
 	}{
-		{1, []int{0, 1}},
-		{2, []int{0, 1, 2}},
-		{3, []int{0, 1, 2, 3}},
-		{4, []int{0, 1, 2, 4}},
-		{6, []int{0, 1, 2, 4, 6}},
-		{16, []int{0, 1, 2, 4, 8, 16}},
+		{1, true, []int{0, 1}},
+		{2, true, []int{0, 1, 2}},
+		{3, true, []int{0, 1, 2, 3}},
+		{4, true, []int{0, 1, 2, 4}},
+		{6, true, []int{0, 1, 2, 4, 6}},
+		{16, true, []int{0, 1, 2, 4, 8, 16}},
+		{1, false, []int{1}},
+		{2, false, []int{1, 2}},
+		{16, false, []int{1, 2, 4, 8, 16}},
 	} {
-		if got := ladder(tc.max); !slices.Equal(got, tc.want) {
-			t.Errorf("ladder(%d) = %v, want %v", tc.max, got, tc.want)
+		if got := ladder(tc.max, tc.here); !slices.Equal(got, tc.want) {
+			t.Errorf("ladder(%d, %v) = %v, want %v", tc.max, tc.here, got, tc.want)
 		}
 	}
 }
