@@ -60,7 +60,7 @@ func addJQFlags(f *pflag.FlagSet) {
 	f.StringArray("argjson", nil, "bind $`NAME` to the JSON value in --jq (\"--argjson NAME JSON\" or \"--argjson NAME=JSON\"); repeatable")
 	addBoolFlag(f, "raw-output", "r", "write --jq string outputs without quotes, as jq -r")
 	f.String("on-jq-error", "fail", "when --jq fails on a row: fail (stop, exit 5) or skip (warn, drop the row, go on)")
-	f.Int("jq-workers", 0, "goroutines running --jq (default: the number of CPUs Go may use, GOMAXPROCS)")
+	f.Int("jq-workers", 0, "run --jq on `N` goroutines; 0: fraise chooses as the rows flow, between the network reader alone and up to GOMAXPROCS workers")
 }
 
 // jqSettings is the transform a stream applies, if any.
@@ -104,7 +104,7 @@ func compileJQ(cmd *cobra.Command, v *viper.Viper, prof *profile, stderr io.Writ
 		return nil, err
 	}
 	if s.workers = int(min(workers, 1<<16)); s.workers < 0 {
-		return nil, &usageError{fmt.Errorf("--jq-workers must be 0 (one per CPU) or more, got %d", s.workers)}
+		return nil, &usageError{fmt.Errorf("--jq-workers must be 0 (fraise chooses) or more, got %d", s.workers)}
 	}
 	var vars []filter.Var
 	for _, a := range args {
