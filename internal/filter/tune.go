@@ -144,7 +144,9 @@ func (t *tuner) settle(rate float64, starved bool) {
 	}
 	t.probing, t.since = false, 0
 	if kept {
-		t.wait = [2]int{1, 1}
+		// On in the same direction first: a run that gains from more
+		// workers climbs a level every other window.
+		t.wait, t.next = [2]int{1, 1}, dir
 		t.base = rate
 		return
 	}

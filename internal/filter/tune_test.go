@@ -87,6 +87,16 @@ func TestTunerFindsTheFastestLevel(t *testing.T) {
 	}
 }
 
+// TestTunerClimbsFast: when every level is faster than the one below,
+// the tuner reaches the top after a window at each level and a probe
+// of the next.
+func TestTunerClimbsFast(t *testing.T) {
+	used, _ := simulate(16, 40, rates(0, map[int]float64{0: 100, 1: 190, 2: 370, 4: 720, 8: 1400, 16: 2700}))
+	if i := slices.Index(used, 16); i < 0 || i > 10 {
+		t.Errorf("at 16 workers from window %d on; want 10 at most; levels %v", i, used)
+	}
+}
+
 // TestTunerStaysWhenRowsSetThePace: when the rows keep the pipeline
 // waiting, no worker can make them come faster, and none is tried.
 func TestTunerStaysWhenRowsSetThePace(t *testing.T) {
