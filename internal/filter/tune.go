@@ -6,8 +6,7 @@
 // server sets the pace, handing batches to a worker costs more than
 // filtering them where they are read. So the pipeline measures its
 // throughput and tries: it runs at one level, now and then spends one
-// window at a neighbouring level, and stays there if that moved the rows
-// faster.
+// window at another, and stays there if that moved the rows faster.
 
 package filter
 
@@ -18,14 +17,17 @@ import (
 
 // Tuning constants. A window is long enough to hold many collections and
 // scheduler slices, short enough for a run of a few seconds to try every
-// level a few times. A window in which the rows' writer waited for rows
-// starvedAt of the time or more is one where the rows, not the filter,
-// set the pace: more workers cannot help then, and fewer do as well if
-// the rows still keep them waiting. Otherwise a probe upward must win
-// clearly, one downward only not lose much: fewer workers take less CPU
-// from everyone else. A probe that loses is tried again after
-// probeBackoff times as many windows as before, up to maxProbeWait, so
-// that a run that has found its level spends few windows away from it.
+// level a few times. A probe of more workers must win clearly, one of
+// fewer only not lose much: fewer workers take less CPU from everyone
+// else. When workers filter, a window in which the network reader waited
+// for rows starvedAt of the time or more is one where the rows, not the
+// filter, set the pace: more workers cannot help, and fewer do as well if
+// the rows still keep the reader waiting. (When the reader filters, its
+// waits say nothing of the kind: while it filters, the server fills the
+// socket and stops, and then the reader waits for it.) A level that loses
+// a probe is tried again after probeBackoff times as many windows as
+// before, up to maxProbeWait, so that a run that has found its level
+// spends few windows away from it.
 const (
 	tuneWindow   = 100 * time.Millisecond
 	starvedAt    = 0.10
@@ -33,12 +35,6 @@ const (
 	downMargin   = 0.01
 	probeBackoff = 4
 	maxProbeWait = 32
-)
-
-// Probe directions, indices of tuner.wait.
-const (
-	down = iota
-	up
 )
 
 // tuner chooses the level of an adapting pipeline: the number of workers
@@ -60,11 +56,11 @@ type tuner struct {
 	probing bool
 	from    int        // the level a probe left (index)
 	base    float64    // throughput of the last window at from, bytes/s
-	wait    [2]int     // windows to spend at a level before probing down, up
+	wait    []int      // per level: windows to spend elsewhere before probing it
 	since   int        // windows spent at the level since the last probe
-	next    int        // direction tried first when both are due
+	upward  bool       // the direction of the last probe that won
 	moves   int        // level changes, probes included
-	shares  [][2]int64 // per index: bytes done, windows
+	shares  [][2]int64 // per level: bytes done, windows
 }
 
 // newTuner returns a tuner over levels (ascending) that starts at the
@@ -74,8 +70,10 @@ func newTuner(levels []int, clock func() time.Duration) *tuner {
 		epoch := time.Now()
 		clock = func() time.Duration { return time.Since(epoch) }
 	}
-	t := &tuner{levels: levels, clock: clock, window: tuneWindow, wait: [2]int{1, 1}, next: up}
-	t.shares = make([][2]int64, len(t.levels))
+	t := &tuner{levels: levels, clock: clock, window: tuneWindow, upward: true}
+	t.wait = make([]int, len(levels))
+	t.shares = make([][2]int64, len(levels))
+	t.resetWaits()
 	return t
 }
 
@@ -111,7 +109,8 @@ func (t *tuner) observe(done int64, waited time.Duration) int {
 		return t.level()
 	}
 	rate := float64(done-t.done0) / elapsed.Seconds()
-	starved := float64(waited-t.waited0) >= starvedAt*float64(elapsed)
+	// Waits for rows tell only when workers filter (see tuneWindow).
+	starved := t.level() > 0 && float64(waited-t.waited0) >= starvedAt*float64(elapsed)
 	t.shares[t.at][0] += done - t.done0
 	t.shares[t.at][1]++
 	t.start, t.done0, t.waited0 = now, done, waited
@@ -121,59 +120,73 @@ func (t *tuner) observe(done int64, waited time.Duration) int {
 	}
 	t.base = rate
 	t.since++
-	if dir, ok := t.due(starved); ok {
+	if i, ok := t.due(starved); ok {
 		t.probing, t.from = true, t.at
-		t.moveTo(t.at + 2*dir - 1)
+		t.moveTo(i)
 	}
 	return t.level()
 }
 
 // settle ends a probe: the level probed stays if its window's throughput
-// beat the one before it by the margin of its direction, or, downward, if
-// the rows kept it waiting.
+// beat the one before it by the margin of its direction, or, for fewer
+// workers, if the rows kept them waiting.
 func (t *tuner) settle(rate float64, starved bool) {
-	dir := down
-	if t.at > t.from {
-		dir = up
-	}
+	upward := t.at > t.from
 	var kept bool
-	if dir == up {
+	if upward {
 		kept = rate > t.base*(1+upMargin)
 	} else {
 		kept = starved || rate >= t.base*(1-downMargin)
 	}
 	t.probing, t.since = false, 0
 	if kept {
-		// On in the same direction first: a run that gains from more
-		// workers climbs a level every other window.
-		t.wait, t.next = [2]int{1, 1}, dir
+		t.resetWaits()
+		t.upward = upward
 		t.base = rate
 		return
 	}
-	t.wait[dir] = min(probeBackoff*t.wait[dir], maxProbeWait)
+	t.wait[t.at] = min(probeBackoff*t.wait[t.at], maxProbeWait)
 	t.moveTo(t.from)
 }
 
-// due returns the direction to probe now, if any: one whose wait has
-// passed and which has a level to go to (not up while the rows keep the
-// pipeline waiting), the other than last time when both are due.
-func (t *tuner) due(starved bool) (int, bool) {
-	canDown := t.at > 0 && t.since >= t.wait[down]
-	canUp := !starved && t.at < len(t.levels)-1 && t.since >= t.wait[up]
-	switch {
-	case canDown && canUp:
-		dir := t.next
-		t.next = 1 - dir
-		return dir, true
-	case canDown:
-		t.next = up
-		return down, true
-	case canUp:
-		t.next = down
-		return up, true
+// resetWaits makes every level due a window from now.
+func (t *tuner) resetWaits() {
+	for i := range t.wait {
+		t.wait[i] = 1
 	}
-	return 0, false
 }
+
+// due returns the level to probe now, if any: of those whose wait has
+// passed (none with more workers while the rows keep the workers
+// waiting), the one that lost least lately, then the nearest, then the
+// one in the direction of the last probe that won (so that a run gaining
+// from more workers climbs a level every other window).
+func (t *tuner) due(starved bool) (int, bool) {
+	best := -1
+	for i := range t.levels {
+		if i == t.at || t.since < t.wait[i] || starved && i > t.at {
+			continue
+		}
+		if best < 0 || t.before(i, best) {
+			best = i
+		}
+	}
+	return best, best >= 0
+}
+
+// before reports whether level i is to be probed before level j.
+func (t *tuner) before(i, j int) bool {
+	if t.wait[i] != t.wait[j] {
+		return t.wait[i] < t.wait[j]
+	}
+	di, dj := abs(i-t.at), abs(j-t.at)
+	if di != dj {
+		return di < dj
+	}
+	return (i > t.at) == t.upward
+}
+
+func abs(n int) int { return max(n, -n) }
 
 func (t *tuner) moveTo(i int) {
 	t.at = i
