@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/fraiseql/fraise/internal/filter"
 	"github.com/fraiseql/fraise/internal/output"
@@ -58,7 +60,7 @@ func addJQFlags(f *pflag.FlagSet) {
 	f.StringArray("argjson", nil, "bind $`NAME` to the JSON value in --jq (\"--argjson NAME JSON\" or \"--argjson NAME=JSON\"); repeatable")
 	addBoolFlag(f, "raw-output", "r", "write --jq string outputs without quotes, as jq -r")
 	f.String("on-jq-error", "fail", "when --jq fails on a row: fail (stop, exit 5) or skip (warn, drop the row, go on)")
-	f.Int("jq-workers", 0, "goroutines running --jq (default: the number of CPUs Go may use, GOMAXPROCS)")
+	f.Int("jq-workers", 0, "run --jq on `N` goroutines; 0: fraise chooses as the rows flow, between the network reader alone and up to GOMAXPROCS workers")
 }
 
 // jqSettings is the transform a stream applies, if any.
@@ -68,7 +70,12 @@ type jqSettings struct {
 	workers int
 	raw     bool
 	warn    func(msg string) // nil discards warnings (--quiet)
+	log     *slog.Logger     // --verbose
 }
+
+// jqClock replaces, when set, the clock by which the jq pipeline measures
+// its throughput to choose its workers (tests).
+var jqClock func() time.Duration
 
 // compileJQ reads the transform flags and compiles --jq, before any
 // connection is made. It returns nil when there is no --jq.
@@ -97,7 +104,7 @@ func compileJQ(cmd *cobra.Command, v *viper.Viper, prof *profile, stderr io.Writ
 		return nil, err
 	}
 	if s.workers = int(min(workers, 1<<16)); s.workers < 0 {
-		return nil, &usageError{fmt.Errorf("--jq-workers must be 0 (one per CPU) or more, got %d", s.workers)}
+		return nil, &usageError{fmt.Errorf("--jq-workers must be 0 (fraise chooses) or more, got %d", s.workers)}
 	}
 	var vars []filter.Var
 	for _, a := range args {
@@ -164,8 +171,10 @@ func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, w *
 		MaxRows: chunk,
 		Policy:  s.policy,
 		Warn:    s.warn,
+		Clock:   jqClock,
 	})
 	stats.pipe = p
+	defer logTuning(s.log, p, s.workers)
 	sink := &filterSink{p: p}
 	defer tuneGC()()
 	rows, counted := counting(sink, stats)
@@ -195,6 +204,34 @@ func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, w *
 		return perr
 	}
 	return err
+}
+
+// logTuning tells --verbose how the jq pipeline spread its work: the
+// workers asked for or, when fraise chose them, the changes it made
+// (trials included) and the share of the rows' bytes done at each number
+// of workers (0: the network reader filtered the rows itself).
+func logTuning(log *slog.Logger, p *filter.Pipeline, workers int) {
+	if log == nil {
+		return
+	}
+	moves, shares := p.Tuning()
+	if shares == nil {
+		log.Info("jq workers", "workers", workers)
+		return
+	}
+	var total int64
+	for _, s := range shares {
+		total += s.Bytes
+	}
+	parts := make([]string, len(shares))
+	for i, s := range shares {
+		pct := 0.0
+		if total > 0 {
+			pct = 100 * float64(s.Bytes) / float64(total)
+		}
+		parts[i] = fmt.Sprintf("%d: %.0f%% (%d windows)", s.Workers, pct, s.Windows)
+	}
+	log.Info("jq workers", "workers", "adaptive", "changes", moves, "bytes_by_workers", strings.Join(parts, ", "))
 }
 
 // filterSink feeds the wire's rows to the jq pipeline.

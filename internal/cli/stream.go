@@ -151,8 +151,11 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 		return err
 	}
 	log := obs.logger()
-	if jq != nil && obs.quiet {
-		jq.warn = nil
+	if jq != nil {
+		jq.log = log
+		if obs.quiet {
+			jq.warn = nil
+		}
 	}
 
 	cfg, err := profileConnConfig(cmd, v, app, prof)

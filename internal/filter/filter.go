@@ -41,6 +41,9 @@ type Filter struct {
 	raw    bool
 	// dem is what the expression can observe of a row; nil for all of it.
 	dem *demand
+	// bounded is set when the expression's time on a row is bounded by
+	// the row's size: it runs without gojq's context check (bounded.go).
+	bounded bool
 	// ownStrings is set when the expression may use a regular expression:
 	// gojq caches compiled patterns by their text for the life of the
 	// code, so strings taken from a row must then be copies, not views of
@@ -131,6 +134,7 @@ func Compile(expr string, opts Options) (*Filter, error) {
 		f.dem = dem
 	}
 	f.ownStrings = mayUseRegexp(q)
+	f.bounded = boundedTime(q)
 	return f, nil
 }
 

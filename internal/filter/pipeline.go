@@ -2,13 +2,9 @@ package filter
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"runtime"
 	"sync"
 	"sync/atomic"
-
-	"github.com/itchyny/gojq"
+	"time"
 )
 
 // LineWriter receives the pipeline's output: complete lines, in row order.
@@ -31,8 +27,12 @@ const (
 
 // PipelineOptions tune a Pipeline.
 type PipelineOptions struct {
-	// Workers is the number of goroutines that run the filter; 0 means
-	// GOMAXPROCS.
+	// Workers is the number of goroutines that run the filter. 0 lets
+	// the pipeline choose, and choose again as the rows flow, between
+	// filtering each batch on the goroutine that writes the rows (when
+	// the expression's time is bounded by the row's size, see
+	// bounded.go) and handing the batches to up to GOMAXPROCS workers:
+	// whichever moves the rows fastest (see tune.go).
 	Workers int
 	// MaxRows bounds the rows received but not yet written (at least 1).
 	MaxRows int
@@ -41,6 +41,10 @@ type PipelineOptions struct {
 	// Warn receives warnings about skipped rows, one line each, in row
 	// order; nil discards them.
 	Warn func(msg string)
+	// Clock replaces, when set, the monotonic clock by which a pipeline
+	// that chooses its workers measures its throughput: the time since
+	// some fixed instant. It is for tests.
+	Clock func() time.Duration
 }
 
 // Counts are a pipeline's counters, final once Close has returned.
@@ -79,9 +83,9 @@ const (
 // maxWarned bounds the distinct failure messages a Skip pipeline shows.
 const maxWarned = 20
 
-// Pipeline runs a filter over rows on several goroutines and writes the
-// outputs in row order. Write, Flush, Close and Abort are called from one
-// goroutine.
+// Pipeline runs a filter over rows, on the caller's goroutine or on
+// workers, and writes the outputs in row order. Write, Flush, Close and
+// Abort are called from one goroutine.
 type Pipeline struct {
 	f     *Filter
 	w     LineWriter
@@ -90,6 +94,8 @@ type Pipeline struct {
 	stop  context.CancelCauseFunc
 	rows  int // per batch
 	slots chan struct{}
+	// work holds the batches handed to the workers, and order the same
+	// batches in row order, for the collector.
 	work  chan *batch
 	order chan *batch
 	// free and bufs hold the batches and output buffers not in use. They
@@ -100,6 +106,24 @@ type Pipeline struct {
 	bufs chan []byte
 	wg   sync.WaitGroup
 
+	// The level: how many workers filter the batches, 0 meaning the
+	// caller. It is fixed unless tune chooses it (see level.go).
+	level    atomic.Int32
+	tune     *tuner
+	started  int             // workers started
+	wake     []chan struct{} // per worker: the level rose
+	quit     chan struct{}   // closed at shutdown
+	self     *rowRunner      // the caller's, for level 0
+	handed   bool            // batches given to workers since the last drain
+	barrier  *batch          // sent through order to wait for the collector
+	drained  chan struct{}   // the collector reached the barrier
+	doneText atomic.Int64    // bytes of the rows whose output is written
+	// The caller's time waiting for rows, for tune: waited in all, and
+	// since when, while waiting.
+	waited   time.Duration
+	waitFrom time.Duration
+	waiting  bool
+
 	cur    *batch
 	dirty  bool // batches sent since the last flush request
 	next   int64
@@ -107,9 +131,10 @@ type Pipeline struct {
 
 	errOnce sync.Once
 	err     atomic.Pointer[error]
-	counts  Counts // collector's; read after Close
+	// counts and the Skip bookkeeping are the writer's of the output: the
+	// collector's, or the caller's at level 0 once the collector is idle.
+	counts Counts // read after Close
 
-	// Skip bookkeeping, collector's.
 	skipped map[string]int64
 	msgs    []string
 }
@@ -120,7 +145,7 @@ type batch struct {
 	ends  []int
 	first int64 // number of the first row
 	flush bool
-	out   chan *chunk
+	out   chan *chunk // made when a worker takes the batch
 }
 
 // chunk is a piece of a batch's output.
@@ -137,14 +162,22 @@ type skip struct {
 	msg string
 }
 
-// NewPipeline starts the workers of a pipeline that filters rows with f
-// and writes to w. It stops when ctx is done.
+// NewPipeline starts a pipeline that filters rows with f and writes to
+// w, and its workers if their number is fixed. It stops when ctx is done.
 func NewPipeline(ctx context.Context, f *Filter, w LineWriter, opts PipelineOptions) *Pipeline {
-	if opts.Workers <= 0 {
-		opts.Workers = runtime.GOMAXPROCS(0)
+	workers := opts.Workers
+	var tune *tuner
+	if workers <= 0 {
+		// Level 0 is only for an expression that ends (see bounded.go):
+		// one that may not must never stop the reader of the network,
+		// which ends the session while the last rows are filtered.
+		workers = defaultMaxWorkers()
+		if levels := ladder(workers, f.bounded); len(levels) > 1 {
+			tune = newTuner(levels, opts.Clock)
+		}
 	}
 	opts.MaxRows = max(opts.MaxRows, 1)
-	rows := min(max(opts.MaxRows/(2*opts.Workers), 1), maxBatchRows)
+	rows := min(max(opts.MaxRows/(2*workers), 1), maxBatchRows)
 	inFlight := max(opts.MaxRows/rows, 1)
 	p := &Pipeline{
 		f: f, w: w, opts: opts, rows: rows,
@@ -152,17 +185,24 @@ func NewPipeline(ctx context.Context, f *Filter, w LineWriter, opts PipelineOpti
 		work:    make(chan *batch, inFlight),
 		order:   make(chan *batch, inFlight),
 		skipped: map[string]int64{},
+		tune:    tune,
+		wake:    make([]chan struct{}, workers),
+		quit:    make(chan struct{}),
+		barrier: &batch{},
+		drained: make(chan struct{}, 1),
 	}
 	p.ctx, p.stop = context.WithCancelCause(ctx)
 	p.free = make(chan *batch, inFlight)
-	// Buffers in use at once: a chunk being filled by each worker, one
-	// queued per batch in flight, and one being written.
-	p.bufs = make(chan []byte, opts.Workers+inFlight+1)
-	p.wg.Add(opts.Workers + 1)
-	for range opts.Workers {
-		go p.worker()
-	}
+	// Buffers in use at once: a chunk being filled by each worker and
+	// the caller, one queued per batch in flight, and one being written.
+	p.bufs = make(chan []byte, workers+inFlight+2)
+	p.wg.Add(1)
 	go p.collect()
+	if tune != nil {
+		p.setLevel(tune.level())
+	} else {
+		p.setLevel(workers)
+	}
 	return p
 }
 
@@ -173,6 +213,7 @@ func (p *Pipeline) Write(row []byte) error {
 		return err
 	}
 	if p.cur == nil {
+		p.resume()
 		if err := p.take(); err != nil {
 			return err
 		}
@@ -203,6 +244,7 @@ func (p *Pipeline) Keep(row []byte) error {
 	if err := p.Err(); err != nil {
 		return err
 	}
+	p.resume()
 	if p.cur != nil {
 		p.send(false)
 	}
@@ -217,21 +259,39 @@ func (p *Pipeline) Keep(row []byte) error {
 }
 
 // Flush sends the rows queued so far on and asks for the output to be
-// flushed once they are written. It does not wait.
+// flushed once they are written. It does not wait for that, unless the
+// rows are filtered on the caller's goroutine. The caller flushes before
+// it waits for more rows: a pipeline that chooses its workers counts the
+// time until the next Write or Keep as time spent waiting for rows.
 func (p *Pipeline) Flush() error {
 	if err := p.Err(); err != nil {
 		return err
 	}
-	if p.cur == nil {
-		if !p.dirty {
-			return nil
+	if p.cur != nil || p.dirty {
+		if p.cur == nil {
+			if err := p.take(); err != nil {
+				return err
+			}
 		}
-		if err := p.take(); err != nil {
-			return err
-		}
+		p.send(true)
 	}
-	p.send(true)
+	p.pause()
 	return nil
+}
+
+// pause notes that the caller starts waiting for rows.
+func (p *Pipeline) pause() {
+	if p.tune != nil && !p.waiting {
+		p.waiting, p.waitFrom = true, p.tune.clock()
+	}
+}
+
+// resume notes that rows came.
+func (p *Pipeline) resume() {
+	if p.waiting {
+		p.waiting = false
+		p.waited += p.tune.clock() - p.waitFrom
+	}
 }
 
 // Close sends the last rows, waits for every output to be written and
@@ -283,6 +343,7 @@ func (p *Pipeline) shutdown() {
 		}
 		close(p.work)
 		close(p.order)
+		close(p.quit)
 	}
 	p.wg.Wait()
 }
@@ -312,18 +373,27 @@ func (p *Pipeline) take() error {
 		b = &batch{}
 	}
 	b.first = p.next + 1
-	b.out = make(chan *chunk, 1)
 	p.cur = b
 	return nil
 }
 
-// send hands the current batch to the workers and the collector. Neither
+// send filters the current batch on the caller's goroutine at level 0,
+// and otherwise hands it to the workers and the collector. Neither
 // channel can be full: both hold as many batches as there are slots.
 func (p *Pipeline) send(flush bool) {
 	b := p.cur
 	p.cur = nil
 	b.flush = flush
 	p.dirty = !flush
+	if p.tune != nil {
+		p.adjust(p.tune.observe(p.doneText.Load(), p.waited))
+	}
+	if p.level.Load() == 0 {
+		p.runHere(b)
+		return
+	}
+	b.out = make(chan *chunk, 1)
+	p.handed = true
 	p.order <- b
 	p.work <- b
 }
@@ -338,288 +408,4 @@ func (p *Pipeline) recycle(b *batch) {
 	default:
 	}
 	<-p.slots
-}
-
-// worker filters batches.
-func (p *Pipeline) worker() {
-	defer p.wg.Done()
-	r := &rowRunner{p: p, hold: chunkBytes}
-	r.dec.own = p.f.ownStrings
-	if p.opts.Policy == Skip {
-		r.hold = skipHoldBytes
-	}
-	code, err := p.f.compile(r)
-	if err != nil {
-		// Compile compiled the same query already.
-		p.fail(fmt.Errorf("internal error: %w", err))
-		for b := range p.work {
-			close(b.out)
-		}
-		return
-	}
-	r.code = code
-	for b := range p.work {
-		r.batch(b)
-	}
-}
-
-// rowRunner is a worker's state. One run of its code filters the rows of
-// a batch, pulled through Next; every output belongs to the row pulled
-// last. An error ends the run, and the next run goes on from the next row.
-type rowRunner struct {
-	p    *Pipeline
-	code *gojq.Code
-	dec  decoder
-	enc  encoder
-	b    *batch
-	c    *chunk // the output being filled
-
-	i      int   // index in b of the row being filtered
-	start  int   // offset in b.data of the next row
-	n      int   // outputs of row i
-	bad    bool  // row i failed
-	decErr error // row i is not valid JSON, or too deep
-	// mark is where row i's output starts in c, or -1 once part of it has
-	// been handed on.
-	mark, markLines int
-	// hold is the output size at which a row's output is handed on before
-	// the row is done.
-	hold int
-}
-
-// Next hands the next row of the batch to the expression. It implements
-// gojq.Iter.
-func (r *rowRunner) Next() (any, bool) {
-	r.endRow()
-	if r.i+1 >= len(r.b.ends) || r.p.ctx.Err() != nil {
-		return nil, false
-	}
-	r.i++
-	end := r.b.ends[r.i]
-	text := r.b.data[r.start:end]
-	r.start = end
-	r.n, r.bad = 0, false
-	if len(r.c.buf) >= chunkBytes && !r.pass() {
-		return nil, false
-	}
-	r.mark, r.markLines = len(r.c.buf), r.c.lines
-	v, err := r.dec.decode(text, r.p.f.dem)
-	var de *DepthError
-	switch {
-	case errors.As(err, &de):
-		r.decErr = fmt.Errorf("the row is %w, too deep for --jq", err)
-		return nil, false
-	case err != nil:
-		r.decErr = fmt.Errorf("the row is not valid JSON: %w", err)
-		return nil, false
-	}
-	return v, true
-}
-
-// endRow counts row i as filtered when it produced nothing.
-func (r *rowRunner) endRow() {
-	if r.i >= 0 && r.n == 0 && !r.bad {
-		r.c.filtered++
-		r.bad = true // counted once
-	}
-}
-
-func (r *rowRunner) batch(b *batch) {
-	p := r.p
-	defer close(b.out)
-	if r.c == nil {
-		r.c = p.newChunk()
-	} else {
-		// The chunk the last batch's pass made, never handed on: its
-		// buffer is reused, not left to the collector.
-		*r.c = chunk{buf: r.c.buf[:0]}
-	}
-	r.b, r.i, r.start = b, -1, 0
-	for r.i+1 < len(b.ends) {
-		err := r.run()
-		if err == nil {
-			err, r.decErr = r.decErr, nil
-		}
-		if p.ctx.Err() != nil {
-			return
-		}
-		if err == nil {
-			continue
-		}
-		r.bad = true
-		row := b.first + int64(r.i)
-		var he *HaltError
-		if errors.As(err, &he) {
-			he.Row = row
-			r.c.err = he
-		} else if p.opts.Policy == Skip {
-			if r.mark >= 0 {
-				r.c.buf, r.c.lines = r.c.buf[:r.mark], r.markLines
-			}
-			r.c.skips = append(r.c.skips, skip{row, err.Error()})
-			continue
-		} else {
-			// The error's message may quote the row's values, which the
-			// next row is decoded over: it is read later, so fix it now.
-			r.c.err = &RowError{Row: row, Err: frozen(err)}
-		}
-		r.pass()
-		return
-	}
-	r.endRow()
-	r.pass()
-}
-
-// run runs the code over the batch's remaining rows until they are done or
-// a row fails.
-func (r *rowRunner) run() (err error) {
-	defer func() {
-		if e := recover(); e != nil {
-			err = fmt.Errorf("internal error in the jq engine: %v", e)
-		}
-	}()
-	raw := r.p.f.raw
-	it := r.code.RunWithContext(r.p.ctx, nil, r.p.f.values...)
-	for {
-		v, ok := it.Next()
-		if !ok {
-			return nil
-		}
-		if err, ok := v.(error); ok {
-			var he *gojq.HaltError
-			if errors.As(err, &he) {
-				// The value may be the row's, which the next row is
-				// decoded over: it is reported later, so copy it out.
-				return &HaltError{Code: he.ExitCode(), Value: own(he.Value())}
-			}
-			return err
-		}
-		c := r.c
-		if s, ok := v.(string); ok && raw {
-			c.buf = append(c.buf, s...)
-		} else {
-			n := len(c.buf)
-			if c.buf, err = r.enc.appendValue(c.buf, v); err != nil {
-				c.buf = c.buf[:n] // no part of a value that cannot be written
-				return err
-			}
-		}
-		c.buf = append(c.buf, '\n')
-		c.lines++
-		r.n++
-		if len(c.buf) >= r.hold && !r.pass() {
-			return nil // stopped: the caller sees ctx
-		}
-	}
-}
-
-// pass hands the chunk to the collector and starts another; false means
-// the pipeline stopped.
-func (r *rowRunner) pass() bool {
-	select {
-	case r.b.out <- r.c:
-		r.c = r.p.newChunk()
-		r.mark, r.markLines = -1, 0
-		return true
-	case <-r.p.ctx.Done():
-		return false
-	}
-}
-
-// newChunk returns an empty chunk, reusing a written buffer.
-func (p *Pipeline) newChunk() *chunk {
-	c := &chunk{}
-	select {
-	case b := <-p.bufs:
-		c.buf = b[:0]
-	default:
-	}
-	return c
-}
-
-// collect writes the batches' output in order.
-func (p *Pipeline) collect() {
-	defer p.wg.Done()
-	for b := range p.order {
-		for c := range b.out {
-			if p.Err() != nil {
-				continue
-			}
-			if len(c.buf) > 0 {
-				if err := p.w.WriteLines(c.buf, c.lines); err != nil {
-					p.fail(err)
-					continue
-				}
-			}
-			if cap(c.buf) <= 2*chunkBytes {
-				select {
-				case p.bufs <- c.buf:
-				default:
-				}
-			}
-			p.counts.Lines += int64(c.lines)
-			p.counts.Filtered += c.filtered
-			for _, s := range c.skips {
-				p.noteSkip(s)
-			}
-			if c.err != nil {
-				// Every line before the failing row reaches the reader.
-				if err := p.w.Flush(); err != nil {
-					p.fail(err)
-					continue
-				}
-				p.fail(c.err)
-			}
-		}
-		if b.flush && p.Err() == nil {
-			if err := p.w.Flush(); err != nil {
-				p.fail(err)
-			}
-		}
-		p.recycle(b)
-	}
-}
-
-// noteSkip counts a skipped row and warns the first time its message is
-// seen.
-func (p *Pipeline) noteSkip(s skip) {
-	p.counts.Skipped++
-	if n, ok := p.skipped[s.msg]; ok {
-		p.skipped[s.msg] = n + 1
-		return
-	}
-	if len(p.msgs) >= maxWarned {
-		return
-	}
-	p.skipped[s.msg] = 1
-	p.msgs = append(p.msgs, s.msg)
-	p.warn(fmt.Sprintf("jq error on row %d, row skipped: %s", s.row, s.msg))
-	if len(p.msgs) == maxWarned {
-		p.warn(fmt.Sprintf("%d different jq errors so far; further new ones are counted, not shown", maxWarned))
-	}
-}
-
-// summarize reports the skipped rows at the end.
-func (p *Pipeline) summarize() {
-	if p.counts.Skipped == 0 {
-		return
-	}
-	shown := int64(0)
-	for _, m := range p.msgs {
-		shown += p.skipped[m]
-	}
-	msg := fmt.Sprintf("skipped %d of %d rows on jq errors (--on-jq-error skip)", p.counts.Skipped, p.next)
-	for _, m := range p.msgs {
-		msg += fmt.Sprintf("\n  %d × %s", p.skipped[m], m)
-	}
-	if rest := p.counts.Skipped - shown; rest > 0 {
-		msg += fmt.Sprintf("\n  %d × other errors", rest)
-	}
-	p.warn(msg)
-}
-
-func (p *Pipeline) warn(msg string) {
-	if p.opts.Warn != nil {
-		p.opts.Warn(msg)
-	}
 }
