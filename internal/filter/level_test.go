@@ -2,11 +2,9 @@ package filter
 
 import (
 	"context"
-	"errors"
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -134,28 +132,7 @@ func TestAdaptingPipelineKeepsUnendingFiltersOffTheCaller(t *testing.T) {
 		t.Errorf("err %v, %d moves, shares %+v; want 1 and 2 workers tried, never the caller", r.err, r.moves, r.shares)
 	}
 
-	started := make(chan struct{})
-	var once sync.Once
-	f, err = Compile(`debug | last(range(1e18))`, Options{Stderr: writerFunc(func(p []byte) (int, error) {
-		once.Do(func() { close(started) })
-		return len(p), nil
-	})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	p := NewPipeline(ctx, f, &bufferLines{}, PipelineOptions{MaxRows: 10})
-	if err := p.Write([]byte(`1`)); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	<-started
-	cancel()
-	if err := p.Close(); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Close: %v", err)
-	}
+	checkCancelStopsRunaway(t, PipelineOptions{MaxRows: 10})
 }
 
 // TestFixedWorkersDoNotAdapt: an explicit number of workers is used as

@@ -283,6 +283,13 @@ func TestPipelineWriteErrorStops(t *testing.T) {
 // TestPipelineCancelStopsRunawayFilter checks that a filter that never
 // ends stops when the context is cancelled.
 func TestPipelineCancelStopsRunawayFilter(t *testing.T) {
+	checkCancelStopsRunaway(t, PipelineOptions{Workers: 2, MaxRows: 10})
+}
+
+// checkCancelStopsRunaway runs a filter that never ends on one row with
+// opts and checks that cancelling the context stops it.
+func checkCancelStopsRunaway(t *testing.T, opts PipelineOptions) {
+	t.Helper()
 	started := make(chan struct{})
 	var once sync.Once
 	f, err := Compile(`debug | last(range(1e18))`, Options{Stderr: writerFunc(func(p []byte) (int, error) {
@@ -293,7 +300,7 @@ func TestPipelineCancelStopsRunawayFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := NewPipeline(ctx, f, &bufferLines{}, PipelineOptions{Workers: 2, MaxRows: 10})
+	p := NewPipeline(ctx, f, &bufferLines{}, opts)
 	if err := p.Write([]byte(`1`)); err != nil {
 		t.Fatal(err)
 	}
