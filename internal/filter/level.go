@@ -80,6 +80,10 @@ func (p *Pipeline) runHere(b *batch) {
 	p.finish(b)
 }
 
+// Workers returns the number of workers in use, 0 when the caller
+// filters the rows itself; after Close, the last.
+func (p *Pipeline) Workers() int { return int(p.level.Load()) }
+
 // LevelShare is the part of a run that a pipeline choosing its workers
 // spent at one level.
 type LevelShare struct {
