@@ -174,7 +174,7 @@ func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, w *
 		Clock:   jqClock,
 	})
 	stats.pipe = p
-	defer logTuning(s.log, p, s.workers)
+	defer logTuning(s.log, p)
 	sink := &filterSink{p: p}
 	defer tuneGC()()
 	rows, counted := counting(sink, stats)
@@ -206,17 +206,18 @@ func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, w *
 	return err
 }
 
-// logTuning tells --verbose how the jq pipeline spread its work: the
-// workers asked for or, when fraise chose them, the changes it made
-// (trials included) and the share of the rows' bytes done at each number
-// of workers (0: the network reader filtered the rows itself).
-func logTuning(log *slog.Logger, p *filter.Pipeline, workers int) {
+// logTuning tells --verbose how the jq pipeline spread its work: its
+// fixed number of workers or, when fraise chose it as the rows flowed,
+// the changes it made (trials included) and the share of the rows' bytes
+// done at each number of workers (0: the network reader filtered the rows
+// itself).
+func logTuning(log *slog.Logger, p *filter.Pipeline) {
 	if log == nil {
 		return
 	}
 	moves, shares := p.Tuning()
 	if shares == nil {
-		log.Info("jq workers", "workers", workers)
+		log.Info("jq workers", "workers", p.Workers())
 		return
 	}
 	var total int64

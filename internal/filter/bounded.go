@@ -4,10 +4,13 @@
 // `select(.age > 30) | {id, email}`. The check is what stops an
 // expression that never ends (`last(range(1e18))`) when the run is
 // interrupted. An expression built only of what works through its input
-// and ends with it (paths, operators, object and array construction, the
-// builtins that walk, sort or search a value) runs a time bounded by the
-// row's size: it is run without the check, and a stop takes effect at the
-// next row (the pipeline checks the context between rows).
+// once and ends with it (paths, operators, object and array construction,
+// the builtins that walk, sort or search a value) runs a time bounded by
+// the row's size: it is run without the check, and a stop takes effect at
+// the next row (the pipeline checks the context between rows). Loops that
+// go over the input again for each of its parts, or grow what they work
+// on (variables bound with as, reduce, foreach), are left to the check,
+// as are recursion, range and their like.
 
 package filter
 
@@ -21,9 +24,10 @@ import (
 // boundedFuncs are the functions, of any arity, whose time is bounded by
 // their input's size times that of their arguments. Left out: range,
 // repeat, while, until, recurse with arguments (they iterate as long as
-// they are told), combinations (exponential), input, inputs and
-// modulemeta, anything defined with def (it may recurse), and any name
-// this list does not know, one a later gojq adds included.
+// they are told), combinations (exponential), IN (one generator's values
+// against another's), input, inputs and modulemeta, anything defined with
+// def (it may recurse), and any name this list does not know, one a later
+// gojq adds included.
 var boundedFuncs = map[string]bool{}
 
 func init() {
@@ -37,7 +41,7 @@ func init() {
 		ascii_upcase tojson fromjson format min max min_by max_by sort sort_by group_by
 		unique unique_by abs arrays objects iterables booleans numbers finites normals
 		strings nulls values scalars test match capture scan sub gsub tostream fromstream
-		truncate_stream bsearch IN INDEX JOIN infinite nan isinfinite isnan isnormal
+		truncate_stream bsearch INDEX JOIN infinite nan isinfinite isnan isnormal
 		isfinite gmtime localtime mktime strftime strflocaltime strptime now todate
 		fromdate todateiso8601 fromdateiso8601 sin cos tan asin acos atan sinh cosh tanh
 		asinh acosh atanh floor round nearbyint rint ceil trunc significand fabs sqrt cbrt
@@ -49,14 +53,17 @@ func init() {
 }
 
 // boundedTime reports whether q's time on a value is bounded by the
-// value's size: it defines no function and calls only boundedFuncs,
-// recurse without arguments (as ..), and variables.
+// value's size: it defines no function, binds no variable, has no reduce
+// or foreach, and calls only boundedFuncs, recurse without arguments (as
+// ..), and variables.
 func boundedTime(q *gojq.Query) bool {
 	ok := true
 	walkAST(q, func(v reflect.Value, _ int) bool {
 		switch n := v.Addr().Interface().(type) {
-		case *gojq.FuncDef:
+		case *gojq.FuncDef, *gojq.Reduce, *gojq.Foreach:
 			ok = false
+		case *gojq.Query:
+			ok = len(n.Patterns) == 0
 		case *gojq.Func:
 			ok = boundedFuncs[n.Name] || strings.HasPrefix(n.Name, "$") || (n.Name == "recurse" && len(n.Args) == 0)
 		}

@@ -30,24 +30,29 @@ func (p *Pipeline) setLevel(n int) {
 }
 
 // adjust moves to level n. Before level 0, the batches the workers have
-// are written first.
-func (p *Pipeline) adjust(n int) {
+// are written first. It reports false if the pipeline stopped meanwhile.
+func (p *Pipeline) adjust(n int) bool {
 	if n == int(p.level.Load()) {
-		return
+		return true
 	}
 	if n == 0 && !p.drain() {
-		return // stopped: the caller sees ctx
+		return false
 	}
 	p.setLevel(n)
+	return true
 }
 
 // drain waits until every batch handed to the workers is written, and
-// reports false if the pipeline stopped first (for good: the barrier may
-// then be left unanswered). The barrier fits in order: the caller holds a
-// slot, so fewer batches than order holds are in it.
+// reports false if the pipeline stopped first. A stop is for good, so a
+// barrier left unanswered then is never followed by another. The barrier
+// fits in order: the caller holds a slot, so fewer batches than order
+// holds are in it.
 func (p *Pipeline) drain() bool {
 	if !p.handed {
 		return true
+	}
+	if p.ctx.Err() != nil {
+		return false
 	}
 	p.order <- p.barrier
 	select {
@@ -74,6 +79,10 @@ func (p *Pipeline) runHere(b *batch) {
 	p.self.batch(b)
 	p.finish(b)
 }
+
+// Workers returns the number of workers in use, 0 when the caller
+// filters the rows itself; after Close, the last.
+func (p *Pipeline) Workers() int { return int(p.level.Load()) }
 
 // LevelShare is the part of a run that a pipeline choosing its workers
 // spent at one level.

@@ -135,6 +135,60 @@ func TestAdaptingPipelineKeepsUnendingFiltersOffTheCaller(t *testing.T) {
 	checkCancelStopsRunaway(t, PipelineOptions{MaxRows: 10})
 }
 
+// TestAdaptingPipelineStopsWhileChanging: a run stopped from outside
+// while the level changes all the time ends (no barrier waits for ever),
+// with the context's error, wherever the stop falls.
+func TestAdaptingPipelineStopsWhileChanging(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	f, err := Compile(`.`, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for stopAt := 1; stopAt <= 60; stopAt += 3 {
+		ctx, cancel := context.WithCancel(context.Background())
+		w := &cancellingLines{after: stopAt, cancel: cancel}
+		p := NewPipeline(ctx, f, w, PipelineOptions{MaxRows: 16, Clock: everyBatchAWindow()})
+		var werr error
+		for i, row := range numberRows(5000) {
+			if werr = p.Write([]byte(row)); werr != nil {
+				break
+			}
+			if i%7 == 0 {
+				if werr = p.Flush(); werr != nil {
+					break
+				}
+			}
+		}
+		if werr != nil {
+			p.Abort()
+		} else {
+			werr = p.Close()
+		}
+		if !errors.Is(werr, context.Canceled) {
+			t.Errorf("stopped after %d writes: %v, want context.Canceled", stopAt, werr)
+		}
+		cancel()
+	}
+}
+
+// cancellingLines cancels the run at its after-th write.
+type cancellingLines struct {
+	bufferLines
+	mu     sync.Mutex
+	n      int
+	after  int
+	cancel func()
+}
+
+func (c *cancellingLines) WriteLines(p []byte, n int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n++; c.n == c.after {
+		c.cancel()
+	}
+	return nil
+}
+
 // TestFixedWorkersDoNotAdapt: an explicit number of workers is used as
 // it is.
 func TestFixedWorkersDoNotAdapt(t *testing.T) {

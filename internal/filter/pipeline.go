@@ -385,8 +385,9 @@ func (p *Pipeline) send(flush bool) {
 	p.cur = nil
 	b.flush = flush
 	p.dirty = !flush
-	if p.tune != nil {
-		p.adjust(p.tune.observe(p.doneText.Load(), p.waited))
+	if p.tune != nil && !p.adjust(p.tune.observe(p.doneText.Load(), p.waited)) {
+		p.recycle(b) // stopped: nothing more is written
+		return
 	}
 	if p.level.Load() == 0 {
 		p.runHere(b)
