@@ -2,9 +2,11 @@ package filter
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
