@@ -223,10 +223,22 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	}
 	// The session ends now, not once a slow reader has taken the output.
 	_ = conn.Close()
-	// halt (exit 0, as jq) ends the output as the end of the rows does:
-	// its lines are complete, and the file is published.
+	halted, err := publish(ctx, clock, w, dest, log, err)
+	if bar != nil {
+		bar.finish(err == nil)
+	}
+	if err == nil {
+		return halted
+	}
+	return err
+}
+
+// publish ends the output once the rows are done, with err the stream's
+// outcome: a whole output is committed (a file published), a failed one
+// ended as well as it can be. halt with code 0 (as jq) ends the output as
+// the end of the rows does, and is returned as halted.
+func publish(ctx context.Context, clock *stopClock, w *output.NDJSON, dest *output.Dest, log *slog.Logger, err error) (halted, _ error) {
 	var he *filter.HaltError
-	var halted error
 	if errors.As(err, &he) && he.Code == 0 {
 		halted, err = err, nil
 	}
@@ -245,13 +257,7 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 		// whole lines written, unless a write is stuck.
 		dest.Fail(w.Drained())
 	}
-	if bar != nil {
-		bar.finish(err == nil)
-	}
-	if err == nil {
-		return halted
-	}
-	return err
+	return halted, err
 }
 
 // buildStatement reads the query settings — RELATION, --column, --where,
