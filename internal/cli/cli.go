@@ -104,7 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, signals f
 		// The reader went away: nothing more to say.
 		return app.end(code)
 	}
-	printError(stderr, err, app.stmt)
+	printError(stderr, err, statementOf(err))
 	var ue *usageError
 	if errors.As(err, &ue) && cmd != nil {
 		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
@@ -127,11 +127,10 @@ func (a *app) end(code int) int {
 // app carries the streams and what error rendering needs to know.
 type app struct {
 	stdout, stderr io.Writer
-	// ran is set once a command's own code starts: errors before it are
-	// usage errors found by cobra.
+	// ran is set once a command's own code starts (the root's
+	// PersistentPreRun, after cobra has parsed the flags and checked the
+	// arguments): errors before it are usage errors found by cobra.
 	ran bool
-	// stmt is the statement being run, for showing error positions.
-	stmt *statementInfo
 	// atEnd, when set, is run with the exit code, after any error is
 	// printed.
 	atEnd func(code int)
@@ -176,6 +175,7 @@ connection.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return cmd.Help()
 		},
+		PersistentPreRun: func(*cobra.Command, []string) { app.ran = true },
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	addConfigFlags(root.PersistentFlags())

@@ -62,7 +62,6 @@ func newCompletionCmd(app *app) *cobra.Command {
 		},
 		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			app.ran = true
 			root := cmd.Root()
 			var err error
 			switch args[0] {

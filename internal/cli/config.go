@@ -7,13 +7,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/fraiseql/fraise/internal/wire"
@@ -53,16 +51,6 @@ func defaultConfigFile() string {
 	return filepath.Join(home, ".config", "fraise", "config.yaml")
 }
 
-// flagOrEnv returns a flag's value when set on the command line, else
-// its FRAISE_* variable's, and whether either was given (loadSettings has
-// refused an empty one).
-func flagOrEnv(cmd *cobra.Command, name string) (string, bool) {
-	if f := cmd.Flags().Lookup(name); f != nil && f.Changed {
-		return f.Value.String(), true
-	}
-	return os.LookupEnv(envName(name))
-}
-
 // settingsNotInProfiles are flags a profile cannot set.
 var settingsNotInProfiles = []string{"config", "profile", "help"}
 
@@ -81,15 +69,16 @@ func profileSetting(name string) *pflag.Flag {
 	return nil
 }
 
-// loadProfile reads the config file and applies the chosen profile to v,
-// the command's settings, as defaults. It returns nil when no profile is
-// chosen. warn receives a warning about a config file others can read.
-func loadProfile(cmd *cobra.Command, v *viper.Viper, warn func(string)) (*profile, error) {
-	file, explicit := flagOrEnv(cmd, "config")
+// loadProfile reads the config file and its chosen profile, as s (the
+// command line and the FRAISE_* variables, so far) names them. It returns
+// nil when no profile is chosen. warn receives a warning about a config
+// file others can read.
+func loadProfile(s *settings, warn func(string)) (*profile, error) {
+	file, explicit := s.str("config"), s.given("config")
 	if !explicit {
 		file = defaultConfigFile()
 	}
-	name, named := flagOrEnv(cmd, "profile")
+	name, named := s.str("profile"), s.given("profile")
 	_, err := os.Stat(file)
 	switch {
 	case file == "" || errors.Is(err, fs.ErrNotExist) && !explicit:
@@ -141,41 +130,48 @@ func loadProfile(cmd *cobra.Command, v *viper.Viper, warn func(string)) (*profil
 		return nil, &usageError{fmt.Errorf("config file %s has no profile %q; its profiles: %s", file, name, strings.Join(names, ", "))}
 	}
 	p := &profile{name: strings.ToLower(name), file: file, values: map[string]any{}}
+	return p, p.read(settings)
+}
+
+// read checks the profile's settings and keeps them by flag name.
+func (p *profile) read(settings map[string]any) error {
+	file := p.file
 	for key, val := range settings {
 		flag := strings.ReplaceAll(strings.ToLower(key), "_", "-")
 		if flag == "password-command" {
 			s, ok := val.(string)
 			if !ok || strings.TrimSpace(s) == "" {
-				return nil, &usageError{fmt.Errorf("config file %s, profile %s: password_command must be a command line, got %s", file, p.name, describeValue(flag, val))}
+				return &usageError{fmt.Errorf("config file %s, profile %s: password_command must be a command line, got %s", file, p.name, describeValue(flag, val))}
 			}
 			p.passwordCommand = s
 			continue
 		}
 		f := profileSetting(flag)
 		if f == nil {
-			return nil, &usageError{fmt.Errorf("config file %s, profile %s: %q is not a setting of fraise; use a flag name of stream, ping or views, such as dsn, where, order_by, chunk_size or statement_timeout", file, p.name, key)}
+			return &usageError{fmt.Errorf("config file %s, profile %s: %q is not a setting of fraise; use a flag name of stream, ping or views, such as dsn, where, order_by, chunk_size or statement_timeout", file, p.name, key)}
 		}
 		typed, err := p.profileValue(key, f, val)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		p.values[flag] = typed
-		if cmd.Flags().Lookup(flag) != nil {
-			// A stream setting means nothing to ping or views.
-			v.SetDefault(flag, typed)
-		}
 	}
-	return p, nil
+	return nil
 }
 
-// strings returns a repeatable setting of the profile (where), which may
-// be one string or a list (profileValue made it a list).
-func (p *profile) strings(name string) ([]string, bool) {
+// settingsFor returns the profile's settings that are flags of cmd: a
+// stream setting means nothing to ping or views. A nil profile has none.
+func (p *profile) settingsFor(cmd *cobra.Command) map[string]any {
 	if p == nil {
-		return nil, false
+		return nil
 	}
-	vals, ok := p.values[name].([]string)
-	return vals, ok
+	out := map[string]any{}
+	for name, val := range p.values {
+		if cmd.Flags().Lookup(name) != nil {
+			out[name] = val
+		}
+	}
+	return out
 }
 
 // checkConfigSecrets warns when a config file that group or others can
@@ -208,12 +204,13 @@ func checkConfigSecrets(file string, fi fs.FileInfo, profiles map[string]map[str
 //
 // While the command runs, a's stage says so, for the message should a
 // signal stop it.
-func applyProfileToConfig(cmd *cobra.Command, cfg *wire.Config, p *profile, a *app) {
+func applyProfileToConfig(s *settings, cfg *wire.Config, a *app) {
+	p := s.profile
 	if p == nil {
 		return
 	}
 	f := p.passwordFunc()
-	if _, given := flagOrEnv(cmd, "dsn"); f == nil || given {
+	if f == nil || s.givenAbove("dsn") {
 		return
 	}
 	source := p.passwordCommandSource()
@@ -244,40 +241,4 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// intSetting reads a whole-number setting strictly: viper reads "abc" or
-// "1e3" from FRAISE_LIMIT or a profile as 0, which would run LIMIT 0 and
-// export nothing with exit 0.
-func intSetting(v *viper.Viper, name string) (int64, error) {
-	bad := func(val any) error {
-		return &usageError{fmt.Errorf("--%s: %v is not a whole number (from --%s, FRAISE_%s or the profile)",
-			name, fmt.Sprintf("%q", fmt.Sprint(val)), name, strings.ToUpper(strings.ReplaceAll(name, "-", "_")))}
-	}
-	switch x := v.Get(name).(type) {
-	case int:
-		return int64(x), nil
-	case int64:
-		return x, nil
-	case int32:
-		return int64(x), nil
-	case uint64:
-		if x > math.MaxInt64 {
-			return 0, bad(x)
-		}
-		return int64(x), nil
-	case float64:
-		if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
-			return 0, bad(x)
-		}
-		return int64(x), nil
-	case string:
-		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
-		if err != nil {
-			return 0, bad(x)
-		}
-		return n, nil
-	default:
-		return 0, bad(x)
-	}
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/fraiseql/fraise/internal/wire"
-	"github.com/spf13/viper"
 )
 
 // clearPGEnv unsets every PG* and FRAISE_* variable for the test.
@@ -42,10 +41,7 @@ func TestConnConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clearPGEnv(t)
-			v := viper.New()
-			for k, s := range tt.flags {
-				v.Set(k, s)
-			}
+			v := testSettings(tt.flags)
 			cfg, err := connConfig(v, nil)
 			if tt.wantErr != nil {
 				checkLimitUsageError(t, err, tt.wantErr...)
@@ -63,8 +59,7 @@ func TestConnConfig(t *testing.T) {
 
 func TestConnConfigBadDSN(t *testing.T) {
 	clearPGEnv(t)
-	v := viper.New()
-	v.Set("dsn", "host=/x nosuchkeyword=1")
+	v := testSettings(map[string]string{"dsn": "host=/x nosuchkeyword=1"})
 	_, err := connConfig(v, nil)
 	var ce *wire.ConfigError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "nosuchkeyword") || exitCode(err) != ExitUsage {
@@ -74,8 +69,7 @@ func TestConnConfigBadDSN(t *testing.T) {
 
 func TestConnConfigMessages(t *testing.T) {
 	clearPGEnv(t)
-	v := viper.New()
-	v.Set("dsn", "host=/nonexistent user=u dbname=d")
+	v := testSettings(map[string]string{"dsn": "host=/nonexistent user=u dbname=d"})
 	silent, err := connConfig(v, nil)
 	if err != nil {
 		t.Fatal(err)

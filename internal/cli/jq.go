@@ -14,9 +14,7 @@ import (
 	"github.com/fraiseql/fraise/internal/filter"
 	"github.com/fraiseql/fraise/internal/output"
 	"github.com/fraiseql/fraise/internal/wire"
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"github.com/spf13/viper"
 )
 
 // jqGCPercent is the garbage collector's target while --jq runs, unless
@@ -79,32 +77,28 @@ var jqClock func() time.Duration
 
 // compileJQ reads the transform flags and compiles --jq, before any
 // connection is made. It returns nil when there is no --jq.
-func compileJQ(cmd *cobra.Command, v *viper.Viper, prof *profile, stderr io.Writer) (*jqSettings, error) {
-	expr := v.GetString("jq")
-	args, argjson := stringsFlag(cmd, prof, "arg"), stringsFlag(cmd, prof, "argjson")
+func compileJQ(s *settings, stderr io.Writer) (*jqSettings, error) {
+	expr := s.str("jq")
+	args, argjson := s.strs("arg"), s.strs("argjson")
 	if expr == "" {
 		for _, name := range []string{"arg", "argjson", "raw-output"} {
-			if cmd.Flags().Changed(name) {
+			if s.vals[name].from == fromFlag {
 				return nil, &usageError{fmt.Errorf("--%s applies to --jq output; add --jq EXPR (--jq . for the rows as they are)", name)}
 			}
 		}
 		return nil, nil
 	}
-	var s jqSettings
-	switch p := v.GetString("on-jq-error"); p {
+	var j jqSettings
+	switch p := s.str("on-jq-error"); p {
 	case "fail":
-		s.policy = filter.Fail
+		j.policy = filter.Fail
 	case "skip":
-		s.policy = filter.Skip
+		j.policy = filter.Skip
 	default:
 		return nil, &usageError{fmt.Errorf("--on-jq-error must be fail or skip, got %q", p)}
 	}
-	workers, err := intSetting(v, "jq-workers")
-	if err != nil {
-		return nil, err
-	}
-	if s.workers = int(min(workers, 1<<16)); s.workers < 0 {
-		return nil, &usageError{fmt.Errorf("--jq-workers must be 0 (fraise chooses) or more, got %d", s.workers)}
+	if j.workers = int(min(s.int("jq-workers"), 1<<16)); j.workers < 0 {
+		return nil, &usageError{fmt.Errorf("--jq-workers must be 0 (fraise chooses) or more, got %d", j.workers)}
 	}
 	var vars []filter.Var
 	for _, a := range args {
@@ -126,15 +120,15 @@ func compileJQ(cmd *cobra.Command, v *viper.Viper, prof *profile, stderr io.Writ
 		vars = append(vars, filter.Var{Name: name, Value: val})
 	}
 	f, err := filter.Compile(expr, filter.Options{
-		Vars: vars, Environ: os.Environ(), Raw: v.GetBool("raw-output"), Stderr: stderr,
+		Vars: vars, Environ: os.Environ(), Raw: s.bool("raw-output"), Stderr: stderr,
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.f = f
-	s.raw = v.GetBool("raw-output")
-	s.warn = func(msg string) { printSafe(stderr, "fraise: warning: %s\n", msg) }
-	return &s, nil
+	j.f = f
+	j.raw = s.bool("raw-output")
+	j.warn = func(msg string) { printSafe(stderr, "fraise: warning: %s\n", msg) }
+	return &j, nil
 }
 
 // splitArg splits an --arg or --argjson value into its name and value.

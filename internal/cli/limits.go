@@ -14,7 +14,6 @@ import (
 	"github.com/fraiseql/fraise/internal/output"
 	"github.com/fraiseql/fraise/internal/wire"
 	"github.com/spf13/pflag"
-	"github.com/spf13/viper"
 )
 
 // defaultMaxRowSize is --max-row-size's default.
@@ -79,19 +78,19 @@ func (l limits) bound(cfg *wire.Config, st *wire.Statement) {
 	}
 }
 
-func parseLimits(v *viper.Viper) (limits, error) {
+func parseLimits(s *settings) (limits, error) {
 	var l limits
 	var err error
-	if l.statement, err = parseDuration("statement-timeout", v.GetString("statement-timeout")); err != nil {
+	if l.statement, err = parseDuration("statement-timeout", s.str("statement-timeout")); err != nil {
 		return l, err
 	}
 	if l.statement > math.MaxInt32*time.Millisecond {
 		return l, &usageError{fmt.Errorf("--statement-timeout %s is more than PostgreSQL's largest, %s", l.statement, time.Duration(math.MaxInt32)*time.Millisecond)}
 	}
-	if l.idle, err = parseDuration("idle-timeout", v.GetString("idle-timeout")); err != nil {
+	if l.idle, err = parseDuration("idle-timeout", s.str("idle-timeout")); err != nil {
 		return l, err
 	}
-	if l.maxRow, err = parseSize("max-row-size", v.GetString("max-row-size")); err != nil {
+	if l.maxRow, err = parseSize("max-row-size", s.str("max-row-size")); err != nil {
 		return l, err
 	}
 	if l.maxRow < 1 {

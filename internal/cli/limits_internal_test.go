@@ -12,7 +12,6 @@ import (
 
 	"github.com/fraiseql/fraise/internal/output"
 
-	"github.com/spf13/viper"
 )
 
 // checkLimitUsageError checks that err is a usage error (exit code 2)
@@ -146,10 +145,7 @@ func TestParseLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := viper.New()
-			for k, s := range tt.flags {
-				v.Set(k, s)
-			}
+			v := testSettings(tt.flags)
 			got, err := parseLimits(v)
 			if tt.wantErr != nil {
 				checkLimitUsageError(t, err, tt.wantErr...)

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
-	"github.com/spf13/viper"
 )
 
 // addObserveFlags declares what a run tells about itself on stderr.
@@ -25,17 +24,17 @@ type observeSettings struct {
 	log                    *slog.Logger // nil without --verbose
 }
 
-func parseObserve(v *viper.Viper, stdout, stderr io.Writer) (observeSettings, error) {
-	o := observeSettings{stats: v.GetBool("stats"), quiet: v.GetBool("quiet")}
+func parseObserve(s *settings, stdout, stderr io.Writer) (observeSettings, error) {
+	o := observeSettings{stats: s.bool("stats"), quiet: s.bool("quiet")}
 	var err error
-	if o.progress, err = wantProgress(strings.ToLower(v.GetString("progress")), o.quiet, stdout, stderr); err != nil {
+	if o.progress, err = wantProgress(strings.ToLower(s.str("progress")), o.quiet, stdout, stderr); err != nil {
 		return o, err
 	}
-	format := strings.ToLower(v.GetString("log-format"))
+	format := strings.ToLower(s.str("log-format"))
 	if format != "text" && format != "json" {
-		return o, &usageError{fmt.Errorf("--log-format must be text or json, got %q", v.GetString("log-format"))}
+		return o, &usageError{fmt.Errorf("--log-format must be text or json, got %q", s.str("log-format"))}
 	}
-	if v.GetBool("verbose") {
+	if s.bool("verbose") {
 		opts := &slog.HandlerOptions{Level: slog.LevelInfo}
 		if format == "json" {
 			o.log = slog.New(slog.NewJSONHandler(stderr, opts))

@@ -7,7 +7,6 @@ import (
 
 	"github.com/fraiseql/fraise/internal/output"
 	"github.com/spf13/pflag"
-	"github.com/spf13/viper"
 )
 
 // addOutputFlags declares where and how the lines are written.
@@ -34,23 +33,23 @@ func (o outputSettings) display() string {
 	return o.path
 }
 
-func parseOutput(v *viper.Viper, raw bool) (outputSettings, error) {
+func parseOutput(s *settings, raw bool) (outputSettings, error) {
 	var o outputSettings
-	if p := v.GetString("output"); p != "-" {
+	if p := s.str("output"); p != "-" {
 		o.path = p
 	}
 	o.comp = output.CompressionFor(o.path)
-	if s := v.GetString("compress"); s != "" {
-		c, err := output.ParseCompression(s)
+	if name := s.str("compress"); name != "" {
+		c, err := output.ParseCompression(name)
 		if err != nil {
 			return o, &usageError{fmt.Errorf("--compress: %w", err)}
 		}
 		o.comp = c
 	}
-	switch o.format = strings.ToLower(v.GetString("format")); o.format {
+	switch o.format = strings.ToLower(s.str("format")); o.format {
 	case "ndjson", "json":
 	default:
-		return o, &usageError{fmt.Errorf("--format must be ndjson or json, got %q", v.GetString("format"))}
+		return o, &usageError{fmt.Errorf("--format must be ndjson or json, got %q", s.str("format"))}
 	}
 	if o.array() && raw {
 		return o, &usageError{fmt.Errorf("--raw-output writes strings that are not JSON, which cannot go in a --format json array; drop one of them")}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -15,7 +16,6 @@ import (
 	"github.com/fraiseql/fraise/internal/output"
 	"github.com/fraiseql/fraise/internal/wire"
 	"github.com/spf13/cobra"
-	"github.com/spf13/viper"
 )
 
 // defaultPingCount is how many round trips ping times unless --count says.
@@ -63,32 +63,42 @@ func newPingCmd(app *app) *cobra.Command {
 	addConnFlags(f)
 	f.Int("count", defaultPingCount, "time `N` round trips and report their median and the best")
 	addBoolFlag(f, "json", "", "print the report as one JSON object")
-	v := flagViper(f)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		app.ran = true
-		return runPing(cmd, app, v)
+		o, err := resolvePing(cmd, app)
+		if err != nil {
+			return err
+		}
+		return runPing(cmd.Context(), app, o)
 	}
 	return cmd
 }
 
-func runPing(cmd *cobra.Command, app *app, v *viper.Viper) error {
-	ctx := cmd.Context()
-	prof, err := loadSettings(cmd, v, app.warn)
+// pingOptions are what ping does, read from its settings.
+type pingOptions struct {
+	count int
+	json  bool
+	conn  *wire.Config
+}
+
+// resolvePing reads ping's settings (see resolveSettings) into its options.
+func resolvePing(cmd *cobra.Command, app *app) (*pingOptions, error) {
+	s, err := resolveSettings(cmd, app.warn)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	n64, err := intSetting(v, "count")
-	if err != nil {
-		return err
+	o := &pingOptions{count: int(min(s.int("count"), 1<<20)), json: s.bool("json")}
+	if o.count < 1 {
+		return nil, &usageError{fmt.Errorf("--count must be at least 1, got %d", o.count)}
 	}
-	n := int(min(n64, 1<<20))
-	if n < 1 {
-		return &usageError{fmt.Errorf("--count must be at least 1, got %d", n)}
+	if o.conn, err = profileConnConfig(s, app); err != nil {
+		return nil, err
 	}
-	cfg, err := profileConnConfig(cmd, v, app, prof)
-	if err != nil {
-		return err
-	}
+	return o, nil
+}
+
+// runPing connects as o says, times its round trips and reports.
+func runPing(ctx context.Context, app *app, o *pingOptions) error {
+	cfg, n := o.conn, o.count
 	app.setStage(stageConnect, "")
 	conn, err := wire.Connect(ctx, cfg)
 	if err != nil {
@@ -106,7 +116,7 @@ func runPing(cmd *cobra.Command, app *app, v *viper.Viper) error {
 	}
 	r := newPingReport(cfg, conn, standby, rtts)
 	_ = conn.Close() // before writing: the session is not needed for that
-	if v.GetBool("json") {
+	if o.json {
 		err = writeJSON(app.stdout, r)
 	} else {
 		_, err = io.WriteString(app.stdout, r.text())

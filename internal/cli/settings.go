@@ -3,14 +3,11 @@ package cli
 import (
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"github.com/spf13/viper"
 )
 
 // Every setting is read, and checked, once, where the command starts
@@ -93,57 +90,6 @@ func kindOf(f *pflag.Flag) settingKind {
 // envName is the FRAISE_* variable of a flag.
 func envName(flag string) string {
 	return "FRAISE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
-}
-
-// loadSettings checks the command line and the FRAISE_* variables of
-// every flag of cmd, then reads the config file's profile into v (see
-// loadProfile), and returns the profile (nil when none is chosen).
-func loadSettings(cmd *cobra.Command, v *viper.Viper, warn func(string)) (*profile, error) {
-	var err error
-	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		if err == nil && f.Name != "help" {
-			err = checkFlagAndEnv(v, f)
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	return loadProfile(cmd, v, warn)
-}
-
-// checkFlagAndEnv refuses an empty value of f on the command line or in
-// its FRAISE_* variable, and a variable that does not parse as f's type;
-// a boolean variable is given to v as a bool.
-func checkFlagAndEnv(v *viper.Viper, f *pflag.Flag) error {
-	give := whatToGiveFor(f)
-	if f.Changed {
-		if slices.Contains(emptyAllowed, f.Name) {
-			return nil
-		}
-		vals := []string{f.Value.String()}
-		if sv, ok := f.Value.(pflag.SliceValue); ok {
-			vals = sv.GetSlice()
-		}
-		if slices.Contains(vals, "") {
-			return &usageError{fmt.Errorf("--%s is empty; give %s", f.Name, give)}
-		}
-		return nil // the flag wins over its variable, however set
-	}
-	name := envName(f.Name)
-	s, ok := os.LookupEnv(name)
-	switch {
-	case !ok:
-		return nil
-	case s == "" && !slices.Contains(emptyAllowed, f.Name):
-		return &usageError{fmt.Errorf("%s is set but empty; give %s, or unset %s", name, give, name)}
-	case kindOf(f) == kindBool:
-		b, ok := parseBool(s)
-		if !ok {
-			return &usageError{fmt.Errorf("%s=%q is not a boolean; use %s (any case)", name, s, boolSpellings)}
-		}
-		v.Set(f.Name, b)
-	}
-	return nil
 }
 
 // whatToGiveFor says what flag f takes, for the message when it is empty.

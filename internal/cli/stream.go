@@ -5,23 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
-	"os"
 	"strings"
 
 	"github.com/fraiseql/fraise/internal/filter"
 	"github.com/fraiseql/fraise/internal/output"
-	"github.com/fraiseql/fraise/internal/query"
 	"github.com/fraiseql/fraise/internal/wire"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
-	"github.com/spf13/viper"
 )
-
-// statementInfo is what error rendering needs to point into the SQL.
-type statementInfo struct {
-	stmt query.Statement
-}
 
 const streamLong = `Stream the json/jsonb column of RELATION as NDJSON: one JSON document per
 line on standard output, exactly as the server sends it (SQL NULL becomes
@@ -83,7 +73,6 @@ const streamExample = `  fraise stream v_user
   fraise stream v_user --format json -o users.json`
 
 func newStreamCmd(app *app) *cobra.Command {
-	v := viper.New()
 	cmd := &cobra.Command{
 		Use:     "stream RELATION",
 		Short:   "Stream the JSON column of a relation as NDJSON",
@@ -96,11 +85,14 @@ func newStreamCmd(app *app) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			app.ran = true
-			return runStream(cmd, app, v, args[0])
+			o, err := resolveStream(cmd, app, args[0])
+			if err != nil {
+				return err
+			}
+			return withStatement(runStream(cmd.Context(), app, o), &o.stmt)
 		},
 	}
-	cmd.ValidArgsFunction = completeRelations(v)
+	cmd.ValidArgsFunction = completeRelations
 	f := cmd.Flags()
 	addConnFlags(f)
 	f.StringArrayP("where", "w", nil, "SQL condition on the rows; repeatable, conditions are ANDed")
@@ -115,65 +107,16 @@ func newStreamCmd(app *app) *cobra.Command {
 	addOutputFlags(f)
 	addLimitFlags(f)
 	addObserveFlags(f)
-	v.SetEnvPrefix("FRAISE")
-	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
-	v.AutomaticEnv()
-	_ = v.BindPFlags(f)
 	return cmd
 }
 
-func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) error {
-	// The profile first: its settings are defaults for everything below.
-	prof, err := loadSettings(cmd, v, app.warn)
-	if err != nil {
-		return err
-	}
-	stmt, chunk, err := buildStatement(cmd, v, prof, relArg)
-	if err != nil {
-		return err
-	}
-	app.stmt = &statementInfo{stmt: stmt}
-	jq, err := compileJQ(cmd, v, prof, app.stderr)
-	if err != nil {
-		return err
-	}
-
-	lim, err := parseLimits(v)
-	if err != nil {
-		return err
-	}
-	out, err := parseOutput(v, jq != nil && jq.raw)
-	if err != nil {
-		return err
-	}
-	obs, err := parseObserve(v, app.stdout, app.stderr)
-	if err != nil {
-		return err
-	}
-	log := obs.logger()
-	if jq != nil {
-		jq.log = log
-		if obs.quiet {
-			jq.warn = nil
-		}
-	}
-
-	cfg, err := profileConnConfig(cmd, v, app, prof)
-	if err != nil {
-		return err
-	}
-	cfg.Log = obs.log
-	if obs.quiet {
-		cfg.OnWarning, cfg.OnNotice = nil, nil
-	}
-	st := wire.Statement{SQL: stmt.SQL, Params: stringsFlag(cmd, prof, "param"), Timeout: lim.statement, MaxRowSize: lim.maxRow,
-		// A reader gone (| head) waits for nothing: cancel and go at once.
-		Abandon: output.IsBrokenPipe}
-	lim.bound(cfg, &st)
+// runStream runs one stream as o says, from opening the output to
+// publishing it.
+func runStream(ctx context.Context, app *app, o *streamOptions) error {
+	cfg, st, jq, out, log := o.conn, o.wireStatement(), o.jq, o.out, o.obs.logger()
 	logSettings(log, cfg)
-
 	stats := newRunStats(out)
-	if obs.stats {
+	if o.obs.stats {
 		app.atEnd = func(code int) { stats.write(app.stderr, code) }
 	}
 	// The destination is opened before connecting: a file that cannot be
@@ -190,7 +133,7 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 		log.Info("output file", "path", f.Name(), "temporary", f.Temp(), "format", out.format, "compression", out.comp.String())
 	}
 
-	ctx, stop := context.WithCancelCause(cmd.Context())
+	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	if dest.File() == nil {
 		defer watchReader(app.stdout, stop)()
@@ -207,15 +150,15 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	app.setStage(stageQuery, "")
 	stats.server = conn.ServerParam("server_version")
 	clock := watchStop(ctx)
-	w := output.NewAsyncNDJSON(ctx, dest.Writer(), output.Options{ChunkRows: chunk, Array: out.array()})
+	w := output.NewAsyncNDJSON(ctx, dest.Writer(), output.Options{ChunkRows: o.chunk, Array: out.array()})
 	stats.out = w
 	var bar *progress
-	if obs.progress {
+	if o.obs.progress {
 		st.OnEstimate = func(n int64) { stats.estimate.Store(n) }
-		bar = startProgress(app.stderr, safeText(relArg), stats)
+		bar = startProgress(app.stderr, safeText(o.relation), stats)
 	}
 	if jq != nil {
-		err = streamFiltered(ctx, conn, st, w, jq, chunk, stats)
+		err = streamFiltered(ctx, conn, st, w, jq, o.chunk, stats)
 	} else {
 		sink := &countSink{next: &ndjsonSink{w}, stats: stats}
 		_, err = conn.Stream(ctx, st, sink)
@@ -260,51 +203,6 @@ func publish(ctx context.Context, clock *stopClock, w *output.NDJSON, dest *outp
 	return halted, err
 }
 
-// buildStatement reads the query settings — RELATION, --column, --where,
-// --order-by, --limit, --offset — into the one statement a stream runs,
-// with --chunk-size.
-func buildStatement(cmd *cobra.Command, v *viper.Viper, prof *profile, relArg string) (query.Statement, int, error) {
-	var none query.Statement
-	rel, err := query.ParseRelation(relArg)
-	if err != nil {
-		return none, 0, err
-	}
-	col, err := query.ParseColumn(v.GetString("column"))
-	if err != nil {
-		return none, 0, err
-	}
-	limit, err := intSetting(v, "limit")
-	if err != nil {
-		return none, 0, err
-	}
-	offset, err := intSetting(v, "offset")
-	if err != nil {
-		return none, 0, err
-	}
-	if limit < 0 && v.IsSet("limit") {
-		// Only the absence of --limit means no limit.
-		return none, 0, &usageError{fmt.Errorf("--limit must be 0 or more, got %d; leave it out for no limit", limit)}
-	}
-	if offset < 0 {
-		return none, 0, &usageError{fmt.Errorf("--offset must be 0 or more, got %d", offset)}
-	}
-	chunk64, err := intSetting(v, "chunk-size")
-	if err != nil {
-		return none, 0, err
-	}
-	chunk := int(min(chunk64, math.MaxInt32))
-	if chunk < 1 {
-		return none, 0, &usageError{fmt.Errorf("--chunk-size must be at least 1, got %d", chunk)}
-	}
-	stmt, err := query.Build(query.Spec{
-		Relation: rel, Column: col,
-		Where:   stringsFlag(cmd, prof, "where"),
-		OrderBy: v.GetString("order-by"),
-		Limit:   limit, Offset: offset,
-	})
-	return stmt, chunk, err
-}
-
 // logSettings logs where fraise will connect, never the password.
 func logSettings(log *slog.Logger, cfg *wire.Config) {
 	hosts := make([]string, len(cfg.Hosts))
@@ -313,23 +211,6 @@ func logSettings(log *slog.Logger, cfg *wire.Config) {
 	}
 	log.Info("connection settings", "hosts", strings.Join(hosts, ","), "user", cfg.User, "database", cfg.Database,
 		"sslmode", cfg.TLS.Mode, "password_given", cfg.Password != "", "connect_timeout", cfg.ConnectTimeout)
-}
-
-// stringsFlag returns a repeatable flag's values; from the environment it
-// is one value, never split on spaces or commas (SQL contains both); then
-// the profile's, one value or a list.
-func stringsFlag(cmd *cobra.Command, prof *profile, name string) []string {
-	if f := cmd.Flags().Lookup(name); f.Changed {
-		// GetStringArray round-trips through text and loses a lone "".
-		return f.Value.(pflag.SliceValue).GetSlice()
-	}
-	if s, ok := os.LookupEnv(envName(name)); ok {
-		return []string{s} // empty only where that is a value (--param)
-	}
-	if vals, ok := prof.strings(name); ok {
-		return vals
-	}
-	return nil
 }
 
 // ndjsonSink adapts the NDJSON writer to the wire's row sink.

@@ -21,7 +21,6 @@ func newVersionCmd(app *app) *cobra.Command {
 		Short: "Print version, commit, build date and Go version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			app.ran = true
 			c, d := commit, date
 			if info, ok := debug.ReadBuildInfo(); ok {
 				for _, s := range info.Settings {

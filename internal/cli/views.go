@@ -16,7 +16,6 @@ import (
 	"github.com/fraiseql/fraise/internal/query"
 	"github.com/fraiseql/fraise/internal/wire"
 	"github.com/spf13/cobra"
-	"github.com/spf13/viper"
 )
 
 // viewsSQL lists the relations whose column $1 is json or jsonb, or a
@@ -135,28 +134,43 @@ func newViewsCmd(app *app) *cobra.Command {
 	addConnFlags(f)
 	f.String("column", "data", "list the relations whose column `NAME` is json or jsonb")
 	addBoolFlag(f, "json", "", "print a JSON array of objects")
-	v := flagViper(f)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		app.ran = true
-		return runViews(cmd, app, v)
+		o, err := resolveViews(cmd, app)
+		if err != nil {
+			return err
+		}
+		return runViews(cmd.Context(), app, o)
 	}
 	return cmd
 }
 
-func runViews(cmd *cobra.Command, app *app, v *viper.Viper) error {
-	ctx := cmd.Context()
-	prof, err := loadSettings(cmd, v, app.warn)
+// viewsOptions are what views lists, read from its settings.
+type viewsOptions struct {
+	column string
+	json   bool
+	conn   *wire.Config
+}
+
+// resolveViews reads views' settings (see resolveSettings) into its
+// options.
+func resolveViews(cmd *cobra.Command, app *app) (*viewsOptions, error) {
+	s, err := resolveSettings(cmd, app.warn)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	col, err := query.ParseColumn(v.GetString("column"))
-	if err != nil {
-		return err
+	o := &viewsOptions{json: s.bool("json")}
+	if o.column, err = query.ParseColumn(s.str("column")); err != nil {
+		return nil, err
 	}
-	cfg, err := profileConnConfig(cmd, v, app, prof)
-	if err != nil {
-		return err
+	if o.conn, err = profileConnConfig(s, app); err != nil {
+		return nil, err
 	}
+	return o, nil
+}
+
+// runViews lists the relations o asks for.
+func runViews(ctx context.Context, app *app, o *viewsOptions) error {
+	cfg, col := o.conn, o.column
 	app.setStage(stageConnect, "")
 	conn, err := wire.Connect(ctx, cfg)
 	if err != nil {
@@ -169,7 +183,7 @@ func runViews(cmd *cobra.Command, app *app, v *viper.Viper) error {
 		return err
 	}
 	_ = conn.Close()
-	if v.GetBool("json") {
+	if o.json {
 		err = writeJSON(app.stdout, relationsJSON(rels))
 	} else {
 		if len(rels) == 0 {
@@ -254,67 +268,62 @@ var completionEnv = []string{"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PG
 // schema when search_path finds it; once the word typed has a dot (or
 // nothing else matches), schema-qualified. Any failure, or a lookup
 // taking longer than completionTimeout, offers nothing and says nothing.
-func completeRelations(v *viper.Viper) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		none := cobra.ShellCompDirectiveNoFileComp
-		if len(args) > 0 {
-			return nil, none
-		}
-		prof, err := loadSettings(cmd, v, nil)
+func completeRelations(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	none := cobra.ShellCompDirectiveNoFileComp
+	if len(args) > 0 {
+		return nil, none
+	}
+	s, err := resolveSettings(cmd, nil)
+	if err != nil || !connectionConfigured(s) {
+		return nil, none
+	}
+	col, err := query.ParseColumn(s.str("column"))
+	if err != nil {
+		return nil, none
+	}
+	// No password_command: a completion must never prompt.
+	cfg, err := connConfig(s, nil)
+	if err != nil {
+		return nil, none
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
+	defer cancel()
+	type result struct {
+		rels []relationInfo
+		err  error
+	}
+	// The lookup ends soon after ctx does (the session is cancelled and
+	// closed); the shell is answered at once.
+	done := make(chan result, 1)
+	go func() {
+		conn, err := wire.Connect(ctx, cfg)
 		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		defer conn.Close()
+		rels, err := listRelations(ctx, conn, col)
+		done <- result{rels, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
 			return nil, none
 		}
-		if (prof == nil || prof.values["dsn"] == nil) && !connectionConfigured(v) {
-			return nil, none
-		}
-		col, err := query.ParseColumn(v.GetString("column"))
-		if err != nil {
-			return nil, none
-		}
-		// No password_command: a completion must never prompt.
-		cfg, err := connConfig(v, nil)
-		if err != nil {
-			return nil, none
-		}
-		ctx := cmd.Context()
-		if ctx == nil {
-			ctx = context.Background()
-		}
-		ctx, cancel := context.WithTimeout(ctx, completionTimeout)
-		defer cancel()
-		type result struct {
-			rels []relationInfo
-			err  error
-		}
-		// The lookup ends soon after ctx does (the session is cancelled and
-		// closed); the shell is answered at once.
-		done := make(chan result, 1)
-		go func() {
-			conn, err := wire.Connect(ctx, cfg)
-			if err != nil {
-				done <- result{err: err}
-				return
-			}
-			defer conn.Close()
-			rels, err := listRelations(ctx, conn, col)
-			done <- result{rels, err}
-		}()
-		select {
-		case r := <-done:
-			if r.err != nil {
-				return nil, none
-			}
-			return completionNames(r.rels, toComplete), none
-		case <-ctx.Done():
-			return nil, none
-		}
+		return completionNames(r.rels, toComplete), none
+	case <-ctx.Done():
+		return nil, none
 	}
 }
 
-// connectionConfigured reports whether --dsn, FRAISE_DSN or a libpq
-// variable names a server.
-func connectionConfigured(v *viper.Viper) bool {
-	if v.GetString("dsn") != "" {
+// connectionConfigured reports whether --dsn, FRAISE_DSN, the profile or
+// a libpq variable names a server.
+func connectionConfigured(s *settings) bool {
+	if s.str("dsn") != "" {
 		return true
 	}
 	for _, k := range completionEnv {

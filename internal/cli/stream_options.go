@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/fraiseql/fraise/internal/output"
+	"github.com/fraiseql/fraise/internal/query"
+	"github.com/fraiseql/fraise/internal/wire"
+	"github.com/spf13/cobra"
+)
+
+// streamOptions are everything a stream runs, read from its settings and
+// checked before anything happens: a wrong one is a usage error before
+// any file is opened or connection made.
+type streamOptions struct {
+	relation string // RELATION as given, for the progress bar
+	stmt     query.Statement
+	params   []string
+	chunk    int
+	jq       *jqSettings // nil without --jq
+	limits   limits
+	out      outputSettings
+	obs      observeSettings
+	conn     *wire.Config
+}
+
+// resolveStream reads stream's settings (see resolveSettings) into its
+// options.
+func resolveStream(cmd *cobra.Command, app *app, relArg string) (*streamOptions, error) {
+	s, err := resolveSettings(cmd, app.warn)
+	if err != nil {
+		return nil, err
+	}
+	o := &streamOptions{relation: relArg, params: s.strs("param")}
+	if o.stmt, o.chunk, err = buildStatement(s, relArg); err != nil {
+		return nil, err
+	}
+	if o.jq, err = compileJQ(s, app.stderr); err != nil {
+		return nil, err
+	}
+	if o.limits, err = parseLimits(s); err != nil {
+		return nil, err
+	}
+	if o.out, err = parseOutput(s, o.jq != nil && o.jq.raw); err != nil {
+		return nil, err
+	}
+	if o.obs, err = parseObserve(s, app.stdout, app.stderr); err != nil {
+		return nil, err
+	}
+	o.quietAndLogs()
+	if o.conn, err = profileConnConfig(s, app); err != nil {
+		return nil, err
+	}
+	o.conn.Log = o.obs.log
+	if o.obs.quiet {
+		o.conn.OnWarning, o.conn.OnNotice = nil, nil
+	}
+	return o, nil
+}
+
+// quietAndLogs gives --jq the run's logger, and no warnings with --quiet.
+func (o *streamOptions) quietAndLogs() {
+	if o.jq == nil {
+		return
+	}
+	o.jq.log = o.obs.logger()
+	if o.obs.quiet {
+		o.jq.warn = nil
+	}
+}
+
+// wireStatement is the statement to run, with its limits: the connection
+// settings' too, which the limits may shorten.
+func (o *streamOptions) wireStatement() wire.Statement {
+	st := wire.Statement{SQL: o.stmt.SQL, Params: o.params, Timeout: o.limits.statement, MaxRowSize: o.limits.maxRow,
+		// A reader gone (| head) waits for nothing: cancel and go at once.
+		Abandon: output.IsBrokenPipe}
+	o.limits.bound(o.conn, &st)
+	return st
+}
+
+// buildStatement reads the query settings — RELATION, --column, --where,
+// --order-by, --limit, --offset — into the one statement a stream runs,
+// with --chunk-size.
+func buildStatement(s *settings, relArg string) (query.Statement, int, error) {
+	var none query.Statement
+	rel, err := query.ParseRelation(relArg)
+	if err != nil {
+		return none, 0, err
+	}
+	col, err := query.ParseColumn(s.str("column"))
+	if err != nil {
+		return none, 0, err
+	}
+	limit, offset := s.int("limit"), s.int("offset")
+	if limit < 0 && s.given("limit") {
+		// Only the absence of --limit means no limit.
+		return none, 0, &usageError{fmt.Errorf("--limit must be 0 or more, got %d; leave it out for no limit", limit)}
+	}
+	if offset < 0 {
+		return none, 0, &usageError{fmt.Errorf("--offset must be 0 or more, got %d", offset)}
+	}
+	chunk := int(min(s.int("chunk-size"), math.MaxInt32))
+	if chunk < 1 {
+		return none, 0, &usageError{fmt.Errorf("--chunk-size must be at least 1, got %d", chunk)}
+	}
+	stmt, err := query.Build(query.Spec{
+		Relation: rel, Column: col,
+		Where:   s.strs("where"),
+		OrderBy: s.str("order-by"),
+		Limit:   limit, Offset: offset,
+	})
+	return stmt, chunk, err
+}
+
+// statementError carries the statement a failed stream ran, for the
+// message to point into its SQL.
+type statementError struct {
+	err  error
+	stmt *query.Statement
+}
+
+func (e *statementError) Error() string { return e.err.Error() }
+func (e *statementError) Unwrap() error { return e.err }
+
+// withStatement attaches stmt to err, if any.
+func withStatement(err error, stmt *query.Statement) error {
+	if err == nil {
+		return nil
+	}
+	return &statementError{err: err, stmt: stmt}
+}
+
+// statementOf returns the statement a failed stream ran, if err says.
+func statementOf(err error) *statementInfo {
+	var se *statementError
+	if !errors.As(err, &se) {
+		return nil
+	}
+	return &statementInfo{stmt: *se.stmt}
+}
+
+// statementInfo is what error rendering needs to point into the SQL.
+type statementInfo struct {
+	stmt query.Statement
+}
