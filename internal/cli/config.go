@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/fraiseql/fraise/internal/wire"
 	"github.com/fraiseql/fraise/internal/wire/pgconf"
@@ -54,16 +54,27 @@ func defaultConfigFile() string {
 // settingsNotInProfiles are flags a profile cannot set.
 var settingsNotInProfiles = []string{"config", "profile", "help"}
 
+// connectingFlags are the flags of the commands that connect (stream,
+// ping and views), which a profile may set.
+var connectingFlags = sync.OnceValue(func() []*pflag.FlagSet {
+	var sets []*pflag.FlagSet
+	for _, add := range []func(*pflag.FlagSet){addStreamFlags, addPingFlags, addViewsFlags} {
+		f := pflag.NewFlagSet("", pflag.ContinueOnError)
+		add(f)
+		sets = append(sets, f)
+	}
+	return sets
+})
+
 // profileSetting returns the flag a profile's setting name sets: a flag
 // of a command that connects; nil for none.
 func profileSetting(name string) *pflag.Flag {
 	if slices.Contains(settingsNotInProfiles, name) {
 		return nil
 	}
-	a := &app{stdout: io.Discard, stderr: io.Discard}
-	for _, c := range []*cobra.Command{newStreamCmd(a), newPingCmd(a), newViewsCmd(a)} {
-		if f := c.Flags().Lookup(name); f != nil {
-			return f
+	for _, f := range connectingFlags() {
+		if flag := f.Lookup(name); flag != nil {
+			return flag
 		}
 	}
 	return nil

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/fraiseql/fraise/internal/output"
-
 )
 
 // checkLimitUsageError checks that err is a usage error (exit code 2)

@@ -16,6 +16,7 @@ import (
 	"github.com/fraiseql/fraise/internal/output"
 	"github.com/fraiseql/fraise/internal/wire"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // defaultPingCount is how many round trips ping times unless --count says.
@@ -59,10 +60,7 @@ func newPingCmd(app *app) *cobra.Command {
 		Args:              cobra.NoArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 	}
-	f := cmd.Flags()
-	addConnFlags(f)
-	f.Int("count", defaultPingCount, "time `N` round trips and report their median and the best")
-	addBoolFlag(f, "json", "", "print the report as one JSON object")
+	addPingFlags(cmd.Flags())
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		o, err := resolvePing(cmd, app)
 		if err != nil {
@@ -71,6 +69,13 @@ func newPingCmd(app *app) *cobra.Command {
 		return runPing(cmd.Context(), app, o)
 	}
 	return cmd
+}
+
+// addPingFlags declares ping's flags.
+func addPingFlags(f *pflag.FlagSet) {
+	addConnFlags(f)
+	f.Int("count", defaultPingCount, "time `N` round trips and report their median and the best")
+	addBoolFlag(f, "json", "", "print the report as one JSON object")
 }
 
 // pingOptions are what ping does, read from its settings.

@@ -11,6 +11,7 @@ import (
 	"github.com/fraiseql/fraise/internal/output"
 	"github.com/fraiseql/fraise/internal/wire"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 const streamLong = `Stream the json/jsonb column of RELATION as NDJSON: one JSON document per
@@ -93,7 +94,12 @@ func newStreamCmd(app *app) *cobra.Command {
 		},
 	}
 	cmd.ValidArgsFunction = completeRelations
-	f := cmd.Flags()
+	addStreamFlags(cmd.Flags())
+	return cmd
+}
+
+// addStreamFlags declares stream's flags.
+func addStreamFlags(f *pflag.FlagSet) {
 	addConnFlags(f)
 	f.StringArrayP("where", "w", nil, "SQL condition on the rows; repeatable, conditions are ANDed")
 	f.StringArray("param", nil, "`VALUE` bound to $1, $2, … in --where and --order-by, in order; repeatable; sent apart from the SQL, never pasted into it")
@@ -107,7 +113,6 @@ func newStreamCmd(app *app) *cobra.Command {
 	addOutputFlags(f)
 	addLimitFlags(f)
 	addObserveFlags(f)
-	return cmd
 }
 
 // runStream runs one stream as o says, from opening the output to

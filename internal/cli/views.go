@@ -16,6 +16,7 @@ import (
 	"github.com/fraiseql/fraise/internal/query"
 	"github.com/fraiseql/fraise/internal/wire"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // viewsSQL lists the relations whose column $1 is json or jsonb, or a
@@ -130,10 +131,7 @@ func newViewsCmd(app *app) *cobra.Command {
 		Args:              cobra.NoArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 	}
-	f := cmd.Flags()
-	addConnFlags(f)
-	f.String("column", "data", "list the relations whose column `NAME` is json or jsonb")
-	addBoolFlag(f, "json", "", "print a JSON array of objects")
+	addViewsFlags(cmd.Flags())
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		o, err := resolveViews(cmd, app)
 		if err != nil {
@@ -142,6 +140,13 @@ func newViewsCmd(app *app) *cobra.Command {
 		return runViews(cmd.Context(), app, o)
 	}
 	return cmd
+}
+
+// addViewsFlags declares views' flags.
+func addViewsFlags(f *pflag.FlagSet) {
+	addConnFlags(f)
+	f.String("column", "data", "list the relations whose column `NAME` is json or jsonb")
+	addBoolFlag(f, "json", "", "print a JSON array of objects")
 }
 
 // viewsOptions are what views lists, read from its settings.
