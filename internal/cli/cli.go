@@ -6,18 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/fraiseql/fraise/internal/filter"
 	"github.com/spf13/cobra"
 )
-
-// forceExitAfter is how long after a first SIGINT or SIGTERM fraise exits
-// even if the run has not ended: longer than the drain of the server and of
-// the output (5 s each, at the same time).
-const forceExitAfter = 7 * time.Second
 
 // Main runs fraise with the process's arguments and streams and returns the
 // exit code.
@@ -31,40 +23,6 @@ func Main() int {
 	// it before its first effect (app.awaitSignals).
 	go handleSignals(cancel, ready)
 	return run(ctx, os.Args[1:], os.Stdout, os.Stderr, func() { <-ready })
-}
-
-// handleSignals installs the signal handlers, closes ready, and turns the
-// signals into the run's end.
-func handleSignals(cancel context.CancelCauseFunc, ready chan<- struct{}) {
-	sigs := make(chan os.Signal, 2)
-	// Handling SIGPIPE turns a write to a closed pipe into an EPIPE error,
-	// so that fraise can cancel the query and exit 0 instead of dying.
-	// SIGHUP (a closed terminal or ssh session) ends the run as SIGTERM
-	// does: cancelled, the temporary output file removed.
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
-	ignoreFileSizeSignal()
-	close(ready)
-	n := 0
-	for s := range sigs {
-		if s == syscall.SIGPIPE {
-			continue
-		}
-		n++
-		if n > 1 {
-			// A second signal: stop at once.
-			runExitHooks()
-			fmt.Fprintf(os.Stderr, "fraise: interrupted again by %s; stopped at once, without waiting for the server or the output to finish: the output is incomplete\n", (&signalError{s}).name())
-			os.Exit(exitCode(&signalError{s}))
-		}
-		cancel(&signalError{s})
-		// The run drains the server and the output for a few seconds
-		// at most; should something still hold it, stop anyway.
-		time.AfterFunc(forceExitAfter, func() {
-			fmt.Fprintf(os.Stderr, "fraise: %v; gave up waiting for the run to end\n", &signalError{s})
-			runExitHooks()
-			os.Exit(exitCode(&signalError{s}))
-		})
-	}
 }
 
 // Run runs fraise with args, writing to stdout and stderr, and returns the

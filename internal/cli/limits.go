@@ -1,29 +1,19 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
-	"github.com/fraiseql/fraise/internal/output"
 	"github.com/fraiseql/fraise/internal/wire"
 	"github.com/spf13/pflag"
 )
 
 // defaultMaxRowSize is --max-row-size's default.
 const defaultMaxRowSize = "256MiB"
-
-// outputGrace bounds the wait, after an interruption, for a write already
-// under way to a reader that has stopped reading: if it reads again within
-// that time, its last line is whole. Lines not yet under way are dropped.
-// A second signal ends the wait at once. (A variable for tests.)
-var outputGrace = 5 * time.Second
 
 // addLimitFlags adds the flags that bound a run in time and memory, but
 // for --connect-timeout, a connection flag (addConnFlags).
@@ -174,58 +164,4 @@ func parseSizeAt(at, s string) (int64, error) {
 		return 0, &usageError{fmt.Errorf("%s: %q is too large", at, s)}
 	}
 	return n * unit, nil
-}
-
-// watchReader stops the run when stdout is a pipe or socket whose reader
-// goes away, even before anything is written.
-func watchReader(stdout any, stop context.CancelCauseFunc) func() {
-	f, ok := stdout.(*os.File)
-	if !ok {
-		return func() {}
-	}
-	return output.WatchReader(f, func() { stop(output.ErrReaderGone) })
-}
-
-// stopClock records when a run's context was done.
-type stopClock struct {
-	at      atomic.Int64 // UnixNano; 0 while running
-	release func() bool
-}
-
-func watchStop(ctx context.Context) *stopClock {
-	c := &stopClock{}
-	c.release = context.AfterFunc(ctx, func() { c.at.Store(time.Now().UnixNano()) })
-	return c
-}
-
-// finishOutput waits for the lines handed to w to be written and returns
-// the run's outcome: err, else the output's error. After an interruption
-// it waits only until outputGrace after the interruption, for a write
-// already under way, while the server drains at the same time.
-func finishOutput(ctx context.Context, clock *stopClock, w *output.NDJSON, err error) error {
-	grace := outputGrace
-	wait, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	// The grace runs from the interruption, even one that comes while
-	// this waits.
-	stop := context.AfterFunc(ctx, func() {
-		at := time.Now()
-		if ns := clock.at.Load(); ns != 0 {
-			at = time.Unix(0, ns)
-		}
-		time.AfterFunc(time.Until(at.Add(grace)), cancel)
-	})
-	defer stop()
-	cerr := w.Close(wait)
-	clock.release()
-	if errors.Is(context.Cause(ctx), output.ErrReaderGone) {
-		return output.ErrReaderGone
-	}
-	if err != nil {
-		return err
-	}
-	if ctx.Err() != nil {
-		return context.Cause(ctx)
-	}
-	return cerr
 }

@@ -186,7 +186,7 @@ func TestFinishOutputGraceAfterALateStop(t *testing.T) {
 	if err := out.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	clock := watchStop(ctx)
+	clock := recordStop(ctx)
 	done := make(chan error, 1)
 	go func() { done <- finishOutput(ctx, clock, out, nil) }()
 	sig := &signalError{syscall.SIGINT}

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/fraiseql/fraise/internal/output"
 	"github.com/spf13/pflag"
@@ -55,42 +54,4 @@ func parseOutput(s *settings, raw bool) (outputSettings, error) {
 		return o, &usageError{fmt.Errorf("--raw-output writes strings that are not JSON, which cannot go in a --format json array; drop one of them")}
 	}
 	return o, nil
-}
-
-// exitHooks are run before the process exits without returning from Run
-// (a second signal, or a run that did not end in time): they remove a
-// temporary output file. Keyed so that runs in the same process (tests)
-// remove only their own.
-var exitHooks struct {
-	sync.Mutex
-	next int
-	fns  map[int]func()
-}
-
-// onForcedExit registers f and returns what unregisters it.
-func onForcedExit(f func()) (unregister func()) {
-	exitHooks.Lock()
-	defer exitHooks.Unlock()
-	if exitHooks.fns == nil {
-		exitHooks.fns = map[int]func(){}
-	}
-	id := exitHooks.next
-	exitHooks.next++
-	exitHooks.fns[id] = f
-	return func() {
-		exitHooks.Lock()
-		defer exitHooks.Unlock()
-		delete(exitHooks.fns, id)
-	}
-}
-
-// runExitHooks runs the registered hooks, once each.
-func runExitHooks() {
-	exitHooks.Lock()
-	fns := exitHooks.fns
-	exitHooks.fns = nil
-	exitHooks.Unlock()
-	for _, f := range fns {
-		f()
-	}
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/fraiseql/fraise/internal/filter"
 	"github.com/fraiseql/fraise/internal/output"
 	"github.com/fraiseql/fraise/internal/wire"
 	"github.com/spf13/cobra"
@@ -154,7 +153,7 @@ func runStream(ctx context.Context, app *app, o *streamOptions) error {
 	defer conn.Close()
 	app.setStage(stageQuery, "")
 	stats.server = conn.ServerParam("server_version")
-	clock := watchStop(ctx)
+	clock := recordStop(ctx)
 	w := output.NewAsyncNDJSON(ctx, dest.Writer(), output.Options{ChunkRows: o.chunk, Array: out.array()})
 	stats.out = w
 	var bar *progress
@@ -179,33 +178,6 @@ func runStream(ctx context.Context, app *app, o *streamOptions) error {
 		return halted
 	}
 	return err
-}
-
-// publish ends the output once the rows are done, with err the stream's
-// outcome: a whole output is committed (a file published), a failed one
-// ended as well as it can be. halt with code 0 (as jq) ends the output as
-// the end of the rows does, and is returned as halted.
-func publish(ctx context.Context, clock *stopClock, w *output.NDJSON, dest *output.Dest, log *slog.Logger, err error) (halted, _ error) {
-	var he *filter.HaltError
-	if errors.As(err, &he) && he.Code == 0 {
-		halted, err = err, nil
-	}
-	if err == nil {
-		if err = w.Finish(); err == nil {
-			err = w.Flush()
-		}
-	}
-	err = finishOutput(ctx, clock, w, err)
-	if err == nil {
-		if err = dest.Commit(); err == nil && dest.File() != nil {
-			log.Info("output file complete", "path", dest.File().Name(), "bytes", dest.Written())
-		}
-	} else {
-		// A compressed stdout still gets the end of its stream, after the
-		// whole lines written, unless a write is stuck.
-		dest.Fail(w.Drained())
-	}
-	return halted, err
 }
 
 // logSettings logs where fraise will connect, never the password.
