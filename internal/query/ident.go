@@ -144,71 +144,77 @@ func parseIdentChain(s, what string) ([]string, error) {
 		if i >= len(s) {
 			return nil, fail("a name is missing after the last dot")
 		}
-		var part string
+		read := unquotedPart
 		if s[i] == '"' {
-			var b strings.Builder
-			j := i + 1
-			closed := false
-			for j < len(s) {
-				if s[j] == '"' {
-					if j+1 < len(s) && s[j+1] == '"' {
-						b.WriteByte('"')
-						j += 2
-						continue
-					}
-					closed = true
-					j++
-					break
-				}
-				if s[j] == 0 {
-					return nil, fail("a quoted name may not contain a NUL byte")
-				}
-				b.WriteByte(s[j])
-				j++
-			}
-			if !closed {
-				return nil, fail("a quoted name is not closed: add the final \"")
-			}
-			part = b.String()
-			if part == "" {
-				return nil, fail(`a quoted name may not be empty ("")`)
-			}
-			i = j
-		} else {
-			j := i
-			for j < len(s) && s[j] != '.' {
-				c := s[j]
-				ok := c == '_' || c >= 0x80 || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') ||
-					(j > i && (('0' <= c && c <= '9') || c == '$'))
-				if !ok {
-					r, _ := utf8.DecodeRuneInString(s[j:])
-					if j == i {
-						return nil, fail("a name must start with a letter or underscore, not %q; quote it (\"...\") to use other characters", r)
-					}
-					return nil, fail("unexpected character %q; quote the name (\"...\") to use it", r)
-				}
-				j++
-			}
-			if j == i {
-				return nil, fail("a name is missing before a dot")
-			}
-			// PostgreSQL folds only ASCII letters of unquoted names.
-			part = asciiLower(s[i:j])
-			i = j
+			read = quotedPart
+		}
+		part, j, reason := read(s, i)
+		if reason != "" {
+			return nil, fail("%s", reason)
 		}
 		if len(part) > MaxIdentifierBytes {
 			return nil, fail("names are at most %d bytes in PostgreSQL; this one has %d and the server would truncate it", MaxIdentifierBytes, len(part))
 		}
 		parts = append(parts, part)
-		if i == len(s) {
+		if j == len(s) {
 			return parts, nil
 		}
-		if s[i] != '.' {
-			r, _ := utf8.DecodeRuneInString(s[i:])
+		if s[j] != '.' {
+			r, _ := utf8.DecodeRuneInString(s[j:])
 			return nil, fail("unexpected %q after a quoted name; parts are joined by a dot", r)
 		}
-		i++
+		i = j + 1
 	}
+}
+
+// quotedPart reads the quoted name at s[i] (a double quote): the name,
+// where it ends, and what is wrong with it ("" for nothing).
+func quotedPart(s string, i int) (string, int, string) {
+	var b strings.Builder
+	j := i + 1
+	for j < len(s) {
+		switch {
+		case s[j] == '"' && j+1 < len(s) && s[j+1] == '"':
+			b.WriteByte('"')
+			j += 2
+			continue
+		case s[j] == '"':
+			if b.Len() == 0 {
+				return "", 0, `a quoted name may not be empty ("")`
+			}
+			return b.String(), j + 1, ""
+		case s[j] == 0:
+			return "", 0, "a quoted name may not contain a NUL byte"
+		}
+		b.WriteByte(s[j])
+		j++
+	}
+	return "", 0, "a quoted name is not closed: add the final \""
+}
+
+// unquotedPart reads the unquoted name at s[i], up to a dot or the end:
+// the name folded to lower case, where it ends, and what is wrong with it
+// ("" for nothing).
+func unquotedPart(s string, i int) (string, int, string) {
+	j := i
+	for j < len(s) && s[j] != '.' {
+		c := s[j]
+		ok := c == '_' || c >= 0x80 || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') ||
+			(j > i && (('0' <= c && c <= '9') || c == '$'))
+		if !ok {
+			r, _ := utf8.DecodeRuneInString(s[j:])
+			if j == i {
+				return "", 0, fmt.Sprintf("a name must start with a letter or underscore, not %q; quote it (\"...\") to use other characters", r)
+			}
+			return "", 0, fmt.Sprintf("unexpected character %q; quote the name (\"...\") to use it", r)
+		}
+		j++
+	}
+	if j == i {
+		return "", 0, "a name is missing before a dot"
+	}
+	// PostgreSQL folds only ASCII letters of unquoted names.
+	return asciiLower(s[i:j]), j, ""
 }
 
 func asciiLower(s string) string {
