@@ -72,6 +72,28 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 			return nil, fmt.Errorf("pgtest: invalid setting name %q", k)
 		}
 	}
+	s, err := newServer(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	track(s)
+	defer func() {
+		if err != nil {
+			_ = s.Close()
+		}
+	}()
+	if s.kept && fileExists(filepath.Join(s.Dir, readyMarker)) {
+		if err := s.startServer(ctx, opts); err != nil {
+			return nil, err
+		}
+		return s, s.readVersion(ctx)
+	}
+	return s, s.create(ctx, opts)
+}
+
+// newServer finds the server binaries and prepares the cluster's
+// directory: dir when given (kept), else a new one.
+func newServer(dir string) (*Server, error) {
 	f := systemFinder()
 	binDir, err := f.binDir()
 	if err != nil {
@@ -85,16 +107,16 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := opts.Dir, error(nil)
-	if dir == "" {
-		dir, err = makeWorkDir(cred)
-	} else {
+	kept := dir != ""
+	if kept {
 		dir, err = keptDir(dir, cred)
+	} else {
+		dir, err = makeWorkDir(cred)
 	}
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{
+	return &Server{
 		BinDir:    binDir,
 		PsqlPath:  psql,
 		Dir:       dir,
@@ -102,51 +124,44 @@ func Start(ctx context.Context, opts Options) (_ *Server, err error) {
 		SocketDir: filepath.Join(dir, "sock"),
 		LogFile:   filepath.Join(dir, "log"),
 		HasIPv6:   ipv6Loopback(),
-		kept:      opts.Dir != "",
+		kept:      kept,
 		cred:      cred,
-	}
-	track(s)
-	defer func() {
-		if err != nil {
-			_ = s.Close()
-		}
-	}()
-	if s.kept && fileExists(filepath.Join(dir, readyMarker)) {
-		if err := s.startServer(ctx, opts); err != nil {
-			return nil, err
-		}
-		return s, s.readVersion(ctx)
-	}
+	}, nil
+}
+
+// create makes the cluster anew: initdb, pg_hba.conf, start, roles and
+// fixtures, and for a kept cluster the marker that it is ready.
+func (s *Server) create(ctx context.Context, opts Options) error {
 	if s.kept {
 		// An unfinished earlier attempt: start over.
 		for _, p := range []string{s.DataDir, s.SocketDir, s.LogFile} {
 			if err := os.RemoveAll(p); err != nil {
-				return nil, fmt.Errorf("pgtest: %w", err)
+				return fmt.Errorf("pgtest: %w", err)
 			}
 		}
 	}
 	if err := s.mkdirOwned(s.SocketDir, 0o755); err != nil {
-		return nil, err
+		return err
 	}
 	if out, err := s.serverCmd(ctx, "initdb", "-D", s.DataDir, "-U", Superuser, "-A", "trust",
 		"-E", "UTF8", "--no-locale", "--no-sync").CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("pgtest: initdb: %w\n%s", err, out)
+		return fmt.Errorf("pgtest: initdb: %w\n%s", err, out)
 	}
 	if err := s.writeHBA(); err != nil {
-		return nil, err
+		return err
 	}
 	if err := s.startServer(ctx, opts); err != nil {
-		return nil, err
+		return err
 	}
 	if err := s.bootstrap(ctx, opts.NoFixtures); err != nil {
-		return nil, err
+		return err
 	}
 	if s.kept {
-		if err := os.WriteFile(filepath.Join(dir, readyMarker), nil, 0o644); err != nil {
-			return nil, fmt.Errorf("pgtest: %w", err)
+		if err := os.WriteFile(filepath.Join(s.Dir, readyMarker), nil, 0o644); err != nil {
+			return fmt.Errorf("pgtest: %w", err)
 		}
 	}
-	return s, nil
+	return nil
 }
 
 // Close stops the server (fast shutdown) and removes Dir. It is safe to
