@@ -191,3 +191,66 @@ func TestErrorClasses(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorClassesCovered: every class decides the exit code or the advice
+// of a case of errCases, every advice of sqlStateAdvices is given to one,
+// and no class is dead (deciding neither).
+func TestErrorClassesCovered(t *testing.T) {
+	decided := map[string]bool{}
+	advised := map[string]bool{}
+	for _, tc := range errCases {
+		if c := exitClass(tc.err); c != nil {
+			decided[c.name] = true
+		}
+		if c := adviceClass(tc.err); c != nil {
+			decided[c.name] = true
+		}
+		advised[adviceFor(tc.err)] = true
+	}
+	names := map[string]bool{}
+	for _, c := range errClasses {
+		if names[c.name] {
+			t.Errorf("two classes are named %q", c.name)
+		}
+		names[c.name] = true
+		if !c.exit.set && c.advice == nil {
+			t.Errorf("class %q decides neither the exit code nor the advice", c.name)
+		}
+		if !decided[c.name] {
+			t.Errorf("class %q decides nothing for any case of errCases: add a case for it", c.name)
+		}
+	}
+	for code, sa := range sqlStateAdvices {
+		for _, m := range sa.byMessage {
+			if !advised[m.advice] {
+				t.Errorf("SQLSTATE %s, message with %q: no case of errCases gets its advice", code, m.words)
+			}
+		}
+		if sa.advice != "" && !advised[sa.advice] {
+			t.Errorf("SQLSTATE %s: no case of errCases gets its advice", code)
+		}
+	}
+}
+
+// TestExitStatusesMatchClasses: the documented exit codes are those the
+// classes end a run with, and ExitInternal for an error of no class.
+func TestExitStatusesMatchClasses(t *testing.T) {
+	produced := map[int]bool{ExitInternal: true}
+	for _, c := range errClasses {
+		if c.exit.set {
+			produced[c.exit.code] = true
+		}
+	}
+	documented := map[int]bool{}
+	for _, s := range ExitStatuses() {
+		documented[s.Code] = true
+		if !produced[s.Code] {
+			t.Errorf("ExitStatuses documents exit %d, which no error class ends a run with", s.Code)
+		}
+	}
+	for code := range produced {
+		if !documented[code] {
+			t.Errorf("an error class ends a run with exit %d, which ExitStatuses does not document", code)
+		}
+	}
+}
