@@ -109,7 +109,7 @@ var errCases = []errCase{
 	// Found before connecting.
 	{"usage", &usageError{errors.New("unknown flag: --nope")}, ExitUsage, ""},
 	{"identifier", &query.IdentError{What: "relation", Input: "a..b", Reason: "empty name"}, ExitUsage, ""},
-	{"fragment", &query.FragmentError{Flag: "--where", Reason: "the SQL fragment is empty"}, ExitUsage, ""},
+	{"fragment", &query.FragmentError{Part: query.PartWhere, Reason: "the SQL fragment is empty"}, ExitUsage, ""},
 	{"connection settings", &wire.ConfigError{Keyword: "nosuchkeyword", Err: errors.New("unknown keyword")}, ExitUsage, ""},
 	{"usage over a connection error", &usageError{connErr(wire.StepDial, syscall.ECONNREFUSED)}, ExitUsage, adviseDial},
 

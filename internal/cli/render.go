@@ -21,7 +21,7 @@ func printError(w io.Writer, err error, st *statementInfo) {
 	b.WriteString("\n")
 	var jc *filter.CompileError
 	if errors.As(err, &jc) && jc.Offset >= 0 {
-		b.WriteString(query.Caret(query.Fragment{Flag: "--jq", Text: jc.Expr}, utf8.RuneCountInString(jc.Expr[:jc.Offset]), "  "))
+		b.WriteString(caret("--jq", jc.Expr, utf8.RuneCountInString(jc.Expr[:jc.Offset]), "  "))
 		b.WriteString("\n")
 	}
 	var pe *wire.PgError
@@ -29,7 +29,7 @@ func printError(w io.Writer, err error, st *statementInfo) {
 	if errors.As(err, &pe) {
 		if pe.Position > 0 && st != nil {
 			if f, off, ok := st.stmt.Locate(pe.Position); ok {
-				b.WriteString(query.Caret(f, off, "  "))
+				b.WriteString(fragmentCaret(f, off))
 				b.WriteString("\n")
 				inFragment = true
 			}
@@ -51,6 +51,8 @@ func printError(w io.Writer, err error, st *statementInfo) {
 	_, _ = io.WriteString(w, safeText(b.String()))
 }
 
+// headline is the error's first line: what failed and why, in the user's
+// terms (the flag, not the part of the statement).
 func headline(err error) string {
 	var jc *filter.CompileError
 	if errors.As(err, &jc) {
@@ -59,6 +61,12 @@ func headline(err error) string {
 	var qe *wire.QueryError
 	if errors.As(err, &qe) {
 		return "query failed: " + err.Error()
+	}
+	var fe *query.FragmentError
+	if errors.As(err, &fe) {
+		// The query package names the part of the statement; the user
+		// gave it with a flag. Whatever wraps the error is kept.
+		return strings.Replace(err.Error(), fe.Error(), partFlag(fe.Part)+": "+fe.Reason, 1)
 	}
 	return err.Error()
 }
