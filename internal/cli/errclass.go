@@ -42,9 +42,10 @@ func exitWith(code int) exits { return exits{code: code, set: true} }
 // errClasses are the kinds of error fraise tells apart, in order of
 // precedence: an error's exit code is that of the first class it matches
 // that has one, and its advice that of the first it matches that has
-// advice. Adding a class is adding a line here, and a case to
-// errclass_test.go; a class with an exit code of its own also needs the
-// code in exit.go and ExitStatuses.
+// advice. Adding a class is adding a line here (or an SQLSTATE to
+// sqlStateAdvices), and a case to errCases in errclass_test.go; new advice
+// gets a sample in docs/troubleshooting.md, and a new exit code its
+// constant in exit.go and its line in ExitStatuses (the tests say so).
 var errClasses = []errClass{
 	// A signal ends the run whatever error it caused on the way out (a
 	// cancelled query, a closed output), so its code comes first. It
@@ -75,7 +76,7 @@ var errClasses = []errClass{
 
 	// jq. A row it failed on decides the code before the query the row
 	// came in (a sink's error is returned inside a QueryError); a row too
-	// deep to decode before any other row error.
+	// deep to decode has advice of its own, before that of any row error.
 	{name: "jq row too deep", match: allOf(is[*filter.RowError], is[*filter.DepthError]), exit: exitWith(ExitFilter),
 		advice: says("such rows stream without --jq (as the server sends them); leave them out with --where, or drop them with --on-jq-error skip")},
 	{name: "jq row", match: is[*filter.RowError], exit: exitWith(ExitFilter),
@@ -108,8 +109,8 @@ var errClasses = []errClass{
 	// A pooler's refusal of the password has a code of its own
 	// (PgBouncer 08P01, pgpool-II XX000), not 28P01.
 	{name: "password refused by a pooler", match: poolerRefusal, advice: says(passwordAdvice)},
-	// The server's error, by its SQLSTATE (sqlStateAdvices), before the
-	// step it came at.
+	// The server's error, by its SQLSTATE (sqlStateAdvices): it says
+	// more than the step of connecting it came at.
 	{name: "server error", match: func(err error) bool { return sqlStateAdvice(err) != "" }, advice: sqlStateAdvice},
 	{name: "dial", match: connectStep(wire.StepDial), exit: exitWith(ExitConnection),
 		advice: says("is the server running and accepting connections there? Point fraise at it with --dsn, FRAISE_DSN, or PGHOST and PGPORT")},
@@ -121,7 +122,8 @@ var errClasses = []errClass{
 		advice: says("no server offered the kind of session target_session_attrs asks for; check the host list, or relax target_session_attrs")},
 	{name: "connect", match: is[*wire.ConnectError], exit: exitWith(ExitConnection)},
 
-	// The query, once the connection is known to be sound.
+	// The query, after the connection: a query whose connection broke (a
+	// ConnLostError inside a QueryError) is a connection failure, exit 3.
 	{name: "query", match: is[*wire.QueryError], exit: exitWith(ExitQuery)},
 	// A run cancelled without a signal's cause, last: any error it led
 	// to says more.
