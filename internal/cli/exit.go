@@ -1,15 +1,8 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"os"
 	"syscall"
-
-	"github.com/fraiseql/fraise/internal/filter"
-	"github.com/fraiseql/fraise/internal/output"
-	"github.com/fraiseql/fraise/internal/query"
-	"github.com/fraiseql/fraise/internal/wire"
 )
 
 // Exit codes, documented in the README and the man pages.
@@ -85,49 +78,3 @@ func (e *interruptedError) Error() string {
 
 // Unwrap returns the signal.
 func (e *interruptedError) Unwrap() error { return e.sig }
-
-// exitCode maps an error to the documented exit code.
-func exitCode(err error) int {
-	var (
-		ue  *usageError
-		ie  *query.IdentError
-		fe  *query.FragmentError
-		cfg *wire.ConfigError
-		ce  *wire.ConnectError
-		cl  *wire.ConnLostError
-		pe  *wire.ProtocolError
-		qe  *wire.QueryError
-		we  *output.WriteError
-		se  *signalError
-		jc  *filter.CompileError
-		jr  *filter.RowError
-	)
-	switch {
-	case err == nil:
-		return ExitOK
-	case errors.As(err, &se):
-		switch se.sig {
-		case syscall.SIGTERM:
-			return ExitSIGTERM
-		case syscall.SIGHUP:
-			return ExitSIGHUP
-		}
-		return ExitSIGINT
-	case errors.As(err, &we):
-		if output.IsBrokenPipe(err) {
-			return ExitOK
-		}
-		return ExitOutput
-	case errors.As(err, &jr):
-		return ExitFilter
-	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &fe), errors.As(err, &cfg), errors.As(err, &jc):
-		return ExitUsage
-	case errors.As(err, &ce), errors.As(err, &cl), errors.As(err, &pe):
-		return ExitConnection
-	case errors.As(err, &qe):
-		return ExitQuery
-	case errors.Is(err, context.Canceled):
-		return ExitSIGINT
-	}
-	return ExitInternal
-}

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -21,8 +22,8 @@ const troubleshootingDoc = "../../docs/troubleshooting.md"
 
 // documentedSQLStates are the SQLSTATEs adviceFor gives advice for, each
 // with a server message that gets it. docs/troubleshooting.md must have a
-// heading naming each one. The codes are also read from render.go, so that
-// one added there without documentation fails this test.
+// heading naming each one. The codes are also read from sqlStateAdvices, so
+// that one added there without documentation fails this test.
 var documentedSQLStates = []struct{ code, message string }{
 	{"42P01", `relation "v_users" does not exist`},
 	{"42703", `column "data" does not exist`},
@@ -44,12 +45,6 @@ var documentedSQLStates = []struct{ code, message string }{
 
 // documentedExitCodes are the exit codes a heading must name ("## Exit 3: …").
 var documentedExitCodes = []int{ExitOK, ExitInternal, ExitUsage, ExitConnection, ExitQuery, ExitFilter, ExitOutput, ExitSIGHUP, ExitSIGINT, ExitSIGTERM}
-
-// caseCodes finds the SQLSTATE literals of switch cases: case "42P01", "…":
-var (
-	caseLine = regexp.MustCompile(`(?m)^\s*case\s+("[0-9A-Z]{5}"(?:\s*,\s*"[0-9A-Z]{5}")*)\s*:`)
-	sqlState = regexp.MustCompile(`"([0-9A-Z]{5})"`)
-)
 
 type docSection struct {
 	heading string // the heading line's text, without the #s
@@ -87,30 +82,19 @@ func readTroubleshooting(t *testing.T) (string, []docSection) {
 	return doc, sections
 }
 
-// renderSQLStates returns the SQLSTATEs in render.go's case clauses.
-func renderSQLStates(t *testing.T) []string {
+// adviceSQLStates returns the SQLSTATEs sqlStateAdvices advises on.
+func adviceSQLStates(t *testing.T) []string {
 	t.Helper()
-	src, err := os.ReadFile("render.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var codes []string
-	for _, m := range caseLine.FindAllStringSubmatch(string(src), -1) {
-		for _, c := range sqlState.FindAllStringSubmatch(m[1], -1) {
-			if !slices.Contains(codes, c[1]) {
-				codes = append(codes, c[1])
-			}
-		}
-	}
+	codes := slices.Sorted(maps.Keys(sqlStateAdvices))
 	if len(codes) == 0 {
-		t.Fatal(`found no case "XXXXX": lines in render.go; update the pattern in this test`)
+		t.Fatal("sqlStateAdvices advises on no SQLSTATE")
 	}
 	return codes
 }
 
 func TestTroubleshootingSQLStates(t *testing.T) {
 	_, sections := readTroubleshooting(t)
-	codes := renderSQLStates(t)
+	codes := adviceSQLStates(t)
 	var table []string
 	for _, s := range documentedSQLStates {
 		table = append(table, s.code)
@@ -121,7 +105,7 @@ func TestTroubleshootingSQLStates(t *testing.T) {
 	}
 	for _, c := range codes {
 		if !slices.Contains(table, c) {
-			t.Errorf("render.go handles SQLSTATE %s, which documentedSQLStates lacks: add it there, and a section to %s", c, troubleshootingDoc)
+			t.Errorf("sqlStateAdvices advises on SQLSTATE %s, which documentedSQLStates lacks: add it there, and a section to %s", c, troubleshootingDoc)
 		}
 	}
 	all := slices.Compact(slices.Sorted(slices.Values(append(table, codes...))))

@@ -2,7 +2,6 @@ package query
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -14,20 +13,44 @@ type Spec struct {
 	Relation Relation
 	// Column is the json/jsonb column to read.
 	Column string
-	// Where holds the --where fragments; they are ANDed.
+	// Where holds the conditions of the WHERE clause, the user's own
+	// SQL; they are ANDed.
 	Where []string
-	// OrderBy is the --order-by fragment, or "".
+	// OrderBy is the ORDER BY list, the user's own SQL, or "".
 	OrderBy string
-	// Limit is the --limit value; negative means no limit.
+	// Limit is the LIMIT; negative means no limit.
 	Limit int64
-	// Offset is the --offset value; zero or negative means none.
+	// Offset is the OFFSET; zero or negative means none.
 	Offset int64
+}
+
+// Part names the part of the statement a fragment of user SQL is placed
+// in. Where the user typed it (a flag, a setting) is for the caller to say.
+type Part int
+
+// The parts of the statement that hold user SQL.
+const (
+	// PartWhere is one condition of the WHERE clause (Spec.Where).
+	PartWhere Part = iota + 1
+	// PartOrderBy is the ORDER BY list (Spec.OrderBy).
+	PartOrderBy
+)
+
+// String names the part as SQL does: WHERE, ORDER BY.
+func (p Part) String() string {
+	switch p {
+	case PartWhere:
+		return "WHERE"
+	case PartOrderBy:
+		return "ORDER BY"
+	}
+	return "Part(" + strconv.Itoa(int(p)) + ")"
 }
 
 // Fragment is a piece of user SQL placed in the statement.
 type Fragment struct {
-	// Flag names the option the fragment came from, e.g. "--where".
-	Flag string
+	// Part is the part of the statement the fragment is placed in.
+	Part Part
 	// Text is the fragment as the user gave it.
 	Text string
 	// Start is the offset, in characters (runes), of the fragment's first
@@ -43,16 +66,16 @@ type Statement struct {
 	Fragments []Fragment
 }
 
-// FragmentError reports a --where or --order-by fragment refused before any
+// FragmentError reports a fragment of user SQL refused before any
 // connection is made.
 type FragmentError struct {
-	// Flag names the option, e.g. "--where".
-	Flag string
+	// Part is the part of the statement the fragment was for.
+	Part Part
 	// Reason says what is wrong.
 	Reason string
 }
 
-func (e *FragmentError) Error() string { return e.Flag + ": " + e.Reason }
+func (e *FragmentError) Error() string { return e.Part.String() + ": " + e.Reason }
 
 // Build renders the statement for spec.
 func Build(spec Spec) (Statement, error) {
@@ -65,7 +88,7 @@ func Build(spec Spec) (Statement, error) {
 	var b builder
 	b.text("SELECT " + QuoteIdent(spec.Column) + "\nFROM " + spec.Relation.String())
 	for i, w := range spec.Where {
-		if err := checkFragment("--where", w); err != nil {
+		if err := checkFragment(PartWhere, w); err != nil {
 			return Statement{}, err
 		}
 		if i == 0 {
@@ -73,17 +96,17 @@ func Build(spec Spec) (Statement, error) {
 		} else {
 			b.text("\n) AND (\n")
 		}
-		b.fragment("--where", w)
+		b.fragment(PartWhere, w)
 	}
 	if len(spec.Where) > 0 {
 		b.text("\n)")
 	}
 	if spec.OrderBy != "" {
-		if err := checkFragment("--order-by", spec.OrderBy); err != nil {
+		if err := checkFragment(PartOrderBy, spec.OrderBy); err != nil {
 			return Statement{}, err
 		}
 		b.text("\nORDER BY\n")
-		b.fragment("--order-by", spec.OrderBy)
+		b.fragment(PartOrderBy, spec.OrderBy)
 		// A lone closing line keeps a trailing "--" comment in the fragment
 		// from swallowing what follows.
 		b.text("\n")
@@ -97,15 +120,15 @@ func Build(spec Spec) (Statement, error) {
 	return Statement{SQL: b.sb.String(), Fragments: b.frags}, nil
 }
 
-func checkFragment(flag, s string) error {
+func checkFragment(part Part, s string) error {
 	if strings.TrimSpace(s) == "" {
-		return &FragmentError{Flag: flag, Reason: "the SQL fragment is empty; give an expression or leave the flag out"}
+		return &FragmentError{Part: part, Reason: "the SQL fragment is empty; give an expression or leave the flag out"}
 	}
 	if strings.IndexByte(s, 0) >= 0 {
-		return &FragmentError{Flag: flag, Reason: "the SQL fragment contains a NUL byte"}
+		return &FragmentError{Part: part, Reason: "the SQL fragment contains a NUL byte"}
 	}
 	if !utf8.ValidString(s) {
-		return &FragmentError{Flag: flag, Reason: "the SQL fragment is not valid UTF-8"}
+		return &FragmentError{Part: part, Reason: "the SQL fragment is not valid UTF-8"}
 	}
 	return nil
 }
@@ -121,8 +144,8 @@ func (b *builder) text(s string) {
 	b.runes += utf8.RuneCountInString(s)
 }
 
-func (b *builder) fragment(flag, s string) {
-	b.frags = append(b.frags, Fragment{Flag: flag, Text: s, Start: b.runes})
+func (b *builder) fragment(part Part, s string) {
+	b.frags = append(b.frags, Fragment{Part: part, Text: s, Start: b.runes})
 	b.text(s)
 }
 
@@ -153,36 +176,4 @@ func (s Statement) Locate(position int) (frag Fragment, offset int, ok bool) {
 		}
 	}
 	return Fragment{}, 0, false
-}
-
-// Caret renders the fragment line that holds rune offset off, with a caret
-// under that character, indented by indent.
-func Caret(f Fragment, off int, indent string) string {
-	runes := []rune(f.Text)
-	if off > len(runes) {
-		off = len(runes)
-	}
-	lineStart := 0
-	for i := 0; i < off; i++ {
-		if runes[i] == '\n' {
-			lineStart = i + 1
-		}
-	}
-	lineEnd := len(runes)
-	for i := off; i < len(runes); i++ {
-		if runes[i] == '\n' {
-			lineEnd = i
-			break
-		}
-	}
-	line := strings.TrimRight(string(runes[lineStart:lineEnd]), "\r")
-	pad := make([]rune, 0, off-lineStart)
-	for _, r := range runes[lineStart:off] {
-		if r == '\t' {
-			pad = append(pad, '\t')
-		} else {
-			pad = append(pad, ' ')
-		}
-	}
-	return fmt.Sprintf("%s%s %s\n%s%s %s^", indent, f.Flag, line, indent, strings.Repeat(" ", len(f.Flag)), string(pad))
 }

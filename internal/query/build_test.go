@@ -1,6 +1,7 @@
 package query_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -59,7 +60,38 @@ func TestBuildRejects(t *testing.T) {
 	}
 }
 
-func TestLocateAndCaret(t *testing.T) {
+// TestBuildRejectsPart: a refused fragment says which part of the
+// statement it was for, in SQL's terms; the flag is the caller's to name.
+func TestBuildRejectsPart(t *testing.T) {
+	rel := query.Relation{Name: "v"}
+	for _, tc := range []struct {
+		name string
+		spec query.Spec
+		part query.Part
+		want string
+	}{
+		{"empty where", query.Spec{Relation: rel, Column: "data", Where: []string{"ok", " "}}, query.PartWhere,
+			"WHERE: the SQL fragment is empty; give an expression or leave the flag out"},
+		{"NUL in where", query.Spec{Relation: rel, Column: "data", Where: []string{"a\x00b"}}, query.PartWhere,
+			"WHERE: the SQL fragment contains a NUL byte"},
+		{"empty order by", query.Spec{Relation: rel, Column: "data", OrderBy: "\t"}, query.PartOrderBy,
+			"ORDER BY: the SQL fragment is empty; give an expression or leave the flag out"},
+		{"invalid UTF-8 in order by", query.Spec{Relation: rel, Column: "data", OrderBy: "\xff"}, query.PartOrderBy,
+			"ORDER BY: the SQL fragment is not valid UTF-8"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := query.Build(tc.spec)
+			var fe *query.FragmentError
+			if !errors.As(err, &fe) || fe.Part != tc.part || err.Error() != tc.want {
+				t.Errorf("Build = %v; want a FragmentError for %v: %q", err, tc.part, tc.want)
+			}
+		})
+	}
+}
+
+// TestLocate finds a server position in the fragment it falls in; the
+// caret the CLI draws under it is tested in internal/cli (TestCaretUnderFragment).
+func TestLocate(t *testing.T) {
 	st, err := query.Build(query.Spec{
 		Relation: query.Relation{Name: "v"}, Column: "data", Limit: -1,
 		Where:   []string{"data->>'naïve' = 'café'", "data->>'x' =! 'y'"},
@@ -73,32 +105,21 @@ func TestLocateAndCaret(t *testing.T) {
 	pos := strings.Index(string(runes), "=!")
 	pos = len([]rune(string(runes)[:pos])) + 1
 	f, off, ok := query.Statement.Locate(st, pos)
-	if !ok || f.Text != "data->>'x' =! 'y'" || off != 11 {
+	if !ok || f.Text != "data->>'x' =! 'y'" || f.Part != query.PartWhere || off != 11 {
 		t.Fatalf("Locate(%d) = %+v, %d, %v", pos, f, off, ok)
-	}
-	got := query.Caret(f, off, "  ")
-	want := "  --where data->>'x' =! 'y'\n                     ^"
-	if got != want {
-		t.Errorf("Caret =\n%s\nwant\n%s", got, want)
 	}
 	// A position after multibyte text in the first fragment.
 	pos1 := len([]rune("SELECT \"data\"\nFROM \"v\"\nWHERE (\ndata->>'naïve' = ")) + 1
 	f, off, ok = st.Locate(pos1)
-	if !ok || f.Flag != "--where" || off != len([]rune("data->>'naïve' = ")) {
+	if !ok || f.Part != query.PartWhere || off != len([]rune("data->>'naïve' = ")) {
 		t.Fatalf("Locate(%d) = %+v, %d, %v", pos1, f, off, ok)
-	}
-	if got := query.Caret(f, off, ""); !strings.HasSuffix(got, "\n"+strings.Repeat(" ", len("--where ")+len([]rune("data->>'naïve' = ")))+"^") {
-		t.Errorf("caret misplaced after multibyte text:\n%s", got)
 	}
 	// The second line of a multi-line fragment is shown alone.
 	posB := strings.Index(st.SQL, "b c d")
 	posB = len([]rune(st.SQL[:posB])) + 3
 	f, off, ok = st.Locate(posB)
-	if !ok || f.Flag != "--order-by" {
-		t.Fatalf("Locate(%d) = %+v, %v", posB, f, ok)
-	}
-	if got, want := query.Caret(f, off, ""), "--order-by b c d\n             ^"; got != want {
-		t.Errorf("Caret =\n%q\nwant\n%q", got, want)
+	if !ok || f.Part != query.PartOrderBy || off != len("a,\nb ") {
+		t.Fatalf("Locate(%d) = %+v, %d, %v", posB, f, off, ok)
 	}
 	// The closing parenthesis right after a fragment points at its end.
 	closing := strings.Index(st.SQL, "'y'\n)") + len("'y'\n)")
