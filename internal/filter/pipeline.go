@@ -70,7 +70,8 @@ const (
 	// dropRowBytes is the size from which a batch's buffer is not kept
 	// for the next batch: after a huge row, its memory goes back (and the
 	// decoders forget it too). It equals wire.KeepMin, so a row handed
-	// over uncopied is never a later batch's buffer.
+	// over uncopied is never a later batch's buffer (keep_test.go checks
+	// it: filter does not import wire).
 	dropRowBytes = 4 * batchBytes
 	chunkBytes   = 256 << 10
 	// skipHoldBytes is how much of one row's output a Skip pipeline holds
