@@ -57,6 +57,21 @@ func TestBoxLayoutAssumptions(t *testing.T) {
 			checkBoxedLikeGo(t, tc.box(&d), tc.want)
 		})
 	}
+	t.Run("decoded row", func(t *testing.T) {
+		row := `["text", "esc\u00e9", 12345, -300, 7, 1.50, 123456789012345678901234567890]`
+		var d decoder // builds in place, as rows are decoded
+		got, err := d.decode([]byte(row), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := DecodeJSON(row) // boxed by Go
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range want.([]any) {
+			checkBoxedLikeGo(t, got.([]any)[i], w)
+		}
+	})
 }
 
 // checkIfaceLayout checks iface against the runtime's interface values:
