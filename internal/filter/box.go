@@ -40,7 +40,9 @@ var (
 )
 
 // iface is the layout of an interface value: its type word and a pointer
-// to the value.
+// to the value. That is the runtime's layout, not a promise of the
+// language: TestBoxLayoutAssumptions (box_test.go) fails, saying which
+// assumption broke, if a Go release changes it.
 type iface struct {
 	typ  unsafe.Pointer
 	data unsafe.Pointer

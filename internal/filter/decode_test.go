@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/itchyny/gojq"
 )
@@ -313,20 +312,5 @@ func TestHugeRowIsNotHeldByTheDecoder(t *testing.T) {
 			t.Errorf("the %s row is still reachable after later rows", tc.name)
 			runtime.KeepAlive(&d)
 		})
-	}
-}
-
-// TestBoxedLayout checks the interface layout box.go relies on: a value
-// boxed by hand reads back as the value, with its type.
-func TestBoxedLayout(t *testing.T) {
-	s, n, num := "text", 12345, json.Number("1.50")
-	if v, ok := boxed(stringType, unsafe.Pointer(&s)).(string); !ok || v != s {
-		t.Errorf("boxed string = %v, %v", v, ok)
-	}
-	if v, ok := boxed(intType, unsafe.Pointer(&n)).(int); !ok || v != n {
-		t.Errorf("boxed int = %v, %v", v, ok)
-	}
-	if v, ok := boxed(numberType, unsafe.Pointer(&num)).(json.Number); !ok || v != num {
-		t.Errorf("boxed number = %v, %v", v, ok)
 	}
 }

@@ -58,6 +58,31 @@ func (e *HaltError) Message() []byte {
 	}
 }
 
+// SyntaxError reports JSON text that could not be decoded.
+type SyntaxError struct {
+	// Offset is the byte offset in the text where the problem was found.
+	Offset int
+	// Msg says what was wrong.
+	Msg string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg)
+}
+
+// DepthError reports JSON text nested deeper than the decoder goes: the
+// text may well be valid JSON, and is not read past that point.
+type DepthError struct {
+	// Offset is the byte offset of the '[' or '{' one level too deep.
+	Offset int
+	// Limit is the deepest nesting decoded.
+	Limit int
+}
+
+func (e *DepthError) Error() string {
+	return fmt.Sprintf("JSON nested more than %d levels deep (at byte %d)", e.Limit, e.Offset)
+}
+
 // frozenError is an error's message, taken when it happened.
 type frozenError struct{ msg string }
 

@@ -1,3 +1,10 @@
+// The Pipeline runs a filter over a stream of rows in bounded memory and
+// writes the outputs in row order. This file holds its options, counts and
+// parts, and how NewPipeline sizes them. Rows enter in batch.go, are
+// filtered in worker.go (by workers, or on the caller's goroutine at level
+// 0: level.go, the level chosen as the rows flow by tune.go), are written
+// in row order in collect.go, and the run ends in stop.go.
+
 package filter
 
 import (
@@ -70,7 +77,8 @@ const (
 	// dropRowBytes is the size from which a batch's buffer is not kept
 	// for the next batch: after a huge row, its memory goes back (and the
 	// decoders forget it too). It equals wire.KeepMin, so a row handed
-	// over uncopied is never a later batch's buffer.
+	// over uncopied is never a later batch's buffer (keep_test.go checks
+	// it: filter does not import wire).
 	dropRowBytes = 4 * batchBytes
 	chunkBytes   = 256 << 10
 	// skipHoldBytes is how much of one row's output a Skip pipeline holds
@@ -139,29 +147,6 @@ type Pipeline struct {
 	msgs    []string
 }
 
-// batch is a run of rows and, later, their output.
-type batch struct {
-	data  []byte
-	ends  []int
-	first int64 // number of the first row
-	flush bool
-	out   chan *chunk // made when a worker takes the batch
-}
-
-// chunk is a piece of a batch's output.
-type chunk struct {
-	buf      []byte
-	lines    int
-	filtered int64
-	skips    []skip
-	err      error // ends the stream once buf is written
-}
-
-type skip struct {
-	row int64
-	msg string
-}
-
 // NewPipeline starts a pipeline that filters rows with f and writes to
 // w, and its workers if their number is fixed. It stops when ctx is done.
 func NewPipeline(ctx context.Context, f *Filter, w LineWriter, opts PipelineOptions) *Pipeline {
@@ -204,209 +189,4 @@ func NewPipeline(ctx context.Context, f *Filter, w LineWriter, opts PipelineOpti
 		p.setLevel(workers)
 	}
 	return p
-}
-
-// Write queues one row's JSON text; nil is SQL NULL, filtered as null. The
-// bytes are copied. It returns the pipeline's error once there is one.
-func (p *Pipeline) Write(row []byte) error {
-	if err := p.Err(); err != nil {
-		return err
-	}
-	if p.cur == nil {
-		p.resume()
-		if err := p.take(); err != nil {
-			return err
-		}
-	}
-	b := p.cur
-	if row == nil {
-		row = nullText
-	}
-	b.data = append(b.data, row...)
-	b.ends = append(b.ends, len(b.data))
-	p.next++
-	if len(b.ends) >= p.rows || len(b.data) >= batchBytes {
-		p.send(false)
-	}
-	return nil
-}
-
-var nullText = []byte("null")
-
-// Keep queues one row's JSON text as Write does, but takes the slice for
-// the pipeline's own rather than copying it; the caller must not touch it
-// again. It suits huge rows, which then take their memory once, not
-// twice. The row is a batch of its own.
-func (p *Pipeline) Keep(row []byte) error {
-	if row == nil {
-		return p.Write(nil) // SQL NULL: nothing to keep
-	}
-	if err := p.Err(); err != nil {
-		return err
-	}
-	p.resume()
-	if p.cur != nil {
-		p.send(false)
-	}
-	if err := p.take(); err != nil {
-		return err
-	}
-	b := p.cur
-	b.data, b.ends = row, append(b.ends[:0], len(row))
-	p.next++
-	p.send(false)
-	return nil
-}
-
-// Flush sends the rows queued so far on and asks for the output to be
-// flushed once they are written. It does not wait for that, unless the
-// rows are filtered on the caller's goroutine. The caller flushes before
-// it waits for more rows: a pipeline that chooses its workers counts the
-// time until the next Write or Keep as time spent waiting for rows.
-func (p *Pipeline) Flush() error {
-	if err := p.Err(); err != nil {
-		return err
-	}
-	if p.cur != nil || p.dirty {
-		if p.cur == nil {
-			if err := p.take(); err != nil {
-				return err
-			}
-		}
-		p.send(true)
-	}
-	p.pause()
-	return nil
-}
-
-// pause notes that the caller starts waiting for rows.
-func (p *Pipeline) pause() {
-	if p.tune != nil && !p.waiting {
-		p.waiting, p.waitFrom = true, p.tune.clock()
-	}
-}
-
-// resume notes that rows came.
-func (p *Pipeline) resume() {
-	if p.waiting {
-		p.waiting = false
-		p.waited += p.tune.clock() - p.waitFrom
-	}
-}
-
-// Close sends the last rows, waits for every output to be written and
-// flushed, and returns the pipeline's error, if any.
-func (p *Pipeline) Close() error {
-	if !p.closed {
-		_ = p.Flush() // its error, if any, is p.Err()
-	}
-	p.shutdown()
-	if err := p.Err(); err != nil {
-		return err
-	}
-	if p.ctx.Err() != nil {
-		// Stopped from outside: what was queued may not be written.
-		return context.Cause(p.ctx)
-	}
-	p.summarize()
-	return nil
-}
-
-// Abort stops the pipeline without writing what is queued and waits for
-// its goroutines.
-func (p *Pipeline) Abort() {
-	p.fail(context.Canceled)
-	p.shutdown()
-}
-
-// Err returns the error that stopped the pipeline, or nil.
-func (p *Pipeline) Err() error {
-	if e := p.err.Load(); e != nil {
-		return *e
-	}
-	return nil
-}
-
-// Counts returns the counters; they are final once Close or Abort returned.
-func (p *Pipeline) Counts() Counts {
-	c := p.counts
-	c.Rows = p.next
-	return c
-}
-
-func (p *Pipeline) shutdown() {
-	if !p.closed {
-		p.closed = true
-		if p.cur != nil {
-			p.recycle(p.cur)
-			p.cur = nil
-		}
-		close(p.work)
-		close(p.order)
-		close(p.quit)
-	}
-	p.wg.Wait()
-}
-
-// fail records the first error and stops everything.
-func (p *Pipeline) fail(err error) {
-	p.errOnce.Do(func() {
-		p.err.Store(&err)
-		p.stop(err)
-	})
-}
-
-// take starts a batch once one is free.
-func (p *Pipeline) take() error {
-	select {
-	case p.slots <- struct{}{}:
-	case <-p.ctx.Done():
-		if err := p.Err(); err != nil {
-			return err
-		}
-		return context.Cause(p.ctx)
-	}
-	var b *batch
-	select {
-	case b = <-p.free:
-	default:
-		b = &batch{}
-	}
-	b.first = p.next + 1
-	p.cur = b
-	return nil
-}
-
-// send filters the current batch on the caller's goroutine at level 0,
-// and otherwise hands it to the workers and the collector. Neither
-// channel can be full: both hold as many batches as there are slots.
-func (p *Pipeline) send(flush bool) {
-	b := p.cur
-	p.cur = nil
-	b.flush = flush
-	p.dirty = !flush
-	if p.tune != nil && !p.adjust(p.tune.observe(p.doneText.Load(), p.waited)) {
-		p.recycle(b) // stopped: nothing more is written
-		return
-	}
-	if p.level.Load() == 0 {
-		p.runHere(b)
-		return
-	}
-	b.out = make(chan *chunk, 1)
-	p.handed = true
-	p.order <- b
-	p.work <- b
-}
-
-func (p *Pipeline) recycle(b *batch) {
-	b.data, b.ends, b.out, b.flush = b.data[:0], b.ends[:0], nil, false
-	if cap(b.data) >= dropRowBytes {
-		b.data = nil // after a huge row
-	}
-	select {
-	case p.free <- b:
-	default:
-	}
-	<-p.slots
 }
