@@ -21,7 +21,7 @@ import (
 // copy what is kept.
 //
 // Errors are Stream's: a *QueryError holding the server's *PgError when the
-// statement is rejected (Step "prepare" for Parse, "execute" after it), a
+// statement is rejected (StepPrepare for Parse, StepExecute after it), a
 // *ConnLostError when the connection breaks, and, when ctx is done, a
 // *QueryError wrapping ctx's cause once the server has been asked to
 // cancel and has acknowledged (or a few seconds have passed). An error from
@@ -40,13 +40,13 @@ func (c *Conn) inTransaction(ctx context.Context, st Statement, fn func() error)
 	w := c.watch(ctx, nil)
 	defer w.done()
 	if err := c.begin(ctx, st); err != nil {
-		return c.ended(ctx, st, "begin", err)
+		return c.ended(ctx, st, StepBegin, err)
 	}
 	if err := fn(); err != nil {
 		return err
 	}
 	if err := c.rollback(ctx); err != nil {
-		return c.ended(ctx, st, "rollback", err)
+		return c.ended(ctx, st, StepRollback, err)
 	}
 	return nil
 }
@@ -57,7 +57,7 @@ func (c *Conn) inTransaction(ctx context.Context, st Statement, fn func() error)
 func (c *Conn) extended(ctx context.Context, st Statement, row func(values [][]byte) error) error {
 	if ctx.Err() != nil {
 		// Stopped between round trips: nothing is running, nothing is sent.
-		return stopped(ctx, "execute")
+		return stopped(ctx, StepExecute)
 	}
 	params := make([][]byte, len(st.Params))
 	for i, p := range st.Params {
@@ -68,9 +68,9 @@ func (c *Conn) extended(ctx context.Context, st Statement, row func(values [][]b
 	c.fe.SendExecute(&pgproto3.Execute{})
 	c.fe.SendSync(&pgproto3.Sync{})
 	if err := c.fe.Flush(); err != nil {
-		return c.ended(ctx, st, "execute", c.lost(err))
+		return c.ended(ctx, st, StepExecute, c.lost(err))
 	}
-	step := "prepare"
+	step := StepPrepare
 	var pgErr *PgError
 	var values [][]byte
 	rows, tagRows := int64(0), int64(-1)
@@ -100,7 +100,7 @@ func (c *Conn) extended(ctx context.Context, st Statement, row func(values [][]b
 		}
 		switch m := msg.(type) {
 		case *pgproto3.ParseComplete:
-			step = "execute"
+			step = StepExecute
 		case *pgproto3.BindComplete, *pgproto3.EmptyQueryResponse:
 		case *pgproto3.CommandComplete:
 			// SELECT reports its row count; other statements (SHOW) do not.

@@ -41,7 +41,7 @@ func beginSQL(st Statement, clientCheck bool) string {
 func (c *Conn) begin(ctx context.Context, st Statement) error {
 	check := !c.noClientCheck && serverMajor(c.params["server_version"]) >= 14
 	c.cfg.logger().Info("begin", "sql", beginSQL(st, check))
-	err := c.simple(ctx, beginSQL(st, check), "begin")
+	err := c.simple(ctx, beginSQL(st, check), StepBegin)
 	if err == nil || !check {
 		return err
 	}
@@ -51,10 +51,10 @@ func (c *Conn) begin(ctx context.Context, st Statement) error {
 	c.noClientCheck = true
 	c.cfg.logger().Info("server refused client_connection_check_interval; beginning again without it", "sqlstate", SQLState(err))
 	// The failed SET aborted the transaction block.
-	if err := c.simple(ctx, "ROLLBACK", "begin"); err != nil {
+	if err := c.simple(ctx, "ROLLBACK", StepBegin); err != nil {
 		return err
 	}
-	return c.simple(ctx, beginSQL(st, false), "begin")
+	return c.simple(ctx, beginSQL(st, false), StepBegin)
 }
 
 // serverMajor returns the major version in a server_version such as
@@ -158,7 +158,7 @@ func (w *stopWatch) done() {
 }
 
 // stopped is the error of a stream ended by its context.
-func stopped(ctx context.Context, step string) error {
+func stopped(ctx context.Context, step QueryStep) error {
 	return &QueryError{Step: step, Err: fmt.Errorf("stopped: %w", context.Cause(ctx))}
 }
 
@@ -166,7 +166,7 @@ func stopped(ctx context.Context, step string) error {
 // context's cause when it is done, an idle timeout when the read deadline
 // fired, else err itself. The connection is closed unless the stream ended
 // in step with the server.
-func (c *Conn) ended(ctx context.Context, st Statement, step string, err error) error {
+func (c *Conn) ended(ctx context.Context, st Statement, step QueryStep, err error) error {
 	switch {
 	case ctx.Err() != nil:
 		c.abort()

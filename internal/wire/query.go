@@ -133,7 +133,7 @@ func (c *Conn) checkColumns(ctx context.Context, fields []pgproto3.FieldDescript
 	for _, f := range fields {
 		ce.Columns = append(ce.Columns, strconv.Quote(string(f.Name))+" of type "+c.typeName(ctx, f.DataTypeOID))
 	}
-	return Column{}, &QueryError{Step: "describe", Err: ce}
+	return Column{}, &QueryError{Step: StepDescribe, Err: ce}
 }
 
 // typeName asks the server for the SQL name of a type, falling back to its
@@ -151,7 +151,7 @@ func (c *Conn) typeName(ctx context.Context, oid uint32) string {
 // a READ ONLY transaction do anyway (large objects, pg_notify, transactional
 // logical messages), whatever the user's --where called.
 func (c *Conn) rollback(ctx context.Context) error {
-	if err := c.simple(ctx, "ROLLBACK", "rollback"); err != nil {
+	if err := c.simple(ctx, "ROLLBACK", StepRollback); err != nil {
 		return err
 	}
 	c.cfg.logger().Info("rolled back", "reason", "read-only: nothing to keep")
@@ -160,17 +160,17 @@ func (c *Conn) rollback(ctx context.Context) error {
 
 // simple runs a fixed statement with the simple query protocol and
 // discards any rows.
-func (c *Conn) simple(ctx context.Context, sql, step string) error {
+func (c *Conn) simple(ctx context.Context, sql string, step QueryStep) error {
 	_, err := c.run(ctx, sql, step)
 	return err
 }
 
 // value runs a fixed statement and returns the first column of its first row.
 func (c *Conn) value(ctx context.Context, sql string) (string, error) {
-	return c.run(ctx, sql, "lookup")
+	return c.run(ctx, sql, StepLookup)
 }
 
-func (c *Conn) run(_ context.Context, sql, step string) (string, error) {
+func (c *Conn) run(_ context.Context, sql string, step QueryStep) (string, error) {
 	c.fe.SendQuery(&pgproto3.Query{String: sql})
 	if err := c.fe.Flush(); err != nil {
 		return "", c.lost(err)
@@ -237,7 +237,7 @@ func (c *Conn) sinkFailed(err error, abandon func(error) bool) error {
 
 // lostAfter is lost, except that an error the server sent before hanging
 // up (a FATAL such as 57P01 admin shutdown) is what the user needs to see.
-func (c *Conn) lostAfter(pgErr *PgError, step string, err error) error {
+func (c *Conn) lostAfter(pgErr *PgError, step QueryStep, err error) error {
 	if pgErr != nil {
 		c.abort()
 		return &QueryError{Step: step, Err: pgErr}

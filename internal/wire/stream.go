@@ -30,8 +30,8 @@ const (
 )
 
 // step names the phase in errors (QueryError.Step).
-func (p phase) step() string {
-	return [...]string{"begin", "prepare", "explain", "execute", "rollback", "rollback"}[p]
+func (p phase) step() QueryStep {
+	return [...]QueryStep{StepBegin, StepPrepare, StepExplain, StepExecute, StepRollback, StepRollback}[p]
 }
 
 // streamRun is one pipelined stream: what has arrived and what it means.
@@ -83,7 +83,7 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 	c.rd.idle = st.IdleTimeout
 	defer func() { c.rd.idle, c.rd.maxBody = 0, 0 }()
 	if ctx.Err() != nil {
-		return Result{}, stopped(ctx, "begin") // nothing sent, nothing running
+		return Result{}, stopped(ctx, StepBegin) // nothing sent, nothing running
 	}
 	res, err := c.runPipeline(ctx, w, st, sink)
 	if errors.Is(err, errClientCheckRefused) {
@@ -109,7 +109,7 @@ func (c *Conn) runPipeline(ctx context.Context, w *stopWatch, st Statement, sink
 	log.Info("prepare and execute", "sql", st.SQL, "params", len(st.Params), "explain", st.OnEstimate != nil)
 	c.sendPipeline(st, check)
 	if err := c.fe.Flush(); err != nil {
-		return r.res, c.ended(ctx, st, "begin", c.lost(err))
+		return r.res, c.ended(ctx, st, StepBegin, c.lost(err))
 	}
 	c.rd.maxBody = st.MaxRowSize
 	r.executed = time.Now()
@@ -409,19 +409,19 @@ func (r *streamRun) ready() error {
 func (r *streamRun) outcome() error {
 	switch {
 	case r.delivered && r.rollbackErr != nil:
-		return &QueryError{Step: "rollback", Err: r.rollbackErr}
+		return &QueryError{Step: StepRollback, Err: r.rollbackErr}
 	case r.delivered:
 		r.c.cfg.logger().Info("rolled back", "reason", "read-only: nothing to keep")
 		return nil
 	case r.ctx.Err() != nil:
 		// Drained: the session is in step, and ends politely.
-		return stopped(r.ctx, "execute")
+		return stopped(r.ctx, StepExecute)
 	case r.beginErr != nil:
-		return &QueryError{Step: "begin", Err: r.beginErr}
+		return &QueryError{Step: StepBegin, Err: r.beginErr}
 	case r.pgErr != nil && r.errPhase == phaseDescribe:
-		return &QueryError{Step: "prepare", Err: r.pgErr}
+		return &QueryError{Step: StepPrepare, Err: r.pgErr}
 	case r.nParams >= 0 && r.nParams != len(r.st.Params):
-		return &QueryError{Step: "prepare", Err: &ParamCountError{Want: r.nParams, Got: len(r.st.Params)}}
+		return &QueryError{Step: StepPrepare, Err: &ParamCountError{Want: r.nParams, Got: len(r.st.Params)}}
 	case !r.columnOK:
 		// Before the statement's own errors: the shape is checked first,
 		// and the statement was cancelled for it.
@@ -450,7 +450,7 @@ func (r *streamRun) readFailed(err error) error {
 	if errors.As(err, &tl) && r.ctx.Err() == nil {
 		tl.Row = r.res.Rows + 1
 		r.c.cancelAndClose()
-		return r.failed(&QueryError{Step: "execute", Err: tl})
+		return r.failed(&QueryError{Step: StepExecute, Err: tl})
 	}
 	return r.failed(r.c.ended(r.ctx, r.st, r.phase.step(), r.c.lostAfter(r.lastError(), r.phase.step(), err)))
 }
