@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fraiseql/fraise/internal/units"
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
@@ -176,7 +177,7 @@ type RowTooLargeError struct {
 }
 
 func (e *RowTooLargeError) Error() string {
-	return fmt.Sprintf("row %d is %s, more than the limit of %s", e.Row, FormatSize(e.Size), FormatSize(e.Limit))
+	return fmt.Sprintf("row %d is %s, more than the limit of %s", e.Row, units.BytesExact(e.Size), units.BytesExact(e.Limit))
 }
 
 // IdleTimeoutError reports that the server sent nothing for longer than
@@ -195,23 +196,6 @@ func (e *IdleTimeoutError) Error() string {
 		from = " (" + e.From + ")"
 	}
 	return fmt.Sprintf("no data from the server for %s%s; the connection may be dead or the query stalled", e.After, from)
-}
-
-// FormatSize writes a byte count for humans: exact below 1 KiB, else with
-// one decimal in KiB, MiB or GiB, followed by the exact count.
-func FormatSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	v, suffix := float64(n)/unit, "KiB"
-	for _, s := range []string{"MiB", "GiB"} {
-		if v < unit {
-			break
-		}
-		v, suffix = v/unit, s
-	}
-	return fmt.Sprintf("%.1f %s (%d bytes)", v, suffix, n)
 }
 
 // ProtocolError reports a message from the server that breaks the protocol.
