@@ -7,7 +7,6 @@ package wire
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -59,12 +58,8 @@ func (c *Conn) extended(ctx context.Context, st Statement, row func(values [][]b
 		// Stopped between round trips: nothing is running, nothing is sent.
 		return stopped(ctx, StepExecute)
 	}
-	params := make([][]byte, len(st.Params))
-	for i, p := range st.Params {
-		params[i] = []byte(p)
-	}
 	c.fe.SendParse(&pgproto3.Parse{Query: st.SQL})
-	c.fe.SendBind(&pgproto3.Bind{Parameters: params})
+	c.fe.SendBind(&pgproto3.Bind{Parameters: st.bindParams()})
 	c.fe.SendExecute(&pgproto3.Execute{})
 	c.fe.SendSync(&pgproto3.Sync{})
 	if err := c.fe.Flush(); err != nil {
@@ -130,38 +125,4 @@ func (c *Conn) extended(ctx context.Context, st Statement, row func(values [][]b
 			}
 		}
 	}
-}
-
-// dataRowValues appends to dst the values of a DataRow body (nil for
-// NULL), as slices of body capped at their own length, and returns dst.
-func dataRowValues(body []byte, dst [][]byte) ([][]byte, error) {
-	malformed := func(why string) error {
-		return &ProtocolError{Msg: "malformed DataRow: " + why}
-	}
-	if len(body) < 2 {
-		return dst, malformed("too short")
-	}
-	n := int(binary.BigEndian.Uint16(body))
-	p := 2
-	for i := 0; i < n; i++ {
-		if len(body)-p < 4 {
-			return dst, malformed(fmt.Sprintf("value %d of %d is missing", i+1, n))
-		}
-		l := int64(int32(binary.BigEndian.Uint32(body[p:])))
-		p += 4
-		switch {
-		case l == -1:
-			dst = append(dst, nil)
-		case l >= 0 && l <= int64(len(body)-p):
-			end := p + int(l)
-			dst = append(dst, body[p:end:end])
-			p = end
-		default:
-			return dst, malformed(fmt.Sprintf("value %d has length %d with %d bytes left", i+1, l, len(body)-p))
-		}
-	}
-	if p != len(body) {
-		return dst, malformed(fmt.Sprintf("%d bytes after the last value", len(body)-p))
-	}
-	return dst, nil
 }

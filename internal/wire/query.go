@@ -63,6 +63,15 @@ type Statement struct {
 	Abandon func(cause error) bool
 }
 
+// bindParams returns the parameters as a Bind sends them: text, one copy.
+func (st Statement) bindParams() [][]byte {
+	params := make([][]byte, len(st.Params))
+	for i, p := range st.Params {
+		params[i] = []byte(p)
+	}
+	return params
+}
+
 // Column describes the streamed column.
 type Column struct {
 	// Name is the column name the server reports.

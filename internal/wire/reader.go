@@ -420,25 +420,3 @@ func (m *msgReader) authMessage(body []byte) (pgproto3.BackendMessage, error) {
 	}
 	return nil, &ProtocolError{Msg: fmt.Sprintf("unknown authentication request %d", m.authType)}
 }
-
-// dataRowValue returns the single value of a DataRow body (nil for NULL),
-// without copying.
-func dataRowValue(body []byte) ([]byte, error) {
-	if len(body) < 2 {
-		return nil, &ProtocolError{Msg: "malformed DataRow: too short"}
-	}
-	if n := binary.BigEndian.Uint16(body); n != 1 {
-		return nil, &ProtocolError{Msg: fmt.Sprintf("data row with %d values, expected 1", n)}
-	}
-	if len(body) < 6 {
-		return nil, &ProtocolError{Msg: "malformed DataRow: too short"}
-	}
-	n := int32(binary.BigEndian.Uint32(body[2:]))
-	switch {
-	case n == -1 && len(body) == 6:
-		return nil, nil
-	case n >= 0 && int(n) == len(body)-6:
-		return body[6:], nil
-	}
-	return nil, &ProtocolError{Msg: fmt.Sprintf("malformed DataRow: value length %d in a %d-byte message", n, len(body))}
-}

@@ -125,10 +125,7 @@ func (c *Conn) runPipeline(ctx context.Context, w *stopWatch, st Statement, sink
 
 // sendPipeline writes the whole stream's requests, unflushed.
 func (c *Conn) sendPipeline(st Statement, clientCheck bool) {
-	params := make([][]byte, len(st.Params))
-	for i, p := range st.Params {
-		params[i] = []byte(p)
-	}
+	params := st.bindParams()
 	c.fe.SendQuery(&pgproto3.Query{String: beginSQL(st, clientCheck)})
 	c.fe.SendParse(&pgproto3.Parse{Query: st.SQL})
 	c.fe.SendDescribe(&pgproto3.Describe{ObjectType: 'S'})
