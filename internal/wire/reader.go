@@ -52,10 +52,7 @@ type msgReader struct {
 	buf      []byte
 	rp, wp   int    // read and write positions in buf
 	authType uint32 // of the last Authentication message
-	// txStatus is the transaction status of the last ReadyForQuery: 'I'
-	// idle, 'T' in a transaction, 'E' in a failed one; 0 before the first.
-	txStatus byte
-	flowing  bool // the last read without waiting brought a large batch
+	flowing  bool   // the last read without waiting brought a large batch
 
 	// tryRead's state: the read function is made once, as a closure
 	// made per call would be an allocation per read.
@@ -342,9 +339,6 @@ func (m *msgReader) decode(typ byte, body []byte) (pgproto3.BackendMessage, erro
 	}
 	if err := msg.Decode(body); err != nil {
 		return nil, &ProtocolError{Msg: fmt.Sprintf("malformed %T: %v", msg, err)}
-	}
-	if rfq, ok := msg.(*pgproto3.ReadyForQuery); ok {
-		m.txStatus = rfq.TxStatus
 	}
 	return msg, nil
 }
