@@ -210,15 +210,16 @@ func runStream(cmd *cobra.Command, app *app, v *viper.Viper, relArg string) erro
 	w := output.NewAsyncNDJSON(ctx, dest.Writer(), output.Options{ChunkRows: chunk, Array: out.array()})
 	stats.out = w
 	var bar *progress
+	var observer wire.Observer
 	if obs.progress {
-		st.OnEstimate = func(n int64) { stats.estimate.Store(n) }
+		observer.Estimate = func(n int64) { stats.estimate.Store(n) }
 		bar = startProgress(app.stderr, safeText(relArg), stats)
 	}
 	if jq != nil {
-		err = streamFiltered(ctx, conn, st, w, jq, chunk, stats)
+		err = streamFiltered(ctx, conn, st, observer, w, jq, chunk, stats)
 	} else {
 		sink := &countSink{next: &ndjsonSink{w}, stats: stats}
-		_, err = conn.Stream(ctx, st, sink)
+		_, err = conn.Stream(ctx, st, sink, observer)
 		sink.publish()
 	}
 	// The session ends now, not once a slow reader has taken the output.

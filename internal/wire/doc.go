@@ -10,9 +10,10 @@
 // SCRAM-SHA-256-PLUS with channel binding) under require_auth and
 // channel_binding; and runs one read-only statement whose single json/jsonb
 // column it hands, row by row and undecoded, to a RowSink (a value of a
-// mebibyte or more without a copy, to a sink that keeps it: ValueKeeper).
-// For fraise's own catalog lookups (ping, views) it runs fixed statements
-// with text results in the same kind of transaction (QueryText, Ping). A
+// mebibyte or more without a copy, to a sink that keeps it: ValueKeeper),
+// telling an Observer the planner's estimate first when it asks. For
+// fraise's own catalog lookups (ping, views) it runs fixed statements with
+// text results in the same kind of transaction (QueryText, Ping). A
 // failed statement is a *QueryError naming its QueryStep.
 //
 // Where things are. Settings: config*.go, with the parsers of pgconf.

@@ -47,9 +47,6 @@ type Statement struct {
 	// *RowTooLargeError before reading it; zero means 1 GB, the most a
 	// server can send.
 	MaxRowSize int64
-	// OnEstimate, when set, receives the planner's estimate of the rows
-	// (EXPLAIN, in the same pipeline) before the statement runs.
-	OnEstimate func(rows int64)
 	// Abandon, when set, reports whether a stop with this cause (the
 	// context's, or the sink's error) means that nobody waits for the rest
 	// of the result, as when the reader of a pipe has gone: the cancel

@@ -179,12 +179,12 @@ func (p respondPhase) run(t *testing.T, fs *fakeServer) respondRun {
 		})
 		return out
 	}
-	st := wire.Statement{SQL: "SELECT j FROM t"}
+	var obs wire.Observer
 	if p.explain {
-		st.OnEstimate = func(n int64) { out.estimate = n }
+		obs.Estimate = func(n int64) { out.estimate = n }
 	}
 	var sink fakeSink
-	_, out.err = out.conn.Stream(ctx, st, &sink)
+	_, out.err = out.conn.Stream(ctx, wire.Statement{SQL: "SELECT j FROM t"}, &sink, obs)
 	for _, v := range sink.values {
 		out.rows = append(out.rows, string(v))
 	}

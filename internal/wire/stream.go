@@ -20,6 +20,14 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
+// Observer is told how a stream goes, beside its rows, for a progress
+// display. A nil field is not called, and asks for nothing.
+type Observer struct {
+	// Estimate, when set, receives the planner's estimate of the rows
+	// (EXPLAIN, in the same pipeline) before the statement runs.
+	Estimate func(rows int64)
+}
+
 // phase is where the statement's answers have got to.
 type phase int
 
@@ -39,7 +47,7 @@ type streamRun struct {
 	c        *Conn
 	ctx      context.Context
 	st       Statement
-	estimate func(rows int64) // Statement.OnEstimate
+	estimate func(rows int64) // Observer.Estimate
 	sink     RowSink
 	keeper   ValueKeeper // sink, when it takes large values for its own
 	w        *stopWatch
@@ -70,6 +78,7 @@ type streamRun struct {
 // Stream runs st inside a read-only REPEATABLE READ transaction that ends
 // with ROLLBACK, and hands each row to sink, once the result is known to
 // be one json or jsonb column (sink.Begin is called then, before any row).
+// obs is told the planner's estimate first, when it asks for it.
 //
 // When ctx is done it stops handing on rows, asks the server to cancel and
 // reads the rest of the answers, until the server acknowledges or for a
@@ -78,7 +87,7 @@ type streamRun struct {
 // the connection closed at once. A sink error that comes from the context
 // being done is treated the same way; any other sink error cancels the
 // statement and closes the connection.
-func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, error) {
+func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink, obs Observer) (Result, error) {
 	w := c.watch(ctx, st.Abandon)
 	defer w.done()
 	c.rd.idle = st.IdleTimeout
@@ -86,11 +95,11 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 	if ctx.Err() != nil {
 		return Result{}, stopped(ctx, StepBegin) // nothing sent, nothing running
 	}
-	res, err := c.runPipeline(ctx, w, st, sink)
+	res, err := c.runPipeline(ctx, w, st, sink, obs)
 	if errors.Is(err, errClientCheckRefused) {
 		// The server refused client_connection_check_interval; nothing
 		// ran and the session is idle: once more without it.
-		res, err = c.runPipeline(ctx, w, st, sink)
+		res, err = c.runPipeline(ctx, w, st, sink, obs)
 	}
 	return res, err
 }
@@ -99,8 +108,8 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink) (Result, 
 // the SET LOCAL client_connection_check_interval of the BEGIN.
 var errClientCheckRefused = errors.New("client_connection_check_interval refused")
 
-func (c *Conn) runPipeline(ctx context.Context, w *stopWatch, st Statement, sink RowSink) (Result, error) {
-	r := &streamRun{c: c, ctx: ctx, st: st, estimate: st.OnEstimate, sink: sink, w: w, nParams: -1, tagRows: -1}
+func (c *Conn) runPipeline(ctx context.Context, w *stopWatch, st Statement, sink RowSink, obs Observer) (Result, error) {
+	r := &streamRun{c: c, ctx: ctx, st: st, estimate: obs.Estimate, sink: sink, w: w, nParams: -1, tagRows: -1}
 	r.keeper, _ = sink.(ValueKeeper)
 	t := c.newTx(ctx, st)
 	t.sendBegin()
