@@ -373,7 +373,7 @@ func (a *attempt) startSession() (next, error) {
 	err := c.startup(a.ctx, a.probe)
 	a.probe.close()
 	if err == nil {
-		if err = c.checkTarget(a.ctx, a.want); err != nil {
+		if err = c.checkTarget(a.want); err != nil {
 			a.stopDeadline()
 			_ = c.Close()
 			return nextHost, a.final(err.(*ConnectError))

@@ -48,10 +48,9 @@ func (c *Conn) startup(ctx context.Context, probe *tlsProbe) error {
 // startupAnswers is the exchange of the startup: authentication requests
 // go to auth.
 type startupAnswers struct {
+	plain
 	auth authState
 }
-
-func (s *startupAnswers) await() error { return nil }
 
 func (s *startupAnswers) row([]byte) error {
 	return &ProtocolError{Msg: "unexpected *pgproto3.DataRow during startup"}

@@ -6,14 +6,13 @@
 package wire
 
 import (
-	"context"
 	"errors"
 	"fmt"
 )
 
 // checkTarget reports whether the session suits want (a
 // target_session_attrs value); an error means try the next host.
-func (c *Conn) checkTarget(ctx context.Context, want string) error {
+func (c *Conn) checkTarget(want string) error {
 	fail := func(msg string) error {
 		return &ConnectError{Host: c.host.String(), Addr: c.addr, User: c.cfg.User, Step: StepCheck, Err: errors.New(msg)}
 	}
