@@ -158,8 +158,8 @@ func tuneGC() (restore func()) {
 }
 
 // streamFiltered runs the statement with every row going through the jq
-// pipeline.
-func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, w *output.NDJSON, s *jqSettings, chunk int, stats *runStats) error {
+// pipeline; obs is told how the stream goes.
+func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, obs wire.Observer, w *output.NDJSON, s *jqSettings, chunk int, stats *runStats) error {
 	p := filter.NewPipeline(ctx, s.f, w, filter.PipelineOptions{
 		Workers: s.workers,
 		MaxRows: chunk,
@@ -172,7 +172,7 @@ func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, w *
 	sink := &filterSink{p: p}
 	defer tuneGC()()
 	rows, counted := counting(sink, stats)
-	_, err := conn.Stream(ctx, st, rows)
+	_, err := conn.Stream(ctx, st, rows, obs)
 	counted.publish()
 	// The session ends now, not once a slow reader has taken the output.
 	_ = conn.Close()

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/fraiseql/fraise/internal/units"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -107,7 +108,7 @@ func (p *progress) describe(rows int64) string {
 	if sec := time.Since(p.stats.start).Seconds(); sec > 0 {
 		rate = fmt.Sprintf(", %.0f rows/s", float64(rows)/sec)
 	}
-	return fmt.Sprintf("%s: %s%s", p.what, formatBytes(p.stats.bytes.Load()), rate)
+	return fmt.Sprintf("%s: %s%s", p.what, units.Bytes(p.stats.bytes.Load()), rate)
 }
 
 // finish stops the bar. A run that succeeded ends at its real count, as a
@@ -140,18 +141,4 @@ func (p *progress) finish(ok bool) {
 		return
 	}
 	_, _ = io.WriteString(p.w, "\n")
-}
-
-// formatBytes writes n with binary units (KiB, MiB, …).
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
 }

@@ -157,15 +157,16 @@ func runStream(ctx context.Context, app *app, o *streamOptions) error {
 	w := output.NewAsyncNDJSON(ctx, dest.Writer(), output.Options{ChunkRows: o.chunk, Array: out.array()})
 	stats.out = w
 	var bar *progress
+	var observer wire.Observer
 	if o.obs.progress {
-		st.OnEstimate = func(n int64) { stats.estimate.Store(n) }
+		observer.Estimate = func(n int64) { stats.estimate.Store(n) }
 		bar = startProgress(app.stderr, safeText(o.relation), stats)
 	}
 	if jq != nil {
-		err = streamFiltered(ctx, conn, st, w, jq, o.chunk, stats)
+		err = streamFiltered(ctx, conn, st, observer, w, jq, o.chunk, stats)
 	} else {
 		sink := &countSink{next: &ndjsonSink{w}, stats: stats}
-		_, err = conn.Stream(ctx, st, sink)
+		_, err = conn.Stream(ctx, st, sink, observer)
 		sink.publish()
 	}
 	// The session ends now, not once a slow reader has taken the output.

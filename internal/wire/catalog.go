@@ -1,13 +1,12 @@
 // Fixed statements of fraise's own with text results, for the ping and
 // views commands: the extended query protocol (documentation 55.2.3, with
 // Parse, Bind, Execute and Sync sent together: one round trip), inside the
-// read-only transaction Stream uses.
+// read-only transaction every statement runs in (transaction.go).
 
 package wire
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -21,7 +20,7 @@ import (
 // copy what is kept.
 //
 // Errors are Stream's: a *QueryError holding the server's *PgError when the
-// statement is rejected (Step "prepare" for Parse, "execute" after it), a
+// statement is rejected (StepPrepare for Parse, StepExecute after it), a
 // *ConnLostError when the connection breaks, and, when ctx is done, a
 // *QueryError wrapping ctx's cause once the server has been asked to
 // cancel and has acknowledged (or a few seconds have passed). An error from
@@ -32,136 +31,99 @@ func (c *Conn) QueryText(ctx context.Context, sql string, params []string, row f
 	return c.inTransaction(ctx, st, func() error { return c.extended(ctx, st, row) })
 }
 
-// inTransaction runs fn inside the read-only transaction of st (BEGIN and
-// its SET LOCAL settings, then ROLLBACK), with ctx watched as Stream watches
-// it: once ctx is done, the server is asked to cancel and the socket is
-// closed if it does not answer in time.
-func (c *Conn) inTransaction(ctx context.Context, st Statement, fn func() error) error {
-	w := c.watch(ctx, nil)
-	defer w.done()
-	if err := c.begin(ctx, st); err != nil {
-		return c.ended(ctx, st, "begin", err)
+// extended runs st with the unnamed statement and portal in one round trip
+// and hands each row's values to row.
+func (c *Conn) extended(ctx context.Context, st Statement, row func(values [][]byte) error) error {
+	if ctx.Err() != nil {
+		// Stopped between round trips: nothing is running, nothing is sent.
+		return stopped(ctx, StepExecute)
 	}
-	if err := fn(); err != nil {
+	c.fe.SendParse(&pgproto3.Parse{Query: st.SQL})
+	c.fe.SendBind(&pgproto3.Bind{Parameters: st.bindParams()})
+	c.fe.SendExecute(&pgproto3.Execute{})
+	c.fe.SendSync(&pgproto3.Sync{})
+	if err := c.fe.Flush(); err != nil {
+		return c.ended(ctx, st, StepExecute, c.lost(err))
+	}
+	q := textQuery{c: c, ctx: ctx, st: st, fn: row, step: StepPrepare, tagRows: -1}
+	if err := c.respond(&q); err != nil {
 		return err
 	}
-	if err := c.rollback(ctx); err != nil {
-		return c.ended(ctx, st, "rollback", err)
+	return q.outcome()
+}
+
+// textQuery is the exchange of an extended query with text results: each
+// row's values, split in place without copies, go to fn.
+type textQuery struct {
+	plain
+	c      *Conn
+	ctx    context.Context
+	st     Statement
+	fn     func(values [][]byte) error
+	step   QueryStep // StepPrepare until ParseComplete, then StepExecute
+	err    *PgError
+	values [][]byte
+	rows   int64
+	// tagRows is the row count of the CommandComplete; -1 before, or for
+	// a statement that reports none (SHOW).
+	tagRows int64
+}
+
+func (q *textQuery) row(body []byte) error {
+	var err error
+	if q.values, err = dataRowValues(body, q.values[:0]); err != nil {
+		return q.c.violation(q, err)
+	}
+	q.rows++
+	if q.ctx.Err() != nil {
+		return nil // stopping: drain until the server acknowledges
+	}
+	if err := q.fn(q.values); err != nil {
+		return q.c.sinkFailed(err, nil)
 	}
 	return nil
 }
 
-// extended runs st with the unnamed statement and portal in one round trip
-// and hands each row's values to row. Messages are read with the reader's
-// framing; a DataRow is split in place, without copies.
-func (c *Conn) extended(ctx context.Context, st Statement, row func(values [][]byte) error) error {
-	if ctx.Err() != nil {
-		// Stopped between round trips: nothing is running, nothing is sent.
-		return stopped(ctx, "execute")
-	}
-	params := make([][]byte, len(st.Params))
-	for i, p := range st.Params {
-		params[i] = []byte(p)
-	}
-	c.fe.SendParse(&pgproto3.Parse{Query: st.SQL})
-	c.fe.SendBind(&pgproto3.Bind{Parameters: params})
-	c.fe.SendExecute(&pgproto3.Execute{})
-	c.fe.SendSync(&pgproto3.Sync{})
-	if err := c.fe.Flush(); err != nil {
-		return c.ended(ctx, st, "execute", c.lost(err))
-	}
-	step := "prepare"
-	var pgErr *PgError
-	var values [][]byte
-	rows, tagRows := int64(0), int64(-1)
-	for {
-		typ, body, err := c.rd.next()
-		if err != nil {
-			return c.ended(ctx, st, step, c.lostAfter(pgErr, step, err))
+func (q *textQuery) message(msg pgproto3.BackendMessage) (bool, error) {
+	switch m := msg.(type) {
+	case *pgproto3.ParseComplete:
+		q.step = StepExecute
+	case *pgproto3.BindComplete, *pgproto3.EmptyQueryResponse:
+	case *pgproto3.CommandComplete:
+		if n, ok := selectCount(m.CommandTag); ok {
+			q.tagRows = n
 		}
-		if typ == 'D' {
-			if values, err = dataRowValues(body, values[:0]); err != nil {
-				c.abort()
-				return err
-			}
-			rows++
-			if ctx.Err() != nil {
-				continue // stopping: drain until the server acknowledges
-			}
-			if err := row(values); err != nil {
-				return c.sinkFailed(err, nil)
-			}
-			continue
-		}
-		msg, err := c.rd.decode(typ, body)
-		if err != nil {
-			c.abort()
-			return err
-		}
-		switch m := msg.(type) {
-		case *pgproto3.ParseComplete:
-			step = "execute"
-		case *pgproto3.BindComplete, *pgproto3.EmptyQueryResponse:
-		case *pgproto3.CommandComplete:
-			// SELECT reports its row count; other statements (SHOW) do not.
-			if n, ok := selectCount(m.CommandTag); ok {
-				tagRows = n
-			}
-		case *pgproto3.ErrorResponse:
-			pgErr = pgErrorFrom(m)
-			if pgErr.fatal() {
-				c.abort()
-				return c.ended(ctx, st, step, &QueryError{Step: step, Err: pgErr})
-			}
-		case *pgproto3.ReadyForQuery:
-			switch {
-			case ctx.Err() != nil:
-				return stopped(ctx, step)
-			case pgErr != nil:
-				return &QueryError{Step: step, Err: pgErr}
-			case tagRows >= 0 && tagRows != rows:
-				c.abort()
-				return &ProtocolError{Msg: fmt.Sprintf("server reported %d rows but sent %d", tagRows, rows)}
-			}
-			return nil
-		default:
-			if err := c.background(msg); err != nil {
-				return err
-			}
-		}
+	default:
+		return false, nil
 	}
+	return true, nil
 }
 
-// dataRowValues appends to dst the values of a DataRow body (nil for
-// NULL), as slices of body capped at their own length, and returns dst.
-func dataRowValues(body []byte, dst [][]byte) ([][]byte, error) {
-	malformed := func(why string) error {
-		return &ProtocolError{Msg: "malformed DataRow: " + why}
+// serverError keeps the server's error; a FATAL one ends the session, and
+// the query, at once.
+func (q *textQuery) serverError(pe *PgError) error {
+	q.err = pe
+	if pe.fatal() {
+		q.c.abort()
+		return q.c.ended(q.ctx, q.st, q.step, &QueryError{Step: q.step, Err: pe})
 	}
-	if len(body) < 2 {
-		return dst, malformed("too short")
+	return nil
+}
+
+func (q *textQuery) lost(err error) error {
+	return q.c.ended(q.ctx, q.st, q.step, q.c.lostAfter(q.err, q.step, err))
+}
+
+// outcome is the query's result once its ReadyForQuery has arrived.
+func (q *textQuery) outcome() error {
+	switch {
+	case q.ctx.Err() != nil:
+		return stopped(q.ctx, q.step)
+	case q.err != nil:
+		return &QueryError{Step: q.step, Err: q.err}
+	case q.tagRows >= 0 && q.tagRows != q.rows:
+		q.c.abort()
+		return &ProtocolError{Msg: fmt.Sprintf("server reported %d rows but sent %d", q.tagRows, q.rows)}
 	}
-	n := int(binary.BigEndian.Uint16(body))
-	p := 2
-	for i := 0; i < n; i++ {
-		if len(body)-p < 4 {
-			return dst, malformed(fmt.Sprintf("value %d of %d is missing", i+1, n))
-		}
-		l := int64(int32(binary.BigEndian.Uint32(body[p:])))
-		p += 4
-		switch {
-		case l == -1:
-			dst = append(dst, nil)
-		case l >= 0 && l <= int64(len(body)-p):
-			end := p + int(l)
-			dst = append(dst, body[p:end:end])
-			p = end
-		default:
-			return dst, malformed(fmt.Sprintf("value %d has length %d with %d bytes left", i+1, l, len(body)-p))
-		}
-	}
-	if p != len(body) {
-		return dst, malformed(fmt.Sprintf("%d bytes after the last value", len(body)-p))
-	}
-	return dst, nil
+	return nil
 }

@@ -77,7 +77,7 @@ func TestQueryTextServerErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, sql string
 		params    []string
-		step      string
+		step      wire.QueryStep
 		code      string
 	}{
 		{"syntax error", "SELEC 1", nil, "prepare", "42601"},

@@ -193,7 +193,7 @@ func TestQueryTextErrors(t *testing.T) {
 	}
 }
 
-func wantQueryError(err error, step, code string) string {
+func wantQueryError(err error, step wire.QueryStep, code string) string {
 	var qe *wire.QueryError
 	switch {
 	case !errors.As(err, &qe):

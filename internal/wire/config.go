@@ -1,10 +1,12 @@
 // Connection settings with libpq's semantics: PostgreSQL documentation
-// 34.1.2 "Parameter Key Words" and 34.15 "Environment Variables".
-// Precedence: defaults < environment < connection string.
+// 34.1.2 "Parameter Key Words". ParseConfig reads the keywords, with
+// libpq's precedence (defaults < environment < service file < connection
+// string: config_sources.go), into a Config, checking each as libpq does.
 
 package wire
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,8 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/fraiseql/fraise/internal/wire/pgconf"
 )
 
 // DefaultPort is the port used when none is configured.
@@ -202,159 +202,97 @@ func (e Environment) withDefaults() Environment {
 	return e
 }
 
-// envKeywords maps libpq environment variables to connection keywords.
-var envKeywords = []struct{ env, keyword string }{
-	{"PGHOST", "host"},
-	{"PGHOSTADDR", "hostaddr"},
-	{"PGPORT", "port"},
-	{"PGDATABASE", "dbname"},
-	{"PGUSER", "user"},
-	{"PGPASSWORD", "password"},
-	{"PGPASSFILE", "passfile"},
-	{"PGAPPNAME", "application_name"},
-	{"PGCONNECT_TIMEOUT", "connect_timeout"},
-	{"PGOPTIONS", "options"},
-	{"PGSSLMODE", "sslmode"},
-	{"PGSSLNEGOTIATION", "sslnegotiation"},
-	{"PGSSLCOMPRESSION", "sslcompression"},
-	{"PGSSLROOTCERT", "sslrootcert"},
-	{"PGSSLCERT", "sslcert"},
-	{"PGSSLKEY", "sslkey"},
-	{"PGSSLCERTMODE", "sslcertmode"},
-	{"PGSSLCRL", "sslcrl"},
-	{"PGSSLCRLDIR", "sslcrldir"},
-	{"PGSSLSNI", "sslsni"},
-	{"PGSSLMINPROTOCOLVERSION", "ssl_min_protocol_version"},
-	{"PGSSLMAXPROTOCOLVERSION", "ssl_max_protocol_version"},
-	{"PGREQUIREPEER", "requirepeer"},
-	{"PGCHANNELBINDING", "channel_binding"},
-	{"PGREQUIREAUTH", "require_auth"},
-	{"PGTARGETSESSIONATTRS", "target_session_attrs"},
-	{"PGLOADBALANCEHOSTS", "load_balance_hosts"},
-	{"PGGSSENCMODE", "gssencmode"},
-	{"PGKRBSRVNAME", "krbsrvname"},
-	{"PGGSSLIB", "gsslib"},
-	{"PGGSSDELEGATION", "gssdelegation"},
-	{"PGCLIENTENCODING", "client_encoding"},
-	{"PGMINPROTOCOLVERSION", "min_protocol_version"},
-	{"PGMAXPROTOCOLVERSION", "max_protocol_version"},
-}
-
-// settings are the resolved connection keywords with where each came
-// from, for messages.
-type settings struct {
-	val    map[string]string
-	source map[string]string
-}
-
-func (s settings) get(k string) string { return s.val[k] }
-
-func (s settings) has(k string) bool { _, ok := s.val[k]; return ok }
-
-// from names where keyword k was set, for messages.
-func (s settings) from(k string) string {
-	if src := s.source[k]; src != "" {
-		return src
-	}
-	return "the default"
-}
-
 // ParseConfig builds a Config from a connection string (a postgres:// URI or
 // key=value conninfo; may be empty) on top of the PG* environment, the
 // connection service file and libpq's defaults. Precedence, as in libpq:
 // defaults < environment < service file < connection string.
 func ParseConfig(connString string, env Environment) (*Config, error) {
 	env = env.withDefaults()
-	given, err := pgconf.Parse(connString)
+	st, service, err := resolveSettings(connString, env)
 	if err != nil {
-		return nil, &ConfigError{Err: err}
+		return nil, err
 	}
-	st := settings{val: map[string]string{}, source: map[string]string{}}
-	for _, ek := range envKeywords {
-		if v, ok := env.LookupEnv(ek.env); ok && v != "" {
-			st.val[ek.keyword], st.source[ek.keyword] = v, ek.env
-		}
-	}
-	// The obsolete PGREQUIRESSL counts only without PGSSLMODE, and only
-	// when it starts with "1" (conninfo_add_defaults).
-	if v, ok := env.LookupEnv("PGREQUIRESSL"); ok && strings.HasPrefix(v, "1") && !st.has("sslmode") {
-		st.val["sslmode"], st.source["sslmode"] = "require", "PGREQUIRESSL"
-	}
-	// A service set to "" is a service named "", as in libpq: an error.
-	service, hasService := given["service"]
-	serviceFrom := "the connection string"
-	if !hasService {
-		service, hasService = env.LookupEnv("PGSERVICE")
-		serviceFrom = "PGSERVICE"
-	}
-	if hasService {
-		svc, file, err := pgconf.FindService(service, serviceFiles(env))
-		if err != nil {
-			return nil, &ConfigError{Keyword: "service", Err: fmt.Errorf("%w (service %q from %s)", err, service, serviceFrom)}
-		}
-		for k, v := range svc {
-			st.val[k], st.source[k] = v, fmt.Sprintf("service %q in %s", service, file)
-		}
-	}
-	for k, v := range given {
-		st.val[k], st.source[k] = v, "the connection string"
-	}
-	delete(st.val, "service")
-
-	cfg := &Config{Keepalives: true, Service: service, from: st.source}
 	if err := rejectUnsupported(st); err != nil {
 		return nil, err
 	}
+	cfg := &Config{Keepalives: true, Service: service, from: st.source}
 	if cfg.Hosts, err = parseHosts(st.val); err != nil {
 		return nil, err
 	}
-	cfg.User = st.get("user")
-	if cfg.User == "" {
-		if cfg.User, err = env.Username(); err != nil || cfg.User == "" {
-			return nil, &ConfigError{Keyword: "user", Err: fmt.Errorf("could not find the operating-system user name (%v); set user in the connection string or PGUSER", err)}
-		}
-	}
-	cfg.Database = st.get("dbname")
-	if cfg.Database == "" {
-		cfg.Database = cfg.User
-	}
-	if pw, ok := st.val["password"]; ok {
-		cfg.Password, cfg.HasPassword = pw, true
-		cfg.PasswordSource = st.from("password")
-	}
 	home, _ := env.HomeDir()
-	cfg.Passfile = st.get("passfile")
-	if cfg.Passfile == "" && home != "" {
-		cfg.Passfile = filepath.Join(home, ".pgpass")
-	}
-	cfg.ApplicationName = firstNonEmpty(st.get("application_name"), st.get("fallback_application_name"), DefaultApplicationName)
-	if cfg.ConnectTimeout, err = parseConnectTimeout(st.get("connect_timeout")); err != nil {
+	if err := cfg.setLogin(st, env, home); err != nil {
 		return nil, err
 	}
-	cfg.Options = st.get("options")
-	if cfg.TLS, err = parseTLS(st, home); err != nil {
+	if err := cfg.setSecurity(st, home); err != nil {
 		return nil, err
 	}
-	if cfg.ChannelBinding, err = oneOf(st, "channel_binding", "prefer", "disable", "prefer", "require"); err != nil {
-		return nil, err
-	}
-	if cfg.RequireAuth, err = ParseAuthPolicy(st.get("require_auth")); err != nil {
-		return nil, &ConfigError{Keyword: "require_auth", Err: err}
-	}
-	if cfg.TargetSessionAttrs, err = oneOf(st, "target_session_attrs", "any",
-		"any", "read-write", "read-only", "primary", "standby", "prefer-standby"); err != nil {
-		return nil, err
-	}
-	lb, err := oneOf(st, "load_balance_hosts", "disable", "disable", "random")
-	if err != nil {
-		return nil, err
-	}
-	cfg.LoadBalance = lb == "random"
-	cfg.RequirePeer = st.get("requirepeer")
-	if err := parseKeepalives(st, cfg); err != nil {
+	if err := cfg.setHostChoice(st); err != nil {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// setLogin sets who logs in to what: the user (by default the operating
+// system's), the database, the password or the password file, the
+// application name, connect_timeout and options.
+func (c *Config) setLogin(st settings, env Environment, home string) error {
+	c.User = st.get("user")
+	if c.User == "" {
+		var err error
+		if c.User, err = env.Username(); err != nil || c.User == "" {
+			return &ConfigError{Keyword: "user", Err: fmt.Errorf("could not find the operating-system user name (%v); set user in the connection string or PGUSER", err)}
+		}
+	}
+	c.Database = cmp.Or(st.get("dbname"), c.User)
+	if pw, ok := st.val["password"]; ok {
+		c.Password, c.HasPassword = pw, true
+		c.PasswordSource = st.from("password")
+	}
+	c.Passfile = st.get("passfile")
+	if c.Passfile == "" && home != "" {
+		c.Passfile = filepath.Join(home, ".pgpass")
+	}
+	c.ApplicationName = firstNonEmpty(st.get("application_name"), st.get("fallback_application_name"), DefaultApplicationName)
+	var err error
+	if c.ConnectTimeout, err = parseConnectTimeout(st.get("connect_timeout")); err != nil {
+		return err
+	}
+	c.Options = st.get("options")
+	return nil
+}
+
+// setSecurity sets what the session requires of the server and of
+// itself: TLS, channel_binding and require_auth.
+func (c *Config) setSecurity(st settings, home string) error {
+	var err error
+	if c.TLS, err = parseTLS(st, home); err != nil {
+		return err
+	}
+	if c.ChannelBinding, err = oneOf(st, "channel_binding", "prefer", "disable", "prefer", "require"); err != nil {
+		return err
+	}
+	if c.RequireAuth, err = ParseAuthPolicy(st.get("require_auth")); err != nil {
+		return &ConfigError{Keyword: "require_auth", Err: err}
+	}
+	return nil
+}
+
+// setHostChoice sets which server of the list will do and how it is
+// reached: target_session_attrs, load_balance_hosts, requirepeer and the
+// TCP keepalives.
+func (c *Config) setHostChoice(st settings) error {
+	var err error
+	if c.TargetSessionAttrs, err = oneOf(st, "target_session_attrs", "any",
+		"any", "read-write", "read-only", "primary", "standby", "prefer-standby"); err != nil {
+		return err
+	}
+	lb, err := oneOf(st, "load_balance_hosts", "disable", "disable", "random")
+	if err != nil {
+		return err
+	}
+	c.LoadBalance = lb == "random"
+	c.RequirePeer = st.get("requirepeer")
+	return parseKeepalives(st, c)
 }
 
 // origin names where keyword k's value came from, for messages.

@@ -78,6 +78,9 @@ var tlsVersions = map[string]uint16{
 	"tlsv1.2": tls.VersionTLS12, "tlsv1.3": tls.VersionTLS13,
 }
 
+// parseTLS reads the TLS keywords: sslmode and its rules, the files with
+// libpq's defaults under ~/.postgresql, sslnegotiation, sslcertmode,
+// sslsni and the protocol versions.
 func parseTLS(st settings, home string) (TLSConfig, error) {
 	t := TLSConfig{from: map[string]string{}}
 	for _, k := range []string{"sslmode", "sslnegotiation", "sslrootcert", "sslcert", "sslkey", "sslcertmode",
@@ -90,28 +93,7 @@ func parseTLS(st settings, home string) (TLSConfig, error) {
 	if t.Mode, err = oneOf(st, "sslmode", SSLPrefer, SSLDisable, SSLAllow, SSLPrefer, SSLRequire, SSLVerifyCA, SSLVerifyFull); err != nil {
 		return t, err
 	}
-	dir := ""
-	if home != "" {
-		dir = filepath.Join(home, ".postgresql")
-	}
-	def := func(k, name string) string {
-		if v := st.get(k); v != "" {
-			return v
-		}
-		if dir == "" {
-			return ""
-		}
-		return filepath.Join(dir, name)
-	}
-	t.RootCert = def("sslrootcert", "root.crt")
-	t.Cert = def("sslcert", "postgresql.crt")
-	t.Key = def("sslkey", "postgresql.key")
-	t.CRLDir = st.get("sslcrldir")
-	if t.CRL = st.get("sslcrl"); t.CRL == "" && t.CRLDir == "" && dir != "" {
-		t.CRL = filepath.Join(dir, "root.crl") // libpq's default, only when neither is set
-	}
-	t.KeyLogFile = st.get("sslkeylogfile")
-
+	t.setFiles(st, home)
 	if t.RootCert == RootCertSystem {
 		// libpq: sslrootcert=system implies verify-full and refuses anything weaker.
 		if st.get("sslmode") == "" {
@@ -137,6 +119,39 @@ func parseTLS(st settings, home string) (TLSConfig, error) {
 		return t, &ConfigError{Keyword: "sslcertmode", Err: fmt.Errorf(`sslcertmode=require needs TLS, but sslmode is "disable" (from %s)`, t.origin("sslmode"))}
 	}
 	t.SNI = !st.has("sslsni") || strings.HasPrefix(st.get("sslsni"), "1")
+	err = t.setVersions(st)
+	return t, err
+}
+
+// setFiles sets the certificate, key, CRL and key log files, with libpq's
+// defaults in ~/.postgresql for those not set.
+func (t *TLSConfig) setFiles(st settings, home string) {
+	dir := ""
+	if home != "" {
+		dir = filepath.Join(home, ".postgresql")
+	}
+	def := func(k, name string) string {
+		if v := st.get(k); v != "" {
+			return v
+		}
+		if dir == "" {
+			return ""
+		}
+		return filepath.Join(dir, name)
+	}
+	t.RootCert = def("sslrootcert", "root.crt")
+	t.Cert = def("sslcert", "postgresql.crt")
+	t.Key = def("sslkey", "postgresql.key")
+	t.CRLDir = st.get("sslcrldir")
+	if t.CRL = st.get("sslcrl"); t.CRL == "" && t.CRLDir == "" && dir != "" {
+		t.CRL = filepath.Join(dir, "root.crl") // libpq's default, only when neither is set
+	}
+	t.KeyLogFile = st.get("sslkeylogfile")
+}
+
+// setVersions sets the range of TLS protocol versions, TLS 1.2 and up by
+// default.
+func (t *TLSConfig) setVersions(st settings) error {
 	t.MinVersion = tls.VersionTLS12
 	for _, v := range []struct {
 		k   string
@@ -148,13 +163,13 @@ func parseTLS(st settings, home string) (TLSConfig, error) {
 		}
 		n, ok := tlsVersions[strings.ToLower(s)]
 		if !ok {
-			return t, &ConfigError{Keyword: v.k, Err: fmt.Errorf("invalid %s value: %q (from %s); valid values: TLSv1, TLSv1.1, TLSv1.2, TLSv1.3", v.k, s, t.origin(v.k))}
+			return &ConfigError{Keyword: v.k, Err: fmt.Errorf("invalid %s value: %q (from %s); valid values: TLSv1, TLSv1.1, TLSv1.2, TLSv1.3", v.k, s, t.origin(v.k))}
 		}
 		*v.dst = n
 	}
 	if t.MaxVersion != 0 && t.MaxVersion < t.MinVersion {
-		return t, &ConfigError{Keyword: "ssl_max_protocol_version", Err: fmt.Errorf("invalid SSL protocol version range: ssl_min_protocol_version %s is above ssl_max_protocol_version %s",
+		return &ConfigError{Keyword: "ssl_max_protocol_version", Err: fmt.Errorf("invalid SSL protocol version range: ssl_min_protocol_version %s is above ssl_max_protocol_version %s",
 			firstNonEmpty(st.get("ssl_min_protocol_version"), "TLSv1.2"), st.get("ssl_max_protocol_version"))}
 	}
-	return t, nil
+	return nil
 }

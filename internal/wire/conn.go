@@ -36,6 +36,9 @@ type Conn struct {
 	passwordFromFile    bool
 	passwordFromCommand bool
 	closed              bool
+	// txStatus is the transaction status of the last ReadyForQuery: 'I'
+	// idle, 'T' in a transaction, 'E' in a failed one; 0 before the first.
+	txStatus byte
 	// noClientCheck is set once the server refused
 	// client_connection_check_interval.
 	noClientCheck bool
@@ -78,7 +81,7 @@ func (c *Conn) Close() error {
 	}
 	c.closed = true
 	_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-	if s := c.rd.txStatus; s == 'T' || s == 'E' {
+	if s := c.txStatus; s == 'T' || s == 'E' {
 		c.fe.SendQuery(&pgproto3.Query{String: "ROLLBACK"})
 		c.cfg.logger().Info("rolled back", "transaction_status", string(s))
 	}

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -22,9 +23,10 @@ import (
 type next int
 
 const (
-	nextAddr next = iota // try the host's next address
-	nextHost             // skip the host's other addresses
-	stop                 // give up: another server would refuse the same way
+	nextAddr   next = iota // try the host's next address
+	nextHost               // skip the host's other addresses
+	stop                   // give up: another server would refuse the same way
+	nextMethod             // try the address's next encryption method (connectAddr's own)
 )
 
 // Connect opens a session, trying each configured host, and each address a
@@ -205,139 +207,223 @@ func connectAddr(ctx context.Context, cfg *Config, tlsFiles func() (*tlsFiles, e
 		ctx, cancel = context.WithTimeoutCause(ctx, cfg.ConnectTimeout, errConnectTimeout)
 		defer cancel()
 	}
-	fail := func(step Step, err error) *ConnectError {
-		if errors.Is(context.Cause(ctx), errConnectTimeout) {
-			from := cmp.Or(cfg.ConnectTimeoutFrom, "connect_timeout")
-			err = fmt.Errorf("timed out after %s (%s): %w", cfg.ConnectTimeout, from, err)
+	s := &addrSearch{ctx: ctx, cfg: cfg, tlsFiles: tlsFiles, want: want, h: h, t: t,
+		methods: encryptionMethods(cfg.TLS, t.network), log: cfg.logger()}
+	for len(s.methods) > 0 {
+		c, nx, err := s.try()
+		if nx != nextMethod {
+			return c, nx, err
 		}
-		return &ConnectError{Host: h.String(), Addr: t.addr, User: cfg.User, Step: step, Err: err}
-	}
-	timedOut := func() bool { return errors.Is(context.Cause(ctx), errConnectTimeout) }
-	methods := encryptionMethods(cfg.TLS, t.network)
-	var earlier []*ConnectError // failures of methods already tried here
-	withEarlier := func(ce *ConnectError) *ConnectError {
-		ce.Others = append(earlier, ce.Others...)
-		return ce
-	}
-	log := cfg.logger()
-	for i := 0; i < len(methods); i++ {
-		started := time.Now()
-		log.Info("connecting", "host", h.String(), "network", t.network, "address", t.addr, "tls", methods[i], "user", cfg.User, "database", cfg.Database)
-		nc, err := dial(ctx, cfg, t)
-		if err != nil {
-			log.Info("connection attempt failed", "address", t.addr, "error", err.Error())
-			var ae *AuthError
-			if errors.As(err, &ae) {
-				return nil, stop, withEarlier(fail(StepAuth, err))
-			}
-			return nil, nextAddr, withEarlier(fail(StepDial, err))
-		}
-		c := &Conn{nc: nc, cfg: cfg, host: h, addr: t.addr, netw: t.network, params: map[string]string{}}
-		stopDeadline := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
-		var probe *tlsProbe
-		if methods[i] {
-			files, err := tlsFiles()
-			if err != nil {
-				stopDeadline()
-				_ = nc.Close()
-				return nil, stop, err
-			}
-			c.tlsFiles = files
-			tc, p, err := startTLS(ctx, nc, cfg.TLS, files, h)
-			switch {
-			case errors.Is(err, errServerNoTLS) && i+1 < len(methods) && !methods[i+1]:
-				i++ // prefer: go on in plain text on this connection
-			case errors.Is(err, errServerNoTLS):
-				stopDeadline()
-				_ = nc.Close()
-				msg := fmt.Sprintf("server does not support SSL, but SSL was required (sslmode=%s from %s)", cfg.TLS.Mode, cfg.TLS.origin("sslmode"))
-				if cfg.TLS.Mode == SSLAllow {
-					msg = "server refused the session in plain text, and does not support SSL for the retry (sslmode=allow from " + cfg.TLS.origin("sslmode") + ")"
-				}
-				return nil, nextAddr, withEarlier(fail(StepTLS, &TLSError{Msg: msg}))
-			case err != nil:
-				stopDeadline()
-				_ = nc.Close()
-				step := StepTLS
-				var certErr *CertError
-				var cfgErr *ConfigError
-				switch {
-				case errors.As(err, &cfgErr):
-					return nil, stop, cfgErr
-				case errors.As(err, &certErr):
-					step = StepVerify
-				}
-				ce := fail(step, err)
-				if timedOut() {
-					return nil, nextAddr, withEarlier(ce)
-				}
-				if errors.Is(err, errHandshake) && i+1 < len(methods) { // prefer: retry without TLS
-					earlier = append(earlier, ce)
-					continue
-				}
-				return nil, nextAddr, withEarlier(ce)
-			default:
-				c.nc, c.tls, probe = tc, true, p
-				st := tc.ConnectionState()
-				log.Info("tls established", "version", tls.VersionName(st.Version), "cipher", tls.CipherSuiteName(st.CipherSuite),
-					"alpn", st.NegotiatedProtocol, "server_name", st.ServerName, "sslmode", cfg.TLS.Mode, "resumed", st.DidResume)
-			}
-		}
-		c.fe = newFrontend(c.nc)
-		c.rd = newMsgReader(c.nc)
-		c.rd.setDeadline = c.nc.SetReadDeadline
-		err = c.startup(ctx, probe)
-		probe.close()
-		if err == nil {
-			if err = c.checkTarget(ctx, want); err != nil {
-				stopDeadline()
-				_ = c.Close()
-				return nil, nextHost, withEarlier(err.(*ConnectError))
-			}
-		}
-		if !stopDeadline() && err == nil {
-			// The deadline may have been set just as startup finished.
-			_ = c.nc.SetDeadline(time.Time{})
-			if ctx.Err() != nil {
-				err = ctx.Err()
-			}
-		}
-		if err == nil {
-			log.Info("connected", "address", t.addr, "server_version", c.params["server_version"], "backend_pid", c.pid,
-				"auth", c.method, "tls", c.tls, "cancel_key", c.secret != nil, "elapsed", time.Since(started).Round(time.Microsecond))
-			return c, 0, nil
-		}
-		log.Info("connection attempt failed", "address", t.addr, "tls", methods[i], "error", err.Error())
-		_ = c.nc.Close()
-		var ce *ConnectError
-		switch {
-		case errors.As(err, &ce):
-		case isTLSAlert(err):
-			// With TLS 1.3 the server checks our certificate after the
-			// handshake has completed on our side.
-			ce = fail(StepTLS, &TLSError{Msg: "the server ended the TLS session", Err: err})
-		default:
-			ce = fail(StepStartup, err)
-		}
-		if timedOut() {
-			return nil, nextAddr, withEarlier(ce)
-		}
-		var pe *PgError
-		isPg := errors.As(err, &pe)
-		switch {
-		case isPg && pe.Code == "57P03":
-			return nil, nextHost, withEarlier(ce)
-		case isPg && !c.authOK && i+1 < len(methods):
-			earlier = append(earlier, ce) // the other encryption method may be accepted
-			continue
-		case ce.Step == StepAuth:
-			return nil, stop, withEarlier(ce)
-		case isPg:
-			return nil, nextHost, withEarlier(ce)
-		}
-		return nil, nextAddr, withEarlier(ce)
 	}
 	return nil, stop, errors.New("unreachable: no encryption method left")
+}
+
+// addrSearch is connectAddr's search on one address: its settings, the
+// encryption methods left to try there, and the failures of those tried.
+type addrSearch struct {
+	ctx      context.Context
+	cfg      *Config
+	tlsFiles func() (*tlsFiles, error)
+	want     string // target_session_attrs
+	h        Host
+	t        target
+	methods  []bool // whether each method left uses TLS, in order
+	earlier  []*ConnectError
+	log      *slog.Logger
+}
+
+// fail is the error of a step that failed on this address, saying so when
+// connect_timeout ran out.
+func (s *addrSearch) fail(step Step, err error) *ConnectError {
+	if s.timedOut() {
+		from := cmp.Or(s.cfg.ConnectTimeoutFrom, "connect_timeout")
+		err = fmt.Errorf("timed out after %s (%s): %w", s.cfg.ConnectTimeout, from, err)
+	}
+	return &ConnectError{Host: s.h.String(), Addr: s.t.addr, User: s.cfg.User, Step: step, Err: err}
+}
+
+func (s *addrSearch) timedOut() bool { return errors.Is(context.Cause(s.ctx), errConnectTimeout) }
+
+// final is the search's last failure, after those of the methods tried
+// before it.
+func (s *addrSearch) final(ce *ConnectError) *ConnectError {
+	ce.Others = append(s.earlier, ce.Others...)
+	return ce
+}
+
+// retry keeps a failure and moves on to the next encryption method.
+func (s *addrSearch) retry(ce *ConnectError) (next, error) {
+	s.earlier = append(s.earlier, ce)
+	return nextMethod, ce
+}
+
+// try makes one attempt with the next encryption method: the session, or
+// where the search goes.
+func (s *addrSearch) try() (*Conn, next, error) {
+	useTLS := s.methods[0]
+	s.methods = s.methods[1:]
+	started := time.Now()
+	s.log.Info("connecting", "host", s.h.String(), "network", s.t.network, "address", s.t.addr, "tls", useTLS, "user", s.cfg.User, "database", s.cfg.Database)
+	a, nx, err := s.dial()
+	if err != nil {
+		return nil, nx, err
+	}
+	if useTLS {
+		if nx, err := a.startTLS(); err != nil {
+			a.stopDeadline()
+			_ = a.c.nc.Close()
+			return nil, nx, err
+		}
+	}
+	if nx, err := a.startSession(); err != nil {
+		return nil, nx, err
+	}
+	c := a.c
+	s.log.Info("connected", "address", s.t.addr, "server_version", c.params["server_version"], "backend_pid", c.pid,
+		"auth", c.method, "tls", c.tls, "cancel_key", c.secret != nil, "elapsed", time.Since(started).Round(time.Microsecond))
+	return c, 0, nil
+}
+
+// attempt is one connection of the search.
+type attempt struct {
+	*addrSearch
+	c     *Conn
+	probe *tlsProbe // what the TLS handshake saw of client certificates
+	// stopDeadline ends the watch that fails the connection's reads and
+	// writes once ctx is done; it reports whether it stopped the watch
+	// before it fired.
+	stopDeadline func() bool
+}
+
+// dial opens the connection of a new attempt.
+func (s *addrSearch) dial() (*attempt, next, error) {
+	nc, err := dial(s.ctx, s.cfg, s.t)
+	if err != nil {
+		s.log.Info("connection attempt failed", "address", s.t.addr, "error", err.Error())
+		var ae *AuthError
+		if errors.As(err, &ae) {
+			return nil, stop, s.final(s.fail(StepAuth, err))
+		}
+		return nil, nextAddr, s.final(s.fail(StepDial, err))
+	}
+	return &attempt{addrSearch: s,
+		c:            &Conn{nc: nc, cfg: s.cfg, host: s.h, addr: s.t.addr, netw: s.t.network, params: map[string]string{}},
+		stopDeadline: context.AfterFunc(s.ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) }),
+	}, 0, nil
+}
+
+// startTLS negotiates TLS on the attempt's connection. Under
+// sslmode=prefer, a server that refuses TLS is spoken to in plain text on
+// the same connection, which takes the place of the plain-text method.
+func (a *attempt) startTLS() (next, error) {
+	files, err := a.tlsFiles()
+	if err != nil {
+		return stop, err
+	}
+	a.c.tlsFiles = files
+	tc, probe, err := startTLS(a.ctx, a.c.nc, a.cfg.TLS, files, a.h)
+	switch {
+	case errors.Is(err, errServerNoTLS) && len(a.methods) > 0 && !a.methods[0]:
+		a.methods = a.methods[1:] // prefer: go on in plain text on this connection
+		return 0, nil
+	case errors.Is(err, errServerNoTLS):
+		msg := fmt.Sprintf("server does not support SSL, but SSL was required (sslmode=%s from %s)", a.cfg.TLS.Mode, a.cfg.TLS.origin("sslmode"))
+		if a.cfg.TLS.Mode == SSLAllow {
+			msg = "server refused the session in plain text, and does not support SSL for the retry (sslmode=allow from " + a.cfg.TLS.origin("sslmode") + ")"
+		}
+		return nextAddr, a.final(a.fail(StepTLS, &TLSError{Msg: msg}))
+	case err != nil:
+		return a.tlsFailed(err)
+	}
+	a.c.nc, a.c.tls, a.probe = tc, true, probe
+	st := tc.ConnectionState()
+	a.log.Info("tls established", "version", tls.VersionName(st.Version), "cipher", tls.CipherSuiteName(st.CipherSuite),
+		"alpn", st.NegotiatedProtocol, "server_name", st.ServerName, "sslmode", a.cfg.TLS.Mode, "resumed", st.DidResume)
+	return 0, nil
+}
+
+// tlsFailed says where the search goes after a failed TLS negotiation:
+// settings that cannot work end it; under sslmode=prefer a failed
+// handshake is retried in plain text; anything else moves on to the next
+// address.
+func (a *attempt) tlsFailed(err error) (next, error) {
+	var cfgErr *ConfigError
+	if errors.As(err, &cfgErr) {
+		return stop, cfgErr
+	}
+	step := StepTLS
+	var certErr *CertError
+	if errors.As(err, &certErr) {
+		step = StepVerify
+	}
+	ce := a.fail(step, err)
+	if !a.timedOut() && errors.Is(err, errHandshake) && len(a.methods) > 0 {
+		return a.retry(ce) // prefer: retry without TLS
+	}
+	return nextAddr, a.final(ce)
+}
+
+// startSession runs the startup on the attempt's connection and checks
+// target_session_attrs; on failure the connection is closed.
+func (a *attempt) startSession() (next, error) {
+	c := a.c
+	c.fe = newFrontend(c.nc)
+	c.rd = newMsgReader(c.nc)
+	c.rd.setDeadline = c.nc.SetReadDeadline
+	err := c.startup(a.ctx, a.probe)
+	a.probe.close()
+	if err == nil {
+		if err = c.checkTarget(a.want); err != nil {
+			a.stopDeadline()
+			_ = c.Close()
+			return nextHost, a.final(err.(*ConnectError))
+		}
+	}
+	if !a.stopDeadline() && err == nil {
+		// The deadline may have been set just as startup finished.
+		_ = c.nc.SetDeadline(time.Time{})
+		err = a.ctx.Err()
+	}
+	if err == nil {
+		return 0, nil
+	}
+	a.log.Info("connection attempt failed", "address", a.t.addr, "tls", c.tls, "error", err.Error())
+	_ = c.nc.Close()
+	return a.startupFailed(err)
+}
+
+// startupFailed says where the search goes after the session failed to
+// start: a server that is starting up, or another refusal, moves on to the
+// next host, unless the other encryption method may be accepted; an
+// authentication failure ends the search; anything else moves on to the
+// next address.
+func (a *attempt) startupFailed(err error) (next, error) {
+	var ce *ConnectError
+	switch {
+	case errors.As(err, &ce):
+	case isTLSAlert(err):
+		// With TLS 1.3 the server checks our certificate after the
+		// handshake has completed on our side.
+		ce = a.fail(StepTLS, &TLSError{Msg: "the server ended the TLS session", Err: err})
+	default:
+		ce = a.fail(StepStartup, err)
+	}
+	if a.timedOut() {
+		return nextAddr, a.final(ce)
+	}
+	var pe *PgError
+	isPg := errors.As(err, &pe)
+	switch {
+	case isPg && pe.Code == "57P03":
+		return nextHost, a.final(ce)
+	case isPg && !a.c.authOK && len(a.methods) > 0:
+		return a.retry(ce) // the other encryption method may be accepted
+	case ce.Step == StepAuth:
+		return stop, a.final(ce)
+	case isPg:
+		return nextHost, a.final(ce)
+	}
+	return nextAddr, a.final(ce)
 }
 
 var errConnectTimeout = errors.New("connect_timeout expired")

@@ -10,9 +10,25 @@
 // SCRAM-SHA-256-PLUS with channel binding) under require_auth and
 // channel_binding; and runs one read-only statement whose single json/jsonb
 // column it hands, row by row and undecoded, to a RowSink (a value of a
-// mebibyte or more without a copy, to a sink that keeps it: ValueKeeper).
-// For fraise's own catalog lookups (ping, views) it runs fixed statements
-// with text results in the same kind of transaction (QueryText, Ping).
+// mebibyte or more without a copy, to a sink that keeps it: ValueKeeper),
+// telling an Observer the planner's estimate first when it asks. For
+// fraise's own catalog lookups (ping, views) it runs fixed statements with
+// text results in the same kind of transaction (QueryText, Ping). A
+// failed statement is a *QueryError naming its QueryStep.
+//
+// Where things are. Settings: config*.go, with the parsers of pgconf.
+// Connecting: connect.go (hosts, addresses, encryption methods), tls*.go,
+// startup.go and auth.go (with scram), target.go. Every answer of the
+// server is read by one loop, respond (respond.go), up to the
+// ReadyForQuery that ends it; the request it answers — the startup
+// (startup.go), a simple Query (query.go), QueryText's statement
+// (catalog.go), a stream's statement (stream_answers.go) — is an exchange
+// that handles only the messages that are its own. Every statement runs in
+// the same read-only transaction, its BEGIN and ROLLBACK written and read
+// one way (transaction.go); a stream sends them with the statement in one
+// round trip (stream.go). Framing is reader.go, DataRow splitting
+// datarow.go; how a stream stops early, lifecycle.go and cancel.go; the
+// error types, errors.go.
 //
 // It knows nothing of jq, files or command-line flags, and it never prints:
 // warnings and server notices go to callbacks in Config.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fraiseql/fraise/internal/units"
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
@@ -87,11 +88,43 @@ type AuthError struct {
 
 func (e *AuthError) Error() string { return e.Msg }
 
+// QueryStep names the step of running a statement that failed, for a
+// QueryError.
+type QueryStep string
+
+// The steps of running a statement, in the order a stream takes them, and
+// the lookups of fraise's own.
+const (
+	// StepBegin is BEGIN and the SET LOCALs of the transaction, and a
+	// stop before anything was sent.
+	StepBegin QueryStep = "begin"
+	// StepPrepare is Parse and Describe: the statement's text and its
+	// parameters.
+	StepPrepare QueryStep = "prepare"
+	// StepDescribe is the check of the result's shape: one json or jsonb
+	// column.
+	StepDescribe QueryStep = "describe"
+	// StepExplain is EXPLAIN's row estimate, when one was asked for.
+	StepExplain QueryStep = "explain"
+	// StepExecute is Bind, Execute and the rows, and a stop while they
+	// come.
+	StepExecute QueryStep = "execute"
+	// StepRollback is the ROLLBACK that ends the transaction.
+	StepRollback QueryStep = "rollback"
+	// StepLookup is a lookup of fraise's own outside a statement's
+	// transaction: a type's name, the session's read-only state.
+	StepLookup QueryStep = "lookup"
+)
+
+// String returns the step's name as messages and logs give it.
+func (s QueryStep) String() string { return string(s) }
+
 // QueryError reports that the server rejected or aborted the statement, or
 // that its result has a shape fraise does not stream.
 type QueryError struct {
-	// Step is "begin", "prepare", "describe", "execute" or "commit".
-	Step string
+	// Step is where it failed: StepBegin, StepPrepare, StepDescribe,
+	// StepExplain, StepExecute, StepRollback or StepLookup.
+	Step QueryStep
 	// Err is the cause; a *PgError when the server reported it.
 	Err error
 }
@@ -144,7 +177,7 @@ type RowTooLargeError struct {
 }
 
 func (e *RowTooLargeError) Error() string {
-	return fmt.Sprintf("row %d is %s, more than the limit of %s", e.Row, FormatSize(e.Size), FormatSize(e.Limit))
+	return fmt.Sprintf("row %d is %s, more than the limit of %s", e.Row, units.BytesExact(e.Size), units.BytesExact(e.Limit))
 }
 
 // IdleTimeoutError reports that the server sent nothing for longer than
@@ -163,23 +196,6 @@ func (e *IdleTimeoutError) Error() string {
 		from = " (" + e.From + ")"
 	}
 	return fmt.Sprintf("no data from the server for %s%s; the connection may be dead or the query stalled", e.After, from)
-}
-
-// FormatSize writes a byte count for humans: exact below 1 KiB, else with
-// one decimal in KiB, MiB or GiB, followed by the exact count.
-func FormatSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	v, suffix := float64(n)/unit, "KiB"
-	for _, s := range []string{"MiB", "GiB"} {
-		if v < unit {
-			break
-		}
-		v, suffix = v/unit, s
-	}
-	return fmt.Sprintf("%.1f %s (%d bytes)", v, suffix, n)
 }
 
 // ProtocolError reports a message from the server that breaks the protocol.

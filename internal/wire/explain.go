@@ -4,7 +4,7 @@
 // Extended Query). It uses the unnamed statement, so that nothing is left
 // prepared on the server whatever happens (a pooler may hand the session to
 // another client); the stream parses its statement again with its Bind
-// (stream.go, sendPipeline).
+// (stream.go, sendStatement).
 
 package wire
 

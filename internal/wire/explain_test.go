@@ -11,7 +11,7 @@ import (
 	"github.com/fraiseql/fraise/internal/wire"
 )
 
-// TestEstimate: with OnEstimate, the planner's estimate of the statement's
+// TestEstimate: with Observer.Estimate, the planner's estimate of the statement's
 // rows arrives before any row, the same as psql's EXPLAIN gives, with the
 // statement's parameters; the statement then runs in full, in the same
 // session, and a second stream on it works too (the EXPLAIN statement was
@@ -37,13 +37,14 @@ func TestEstimate(t *testing.T) {
 	} {
 		var sink collect
 		estimate := int64(-1)
-		st := wire.Statement{SQL: tc.sql, Params: tc.params, OnEstimate: func(n int64) {
+		st := wire.Statement{SQL: tc.sql, Params: tc.params}
+		obs := wire.Observer{Estimate: func(n int64) {
 			if len(sink.values) != 0 {
 				t.Errorf("%s: estimate after %d rows, want it before any", tc.sql, len(sink.values))
 			}
 			estimate = n
 		}}
-		if _, err := conn.Stream(ctx, st, &sink); err != nil {
+		if _, err := conn.Stream(ctx, st, &sink, obs); err != nil {
 			t.Fatalf("%s: %v", tc.sql, err)
 		}
 		if len(sink.values) != tc.rows {

@@ -1,6 +1,6 @@
-// How a stream starts and how it ends early: the transaction and its
-// settings in one round trip, and the watch that turns a done context into
-// a cancel request, a bounded drain and, failing that, a closed socket.
+// How a stream ends early: the watch that turns a done context into a
+// cancel request, a bounded drain and, failing that, a closed socket, and
+// the errors a stream ends with.
 
 package wire
 
@@ -9,63 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 )
-
-// clientCheckInterval is the session's client_connection_check_interval
-// (PostgreSQL 14+): how often a backend busy computing checks that its
-// client is still there, so that a client killed outright (SIGKILL, a
-// crashed host) does not leave its query running.
-const clientCheckInterval = time.Second
-
-// beginSQL is the statement that opens a stream's transaction and sets its
-// limits, as one simple query. SET LOCAL keeps the settings inside the
-// transaction, so that they never leak into a pooled server session.
-func beginSQL(st Statement, clientCheck bool) string {
-	sql := BeginSQL
-	if st.Timeout > 0 {
-		sql += "; SET LOCAL statement_timeout = " + strconv.FormatInt(max(st.Timeout.Milliseconds(), 1), 10)
-	}
-	if clientCheck {
-		sql += "; SET LOCAL client_connection_check_interval = " + strconv.FormatInt(clientCheckInterval.Milliseconds(), 10)
-	}
-	return sql
-}
-
-// begin opens the stream's transaction. A server that refuses
-// client_connection_check_interval (a platform without the check, or a
-// pooler that hides an older server) gets the transaction again without it.
-func (c *Conn) begin(ctx context.Context, st Statement) error {
-	check := !c.noClientCheck && serverMajor(c.params["server_version"]) >= 14
-	c.cfg.logger().Info("begin", "sql", beginSQL(st, check))
-	err := c.simple(ctx, beginSQL(st, check), "begin")
-	if err == nil || !check {
-		return err
-	}
-	if code := SQLState(err); code != "22023" && code != "42704" && code != "55P02" {
-		return err
-	}
-	c.noClientCheck = true
-	c.cfg.logger().Info("server refused client_connection_check_interval; beginning again without it", "sqlstate", SQLState(err))
-	// The failed SET aborted the transaction block.
-	if err := c.simple(ctx, "ROLLBACK", "begin"); err != nil {
-		return err
-	}
-	return c.simple(ctx, beginSQL(st, false), "begin")
-}
-
-// serverMajor returns the major version in a server_version such as
-// "15.4 (Debian 15.4-1)" or "17devel", or 0 when there is none.
-func serverMajor(v string) int {
-	n := 0
-	for i := 0; i < len(v) && v[i] >= '0' && v[i] <= '9' && n < 1000; i++ {
-		n = n*10 + int(v[i]-'0')
-	}
-	return n
-}
 
 // stopWatch ends a stream whose context is done: it asks the server to
 // cancel and lets the caller drain the rest of the result, for at most
@@ -158,7 +105,7 @@ func (w *stopWatch) done() {
 }
 
 // stopped is the error of a stream ended by its context.
-func stopped(ctx context.Context, step string) error {
+func stopped(ctx context.Context, step QueryStep) error {
 	return &QueryError{Step: step, Err: fmt.Errorf("stopped: %w", context.Cause(ctx))}
 }
 
@@ -166,7 +113,7 @@ func stopped(ctx context.Context, step string) error {
 // context's cause when it is done, an idle timeout when the read deadline
 // fired, else err itself. The connection is closed unless the stream ended
 // in step with the server.
-func (c *Conn) ended(ctx context.Context, st Statement, step string, err error) error {
+func (c *Conn) ended(ctx context.Context, st Statement, step QueryStep, err error) error {
 	switch {
 	case ctx.Err() != nil:
 		c.abort()

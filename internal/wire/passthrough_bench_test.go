@@ -35,7 +35,8 @@ func newReplayConn(value []byte, rows int) *replayConn {
 }
 
 func (c *replayConn) Write(p []byte) (int, error) {
-	// Answer each Query or Sync with the next step of a stream.
+	// Answer a pipelined stream: the BEGIN's Query, then the statement's
+	// Sync, whose rows are generated as they are read, then the ROLLBACK.
 	for rest := p; len(rest) >= 5; {
 		typ, n := rest[0], int(binary.BigEndian.Uint32(rest[1:]))
 		rest = rest[1+n:]
@@ -43,29 +44,29 @@ func (c *replayConn) Write(p []byte) (int, error) {
 			continue
 		}
 		c.syncs++
-		var msgs []pgproto3.BackendMessage
 		switch c.syncs {
 		case 1: // BEGIN
-			msgs = []pgproto3.BackendMessage{&pgproto3.CommandComplete{CommandTag: []byte("BEGIN")}, &pgproto3.ReadyForQuery{TxStatus: 'T'}}
-		case 2: // Parse, Describe
-			msgs = []pgproto3.BackendMessage{&pgproto3.ParseComplete{}, &pgproto3.ParameterDescription{},
+			c.out.Write(encodeAll(&pgproto3.CommandComplete{CommandTag: []byte("BEGIN")}, &pgproto3.ReadyForQuery{TxStatus: 'T'}))
+		case 2: // Parse, Describe, Bind, Execute, Sync: the rows follow
+			c.out.Write(encodeAll(&pgproto3.ParseComplete{}, &pgproto3.ParameterDescription{},
 				&pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{{Name: []byte("data"), DataTypeOID: OIDJSONB, DataTypeSize: -1, TypeModifier: -1}}},
-				&pgproto3.ReadyForQuery{TxStatus: 'T'}}
-		case 3: // Bind, Execute: the rows follow
-			msgs = []pgproto3.BackendMessage{&pgproto3.BindComplete{}}
+				&pgproto3.BindComplete{}))
 			c.left = c.rows
-			for _, m := range []pgproto3.BackendMessage{&pgproto3.CommandComplete{CommandTag: []byte("SELECT " + strconv.Itoa(c.rows))}, &pgproto3.ReadyForQuery{TxStatus: 'T'}} {
-				c.tail, _ = m.Encode(c.tail)
-			}
+			c.tail = append(c.tail, encodeAll(&pgproto3.CommandComplete{CommandTag: []byte("SELECT " + strconv.Itoa(c.rows))}, &pgproto3.ReadyForQuery{TxStatus: 'T'})...)
 		default: // ROLLBACK
-			msgs = []pgproto3.BackendMessage{&pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")}, &pgproto3.ReadyForQuery{TxStatus: 'I'}}
-		}
-		for _, m := range msgs {
-			b, _ := m.Encode(nil)
-			c.out.Write(b)
+			c.tail = append(c.tail, encodeAll(&pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")}, &pgproto3.ReadyForQuery{TxStatus: 'I'})...)
 		}
 	}
 	return len(p), nil
+}
+
+// encodeAll encodes msgs one after the other.
+func encodeAll(msgs ...pgproto3.BackendMessage) []byte {
+	var b []byte
+	for _, m := range msgs {
+		b, _ = m.Encode(b)
+	}
+	return b
 }
 
 func (c *replayConn) Read(p []byte) (int, error) {
@@ -117,7 +118,7 @@ func BenchmarkPassthrough(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			b.ResetTimer()
-			res, err := c.Stream(context.Background(), Statement{SQL: "SELECT data FROM v"}, &ndjsonSink{w})
+			res, err := c.Stream(context.Background(), Statement{SQL: "SELECT data FROM v"}, &ndjsonSink{w}, Observer{})
 			if err != nil {
 				b.Fatal(err)
 			}

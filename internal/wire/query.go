@@ -1,6 +1,7 @@
-// The statement and its rows: the types a stream is made of, fixed
-// statements of fraise's own run with the simple protocol, and the
-// messages that may arrive at any time. The stream itself, pipelined, is
+// The statement and its rows: the types a stream is made of, the check of
+// the result's shape, fixed statements of fraise's own run with the simple
+// query protocol (lookups, and the transaction's BEGIN and ROLLBACK), and
+// what a failure does to the connection. The stream itself, pipelined, is
 // in stream.go.
 
 package wire
@@ -8,7 +9,6 @@ package wire
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -22,9 +22,6 @@ const (
 	OIDJSON  = 114
 	OIDJSONB = 3802
 )
-
-// BeginSQL opens the transaction every statement runs in.
-const BeginSQL = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 // drainTimeout bounds the wait for the server to acknowledge a cancel. A
 // variable for tests only.
@@ -50,9 +47,6 @@ type Statement struct {
 	// *RowTooLargeError before reading it; zero means 1 GB, the most a
 	// server can send.
 	MaxRowSize int64
-	// OnEstimate, when set, receives the planner's estimate of the rows
-	// (EXPLAIN, in the same pipeline) before the statement runs.
-	OnEstimate func(rows int64)
 	// Abandon, when set, reports whether a stop with this cause (the
 	// context's, or the sink's error) means that nobody waits for the rest
 	// of the result, as when the reader of a pipe has gone: the cancel
@@ -61,6 +55,15 @@ type Statement struct {
 	// rolls the transaction back on its own. Other stops drain, so that
 	// the session ends in step (and a pooler keeps its server connection).
 	Abandon func(cause error) bool
+}
+
+// bindParams returns the parameters as a Bind sends them: text, one copy.
+func (st Statement) bindParams() [][]byte {
+	params := make([][]byte, len(st.Params))
+	for i, p := range st.Params {
+		params[i] = []byte(p)
+	}
+	return params
 }
 
 // Column describes the streamed column.
@@ -125,98 +128,97 @@ func oneJSONColumn(fields []pgproto3.FieldDescription) (Column, bool) {
 
 // checkColumns is oneJSONColumn with, when fields are not one json or
 // jsonb column, a *ColumnError naming their types as the server does.
-func (c *Conn) checkColumns(ctx context.Context, fields []pgproto3.FieldDescription) (Column, error) {
+func (c *Conn) checkColumns(fields []pgproto3.FieldDescription) (Column, error) {
 	if col, ok := oneJSONColumn(fields); ok {
 		return col, nil
 	}
 	ce := &ColumnError{}
 	for _, f := range fields {
-		ce.Columns = append(ce.Columns, strconv.Quote(string(f.Name))+" of type "+c.typeName(ctx, f.DataTypeOID))
+		ce.Columns = append(ce.Columns, strconv.Quote(string(f.Name))+" of type "+c.typeName(f.DataTypeOID))
 	}
-	return Column{}, &QueryError{Step: "describe", Err: ce}
+	return Column{}, &QueryError{Step: StepDescribe, Err: ce}
 }
 
 // typeName asks the server for the SQL name of a type, falling back to its
 // OID.
-func (c *Conn) typeName(ctx context.Context, oid uint32) string {
-	name, err := c.value(ctx, "SELECT format_type("+strconv.FormatUint(uint64(oid), 10)+", NULL)")
+func (c *Conn) typeName(oid uint32) string {
+	name, err := c.lookup("SELECT format_type(" + strconv.FormatUint(uint64(oid), 10) + ", NULL)")
 	if err != nil || name == "" {
 		return "oid " + strconv.FormatUint(uint64(oid), 10)
 	}
 	return name
 }
 
-// rollback ends a transaction that has done its work. A read-only
-// export has nothing to keep, and ROLLBACK also undoes what PostgreSQL lets
-// a READ ONLY transaction do anyway (large objects, pg_notify, transactional
-// logical messages), whatever the user's --where called.
-func (c *Conn) rollback(ctx context.Context) error {
-	if err := c.simple(ctx, "ROLLBACK", "rollback"); err != nil {
-		return err
-	}
-	c.cfg.logger().Info("rolled back", "reason", "read-only: nothing to keep")
-	return nil
-}
-
-// simple runs a fixed statement with the simple query protocol and
-// discards any rows.
-func (c *Conn) simple(ctx context.Context, sql, step string) error {
-	_, err := c.run(ctx, sql, step)
-	return err
-}
-
-// value runs a fixed statement and returns the first column of its first row.
-func (c *Conn) value(ctx context.Context, sql string) (string, error) {
-	return c.run(ctx, sql, "lookup")
-}
-
-func (c *Conn) run(_ context.Context, sql, step string) (string, error) {
+// lookup runs a fixed statement of fraise's own with the simple query
+// protocol, outside a statement's transaction, and returns the first
+// column of its first row.
+func (c *Conn) lookup(sql string) (string, error) {
 	c.fe.SendQuery(&pgproto3.Query{String: sql})
 	if err := c.fe.Flush(); err != nil {
 		return "", c.lost(err)
 	}
-	var pgErr *PgError
-	var first string
-	got := false
-	for {
-		msg, err := c.rd.receive()
-		if err != nil {
-			return "", c.lostAfter(pgErr, step, err)
-		}
-		switch m := msg.(type) {
-		case *pgproto3.RowDescription, *pgproto3.CommandComplete, *pgproto3.EmptyQueryResponse:
-		case *pgproto3.DataRow:
-			if !got && len(m.Values) > 0 {
-				first, got = string(m.Values[0]), true
-			}
-		case *pgproto3.ErrorResponse:
-			pgErr = pgErrorFrom(m)
-		case *pgproto3.ReadyForQuery:
-			if pgErr != nil {
-				return "", &QueryError{Step: step, Err: pgErr}
-			}
-			return first, nil
-		default:
-			if err := c.background(msg); err != nil {
-				return "", err
-			}
-		}
+	q := simpleQuery{c: c, step: StepLookup}
+	if err := c.respond(&q); err != nil {
+		return "", err
 	}
+	if q.err != nil {
+		return "", &QueryError{Step: StepLookup, Err: q.err}
+	}
+	return q.first, nil
 }
 
-// background handles messages that may arrive at any time.
-func (c *Conn) background(msg pgproto3.BackendMessage) error {
-	switch m := msg.(type) {
-	case *pgproto3.NoticeResponse:
-		c.notice((*pgproto3.ErrorResponse)(m))
-	case *pgproto3.ParameterStatus:
-		c.params[m.Name] = m.Value
-	case *pgproto3.NotificationResponse:
-	default:
-		c.abort()
-		return &ProtocolError{Msg: fmt.Sprintf("unexpected message %T", msg)}
+// simpleQuery is the exchange of a simple Query of fraise's own (a lookup,
+// BEGIN, ROLLBACK): the first value of its first row, and the server's
+// error.
+type simpleQuery struct {
+	plain
+	c    *Conn
+	step QueryStep
+	// explains, when set, is an earlier error of the server that says
+	// better than the loss itself why the connection was lost.
+	explains *PgError
+	err      *PgError
+	first    string
+	got      bool
+	values   [][]byte
+}
+
+func (q *simpleQuery) row(body []byte) error {
+	v, err := dataRowValues(body, q.values[:0])
+	if err != nil {
+		return q.c.violation(q, err)
+	}
+	if q.values = v; !q.got && len(v) > 0 {
+		q.first, q.got = string(v[0]), true
 	}
 	return nil
+}
+
+func (q *simpleQuery) message(msg pgproto3.BackendMessage) (bool, error) {
+	switch msg.(type) {
+	case *pgproto3.RowDescription, *pgproto3.CommandComplete, *pgproto3.EmptyQueryResponse:
+		return true, nil
+	}
+	return false, nil
+}
+
+// serverError keeps the server's error for the caller; a FATAL one ends
+// the session, and the exchange, at once.
+func (q *simpleQuery) serverError(pe *PgError) error {
+	if pe.fatal() {
+		q.c.abort()
+		return &QueryError{Step: q.step, Err: pe}
+	}
+	q.err = pe
+	return nil
+}
+
+func (q *simpleQuery) lost(err error) error {
+	pe := q.explains
+	if pe == nil {
+		pe = q.err
+	}
+	return q.c.lostAfter(pe, q.step, err)
 }
 
 // sinkFailed stops the statement after the row writer failed: the server
@@ -237,7 +239,7 @@ func (c *Conn) sinkFailed(err error, abandon func(error) bool) error {
 
 // lostAfter is lost, except that an error the server sent before hanging
 // up (a FATAL such as 57P01 admin shutdown) is what the user needs to see.
-func (c *Conn) lostAfter(pgErr *PgError, step string, err error) error {
+func (c *Conn) lostAfter(pgErr *PgError, step QueryStep, err error) error {
 	if pgErr != nil {
 		c.abort()
 		return &QueryError{Step: step, Err: pgErr}

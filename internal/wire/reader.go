@@ -52,10 +52,7 @@ type msgReader struct {
 	buf      []byte
 	rp, wp   int    // read and write positions in buf
 	authType uint32 // of the last Authentication message
-	// txStatus is the transaction status of the last ReadyForQuery: 'I'
-	// idle, 'T' in a transaction, 'E' in a failed one; 0 before the first.
-	txStatus byte
-	flowing  bool // the last read without waiting brought a large batch
+	flowing  bool   // the last read without waiting brought a large batch
 
 	// tryRead's state: the read function is made once, as a closure
 	// made per call would be an allocation per read.
@@ -343,9 +340,6 @@ func (m *msgReader) decode(typ byte, body []byte) (pgproto3.BackendMessage, erro
 	if err := msg.Decode(body); err != nil {
 		return nil, &ProtocolError{Msg: fmt.Sprintf("malformed %T: %v", msg, err)}
 	}
-	if rfq, ok := msg.(*pgproto3.ReadyForQuery); ok {
-		m.txStatus = rfq.TxStatus
-	}
 	return msg, nil
 }
 
@@ -419,26 +413,4 @@ func (m *msgReader) authMessage(body []byte) (pgproto3.BackendMessage, error) {
 		return &pgproto3.AuthenticationSASLFinal{}, nil
 	}
 	return nil, &ProtocolError{Msg: fmt.Sprintf("unknown authentication request %d", m.authType)}
-}
-
-// dataRowValue returns the single value of a DataRow body (nil for NULL),
-// without copying.
-func dataRowValue(body []byte) ([]byte, error) {
-	if len(body) < 2 {
-		return nil, &ProtocolError{Msg: "malformed DataRow: too short"}
-	}
-	if n := binary.BigEndian.Uint16(body); n != 1 {
-		return nil, &ProtocolError{Msg: fmt.Sprintf("data row with %d values, expected 1", n)}
-	}
-	if len(body) < 6 {
-		return nil, &ProtocolError{Msg: "malformed DataRow: too short"}
-	}
-	n := int32(binary.BigEndian.Uint32(body[2:]))
-	switch {
-	case n == -1 && len(body) == 6:
-		return nil, nil
-	case n >= 0 && int(n) == len(body)-6:
-		return body[6:], nil
-	}
-	return nil, &ProtocolError{Msg: fmt.Sprintf("malformed DataRow: value length %d in a %d-byte message", n, len(body))}
 }

@@ -16,6 +16,9 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
+// startup sends the StartupMessage and answers the server until its
+// first ReadyForQuery: authentication, then the session's parameters and
+// its cancel key.
 func (c *Conn) startup(ctx context.Context, probe *tlsProbe) error {
 	params := map[string]string{
 		"user":             c.cfg.User,
@@ -30,50 +33,67 @@ func (c *Conn) startup(ctx context.Context, probe *tlsProbe) error {
 		return err
 	}
 	c.method = "trust"
-	a := authState{c: c, probe: probe, ctx: ctx}
-	for {
-		msg, err := c.rd.receive()
-		if err != nil {
-			if m := unsupportedAuth(c.rd.authType); m != "" && !c.authOK {
-				return a.unsupported(m)
-			}
-			return err
-		}
-		switch m := msg.(type) {
-		case *pgproto3.ParameterStatus:
-			c.params[m.Name] = m.Value
-		case *pgproto3.BackendKeyData:
-			c.pid = m.ProcessID
-			c.secret = append([]byte(nil), m.SecretKey...)
-		case *pgproto3.NoticeResponse:
-			c.notice((*pgproto3.ErrorResponse)(m))
-		case *pgproto3.NegotiateProtocolVersion:
-			// The server speaks an older minor version; 3.0 is all we use.
-		case *pgproto3.ErrorResponse:
-			pe := pgErrorFrom(m)
-			// An authorization failure, before or after AuthenticationOk
-			// (28000: role not permitted to log in), or a pooler's
-			// refusal of the credentials: Connect stops the search over
-			// hosts on it.
-			if c.refusesLogin(pe) {
-				return c.authFail(c.explainAuthError(pe))
-			}
-			return pe
-		case *pgproto3.ReadyForQuery:
-			if !c.authOK {
-				return &ProtocolError{Msg: "ReadyForQuery before authentication completed"}
-			}
-			if enc := c.params["client_encoding"]; enc != "" && !strings.EqualFold(enc, "UTF8") {
-				return fmt.Errorf("server did not accept client_encoding UTF8 (it reports %q)", enc)
-			}
-			return nil
-		default:
-			if err := a.handle(msg); err != nil {
-				return err
-			}
-		}
+	if err := c.respond(&startupAnswers{auth: authState{c: c, probe: probe, ctx: ctx}}); err != nil {
+		return err
 	}
+	if !c.authOK {
+		return &ProtocolError{Msg: "ReadyForQuery before authentication completed"}
+	}
+	if enc := c.params["client_encoding"]; enc != "" && !strings.EqualFold(enc, "UTF8") {
+		return fmt.Errorf("server did not accept client_encoding UTF8 (it reports %q)", enc)
+	}
+	return nil
 }
+
+// startupAnswers is the exchange of the startup: authentication requests
+// go to auth.
+type startupAnswers struct {
+	plain
+	auth authState
+}
+
+func (s *startupAnswers) row([]byte) error {
+	return &ProtocolError{Msg: "unexpected *pgproto3.DataRow during startup"}
+}
+
+func (s *startupAnswers) message(msg pgproto3.BackendMessage) (bool, error) {
+	c := s.auth.c
+	switch m := msg.(type) {
+	case *pgproto3.BackendKeyData:
+		c.pid = m.ProcessID
+		c.secret = append([]byte(nil), m.SecretKey...)
+	case *pgproto3.NegotiateProtocolVersion:
+		// The server speaks an older minor version; 3.0 is all we use.
+	default:
+		return true, s.auth.handle(msg)
+	}
+	return true, nil
+}
+
+// serverError ends the startup: an authorization failure, before or after
+// AuthenticationOk (28000: role not permitted to log in), or a pooler's
+// refusal of the credentials, is one Connect stops the search over hosts
+// on.
+func (s *startupAnswers) serverError(pe *PgError) error {
+	c := s.auth.c
+	if c.refusesLogin(pe) {
+		return c.authFail(c.explainAuthError(pe))
+	}
+	return pe
+}
+
+// lost names an authentication method fraise does not support, when the
+// server asked for one before the connection ended.
+func (s *startupAnswers) lost(err error) error {
+	if m := unsupportedAuth(s.auth.c.rd.authType); m != "" && !s.auth.c.authOK {
+		return s.auth.unsupported(m)
+	}
+	return err
+}
+
+// broken is lost: the request of an unsupported method is a message
+// fraise cannot read.
+func (s *startupAnswers) broken(err error) error { return s.lost(err) }
 
 // send writes one message to the server during startup. When the write
 // fails, the server may already have said why before it closed — an

@@ -6,14 +6,13 @@
 package wire
 
 import (
-	"context"
 	"errors"
 	"fmt"
 )
 
 // checkTarget reports whether the session suits want (a
 // target_session_attrs value); an error means try the next host.
-func (c *Conn) checkTarget(ctx context.Context, want string) error {
+func (c *Conn) checkTarget(want string) error {
 	fail := func(msg string) error {
 		return &ConnectError{Host: c.host.String(), Addr: c.addr, User: c.cfg.User, Step: StepCheck, Err: errors.New(msg)}
 	}
@@ -22,7 +21,7 @@ func (c *Conn) checkTarget(ctx context.Context, want string) error {
 	}
 	switch want {
 	case "read-write", "read-only":
-		readOnly, err := c.readOnly(ctx)
+		readOnly, err := c.readOnly()
 		if err != nil {
 			return failed("SHOW transaction_read_only", err)
 		}
@@ -33,7 +32,7 @@ func (c *Conn) checkTarget(ctx context.Context, want string) error {
 			return fail("session is not read-only")
 		}
 	case "primary", "standby":
-		standby, err := c.inHotStandby(ctx)
+		standby, err := c.inHotStandby()
 		if err != nil {
 			return failed("SELECT pg_is_in_recovery()", err)
 		}
@@ -49,21 +48,21 @@ func (c *Conn) checkTarget(ctx context.Context, want string) error {
 
 // readOnly reports whether the session's transactions are read-only by
 // default: on a standby, or with default_transaction_read_only on.
-func (c *Conn) readOnly(ctx context.Context) (bool, error) {
+func (c *Conn) readOnly() (bool, error) {
 	dtro, ok1 := c.params["default_transaction_read_only"]
 	hs, ok2 := c.params["in_hot_standby"]
 	if ok1 && ok2 {
 		return dtro == "on" || hs == "on", nil
 	}
-	v, err := c.value(ctx, "SHOW transaction_read_only")
+	v, err := c.lookup("SHOW transaction_read_only")
 	return v == "on", err
 }
 
 // inHotStandby reports whether the server is a standby in recovery.
-func (c *Conn) inHotStandby(ctx context.Context) (bool, error) {
+func (c *Conn) inHotStandby() (bool, error) {
 	if hs, ok := c.params["in_hot_standby"]; ok {
 		return hs == "on", nil
 	}
-	v, err := c.value(ctx, "SELECT pg_catalog.pg_is_in_recovery()")
+	v, err := c.lookup("SELECT pg_catalog.pg_is_in_recovery()")
 	return v == "t", err
 }

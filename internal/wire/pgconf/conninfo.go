@@ -105,75 +105,21 @@ func parseConninfo(s string) (Settings, []span, error) {
 	// afterSecret is the keyword of the previous pair when its value was an
 	// unquoted secret: the next word may be the rest of that secret.
 	afterSecret := ""
-	n := len(s)
-	i := 0
-	for i < n {
-		if isSpace(s[i]) {
-			i++
-			continue
-		}
-
-		// The keyword runs to "=" or whitespace.
-		nameStart := i
-		for i < n && s[i] != '=' && !isSpace(s[i]) {
-			i++
-		}
-		name := s[nameStart:i]
-		for i < n && isSpace(s[i]) {
-			i++
-		}
-		if i >= n || s[i] != '=' {
+	sc := conninfoScanner{s: s}
+	for sc.skipSpace(); sc.i < len(s); sc.skipSpace() {
+		name := sc.keyword()
+		if !sc.equals() {
 			if afterSecret != "" {
 				return nil, nil, syntaxError("missing \"=\" after the word following the value of \"%s\" in connection info string", afterSecret)
 			}
 			return nil, nil, syntaxError("missing \"=\" after \"%s\" in connection info string", name)
 		}
-		i++
-		for i < n && isSpace(s[i]) {
-			i++
+		valStart := sc.i
+		val, quoted, err := sc.value()
+		if err != nil {
+			return nil, nil, err
 		}
-
-		// The value: quoted, or up to the next whitespace.
-		valStart := i
-		quoted := i < n && s[i] == '\''
-		var val []byte
-		if quoted {
-			i++
-			for {
-				if i >= n {
-					return nil, nil, syntaxError("unterminated quoted string in connection info string")
-				}
-				c := s[i]
-				if c == '\\' {
-					i++
-					if i < n {
-						val = append(val, s[i])
-						i++
-					}
-					continue
-				}
-				i++
-				if c == '\'' {
-					break
-				}
-				val = append(val, c)
-			}
-		} else {
-			for i < n && !isSpace(s[i]) {
-				if s[i] == '\\' {
-					i++
-					if i < n {
-						val = append(val, s[i])
-						i++
-					}
-					continue
-				}
-				val = append(val, s[i])
-				i++
-			}
-		}
-
-		if !st.store(name, string(val)) {
+		if !st.store(name, val) {
 			if afterSecret != "" {
 				return nil, nil, &ParseError{
 					Kind: KindUnknownKeyword,
@@ -184,11 +130,91 @@ func parseConninfo(s string) (Settings, []span, error) {
 		}
 		afterSecret = ""
 		if isSecret(name) {
-			spans = append(spans, span{start: valStart, end: i, quoted: quoted})
+			spans = append(spans, span{start: valStart, end: sc.i, quoted: quoted})
 			if !quoted {
 				afterSecret = name
 			}
 		}
 	}
 	return st, spans, nil
+}
+
+// conninfoScanner reads a key/value connection string, at s[i].
+type conninfoScanner struct {
+	s string
+	i int
+}
+
+// skipSpace moves past whitespace.
+func (sc *conninfoScanner) skipSpace() {
+	for sc.i < len(sc.s) && isSpace(sc.s[sc.i]) {
+		sc.i++
+	}
+}
+
+// keyword reads a keyword: it runs to "=" or whitespace.
+func (sc *conninfoScanner) keyword() string {
+	start := sc.i
+	for sc.i < len(sc.s) && sc.s[sc.i] != '=' && !isSpace(sc.s[sc.i]) {
+		sc.i++
+	}
+	return sc.s[start:sc.i]
+}
+
+// equals reads the "=" after a keyword, with the whitespace around it, and
+// reports whether it was there.
+func (sc *conninfoScanner) equals() bool {
+	sc.skipSpace()
+	if sc.i >= len(sc.s) || sc.s[sc.i] != '=' {
+		return false
+	}
+	sc.i++
+	sc.skipSpace()
+	return true
+}
+
+// value reads a value, quoted or up to the next whitespace, and reports
+// whether it was quoted. A backslash makes the next byte literal in both.
+func (sc *conninfoScanner) value() (string, bool, error) {
+	if sc.i < len(sc.s) && sc.s[sc.i] == '\'' {
+		sc.i++
+		v, err := sc.quoted()
+		return v, true, err
+	}
+	var val []byte
+	for sc.i < len(sc.s) && !isSpace(sc.s[sc.i]) {
+		val = sc.take(val)
+	}
+	return string(val), false, nil
+}
+
+// quoted reads the rest of a quoted value, up to its closing quote.
+func (sc *conninfoScanner) quoted() (string, error) {
+	var val []byte
+	for {
+		if sc.i >= len(sc.s) {
+			return "", syntaxError("unterminated quoted string in connection info string")
+		}
+		if sc.s[sc.i] == '\'' {
+			sc.i++
+			return string(val), nil
+		}
+		val = sc.take(val)
+	}
+}
+
+// take appends the byte at s[i] to val or, when it is a backslash, the
+// byte after it (none at the end of the string).
+func (sc *conninfoScanner) take(val []byte) []byte {
+	if sc.s[sc.i] == '\\' {
+		sc.i++
+		if sc.i < len(sc.s) {
+			val = append(val, sc.s[sc.i])
+			sc.i++
+		}
+		return val
+	}
+	val = append(val, sc.s[sc.i])
+	sc.i++
+	return val
 }

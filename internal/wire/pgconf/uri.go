@@ -42,79 +42,77 @@ func byteAt(s string, i int) byte {
 //	postgres[ql]://[user[:password]@][netloc][:port][,netloc[:port]...][/dbname][?param=value&...]
 func parseURI(uri string) (Settings, []span, error) {
 	st := Settings{}
-	var spans []span
-	n := len(uri)
 	p := uriPrefixLen(uri)
 	if err := checkUserInfo(uri, p); err != nil {
 		return nil, nil, err
 	}
-
-	// Look ahead for the user credentials designator.
-	if at := strings.IndexAny(uri[p:], "@/"); at >= 0 && uri[p+at] == '@' {
-		at += p
-		u := p
-		for uri[u] != ':' && uri[u] != '@' {
-			u++
-		}
-		if user := uri[p:u]; user != "" {
-			v, err := uriDecode(user, "user")
-			if err != nil {
-				return nil, nil, err
-			}
-			st["user"] = v
-		}
-		if uri[u] == ':' {
-			spans = append(spans, span{start: u + 1, end: at})
-			if pw := uri[u+1 : at]; pw != "" {
-				v, err := uriDecode(pw, "password")
-				if err != nil {
-					return nil, nil, err
-				}
-				st["password"] = v
-			}
-		}
-		p = at + 1
+	p, spans, err := parseUserInfo(st, uri, p)
+	if err != nil {
+		return nil, nil, err
 	}
+	p, prev, err := parseNetlocs(st, uri, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	// prev is now "/", "?" or end of string.
+	if prev != 0 && prev != '?' {
+		ds := p + 1
+		p = skipTo(uri, ds, "?")
+		prev = byteAt(uri, p)
+		if err := storeDecoded(st, "dbname", uri[ds:p], ""); err != nil {
+			return nil, nil, err
+		}
+	}
+	if prev != 0 {
+		if spans, err = parseParams(st, uri, p+1, spans); err != nil {
+			return nil, nil, err
+		}
+	}
+	return st, spans, nil
+}
 
-	// One or more netloc[:port], separated by commas.
+// parseUserInfo reads "user[:password]@" when an "@" comes before the
+// first "/", and returns where the netlocs start and where the password
+// is.
+func parseUserInfo(st Settings, uri string, p int) (int, []span, error) {
+	at := strings.IndexAny(uri[p:], "@/")
+	if at < 0 || uri[p+at] != '@' {
+		return p, nil, nil
+	}
+	at += p
+	u := p
+	for uri[u] != ':' && uri[u] != '@' {
+		u++
+	}
+	if err := storeDecoded(st, "user", uri[p:u], "user"); err != nil {
+		return 0, nil, err
+	}
+	var spans []span
+	if uri[u] == ':' {
+		spans = append(spans, span{start: u + 1, end: at})
+		if err := storeDecoded(st, "password", uri[u+1:at], "password"); err != nil {
+			return 0, nil, err
+		}
+	}
+	return at + 1, spans, nil
+}
+
+// parseNetlocs reads one or more netloc[:port], separated by commas, into
+// the host and port lists, and returns where they end and the byte there
+// (0 at the end of the URI).
+func parseNetlocs(st Settings, uri string, p int) (int, byte, error) {
 	var hosts, ports strings.Builder
 	var prev byte
 	for {
-		var host string
-		if byteAt(uri, p) == '[' {
-			p++
-			hs := p
-			for p < n && uri[p] != ']' {
-				p++
-			}
-			if p >= n {
-				return nil, nil, syntaxError("end of string reached when looking for matching \"]\" in IPv6 host address in URI: \"%s\"", maskURI(uri))
-			}
-			if p == hs {
-				return nil, nil, syntaxError("IPv6 host address may not be empty in URI: \"%s\"", maskURI(uri))
-			}
-			host = uri[hs:p]
-			p++
-			if c := byteAt(uri, p); c != 0 && c != ':' && c != '/' && c != '?' && c != ',' {
-				r, _ := utf8.DecodeRuneInString(uri[p:])
-				return nil, nil, syntaxError("unexpected character \"%c\" at position %d in URI (expected \":\" or \"/\"): \"%s\"", r, p+1, maskURI(uri))
-			}
-		} else {
-			hs := p
-			for p < n && !strings.ContainsRune(":/?,", rune(uri[p])) {
-				p++
-			}
-			host = uri[hs:p]
+		host, end, err := uriHost(uri, p)
+		if err != nil {
+			return 0, 0, err
 		}
-		prev = byteAt(uri, p)
+		p, prev = end, byteAt(uri, end)
 		hosts.WriteString(host)
-
 		if prev == ':' {
-			p++
-			ps := p
-			for p < n && !strings.ContainsRune("/?,", rune(uri[p])) {
-				p++
-			}
+			ps := p + 1
+			p = skipTo(uri, ps, "/?,")
 			prev = byteAt(uri, p)
 			ports.WriteString(uri[ps:p])
 		}
@@ -125,46 +123,58 @@ func parseURI(uri string) (Settings, []span, error) {
 		hosts.WriteByte(',')
 		ports.WriteByte(',')
 	}
-	if hosts.Len() > 0 {
-		v, err := uriDecode(hosts.String(), "")
-		if err != nil {
-			return nil, nil, err
-		}
-		st["host"] = v
+	if err := storeDecoded(st, "host", hosts.String(), ""); err != nil {
+		return 0, 0, err
 	}
-	if ports.Len() > 0 {
-		v, err := uriDecode(ports.String(), "")
-		if err != nil {
-			return nil, nil, err
-		}
-		st["port"] = v
-	}
+	return p, prev, storeDecoded(st, "port", ports.String(), "")
+}
 
-	// prev is now "/", "?" or end of string.
-	if prev != 0 && prev != '?' {
-		p++
-		ds := p
-		for p < n && uri[p] != '?' {
-			p++
-		}
-		prev = byteAt(uri, p)
-		if db := uri[ds:p]; db != "" {
-			v, err := uriDecode(db, "")
-			if err != nil {
-				return nil, nil, err
-			}
-			st["dbname"] = v
-		}
+// uriHost reads the host of a netloc at uri[p]: an IPv6 address in
+// brackets (returned without them), or a name or IPv4 address up to ":",
+// "/", "?" or ",". It returns where the host ends.
+func uriHost(uri string, p int) (string, int, error) {
+	if byteAt(uri, p) != '[' {
+		end := skipTo(uri, p, ":/?,")
+		return uri[p:end], end, nil
 	}
+	hs := p + 1
+	p = skipTo(uri, hs, "]")
+	if p >= len(uri) {
+		return "", 0, syntaxError("end of string reached when looking for matching \"]\" in IPv6 host address in URI: \"%s\"", maskURI(uri))
+	}
+	if p == hs {
+		return "", 0, syntaxError("IPv6 host address may not be empty in URI: \"%s\"", maskURI(uri))
+	}
+	host := uri[hs:p]
+	p++
+	if c := byteAt(uri, p); c != 0 && c != ':' && c != '/' && c != '?' && c != ',' {
+		r, _ := utf8.DecodeRuneInString(uri[p:])
+		return "", 0, syntaxError("unexpected character \"%c\" at position %d in URI (expected \":\" or \"/\"): \"%s\"", r, p+1, maskURI(uri))
+	}
+	return host, p, nil
+}
 
-	if prev != 0 {
+// skipTo returns the index of the first byte of s from p on that is one of
+// stops, or len(s).
+func skipTo(s string, p int, stops string) int {
+	for p < len(s) && strings.IndexByte(stops, s[p]) < 0 {
 		p++
-		var err error
-		if spans, err = parseParams(st, uri, p, spans); err != nil {
-			return nil, nil, err
-		}
 	}
-	return st, spans, nil
+	return p
+}
+
+// storeDecoded stores the percent-decoded raw under keyword, unless raw
+// is empty; secret names a secret value for uriDecode's messages.
+func storeDecoded(st Settings, keyword, raw, secret string) error {
+	if raw == "" {
+		return nil
+	}
+	v, err := uriDecode(raw, secret)
+	if err != nil {
+		return err
+	}
+	st[keyword] = v
+	return nil
 }
 
 // parseParams is conninfo_uri_parse_params for the query that starts at
