@@ -171,9 +171,8 @@ func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, obs
 	defer logTuning(s.log, p)
 	sink := &filterSink{p: p}
 	defer tuneGC()()
-	rows, counted := counting(sink, stats)
-	_, err := conn.Stream(ctx, st, rows, obs)
-	counted.publish()
+	res, err := conn.Stream(ctx, st, sink, obs)
+	stats.progress(res.Rows, res.Bytes)
 	// The session ends now, not once a slow reader has taken the output.
 	_ = conn.Close()
 	switch {

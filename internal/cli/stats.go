@@ -9,7 +9,6 @@ import (
 
 	"github.com/fraiseql/fraise/internal/filter"
 	"github.com/fraiseql/fraise/internal/output"
-	"github.com/fraiseql/fraise/internal/wire"
 )
 
 // runStats are a stream's counters, read by --stats at the end and by the
@@ -17,7 +16,7 @@ import (
 type runStats struct {
 	start    time.Time
 	firstRow atomic.Int64 // UnixNano of the first row; 0 before it
-	rows     atomic.Int64 // rows received, published every few rows
+	rows     atomic.Int64 // rows received, told every few rows
 	bytes    atomic.Int64 // their value bytes
 	estimate atomic.Int64 // the planner's row estimate; -1 unknown
 
@@ -99,64 +98,13 @@ func (s *runStats) write(w io.Writer, code int) {
 	_, _ = io.WriteString(w, safeText(string(b))+"\n")
 }
 
-// countSink counts the rows on their way to the next sink. It keeps its
-// counts in plain fields and publishes them every publishEvery rows and
-// at every flush, so the hot path pays no atomic operation per row.
-type countSink struct {
-	next  wire.RowSink
-	stats *runStats
-	rows  int64
-	bytes int64
-}
-
-const publishEvery = 256
-
-func (s *countSink) Begin(col wire.Column) error { return s.next.Begin(col) }
-
-func (s *countSink) WriteValue(v []byte) error {
-	s.count(v)
-	return s.next.WriteValue(v)
-}
-
-func (s *countSink) count(v []byte) {
-	s.rows++
-	s.bytes += int64(len(v))
-	if s.rows == 1 {
-		s.stats.firstRow.Store(time.Now().UnixNano())
+// progress records the rows received so far and their value bytes, as
+// the stream tells them (wire.Observer.Progress) and as its Result gives
+// them at the end, and when the first row came.
+func (s *runStats) progress(rows, bytes int64) {
+	if rows > 0 && s.firstRow.Load() == 0 {
+		s.firstRow.Store(time.Now().UnixNano())
 	}
-	if s.rows%publishEvery == 0 {
-		s.publish()
-	}
-}
-
-func (s *countSink) Flush() error {
-	s.publish()
-	return s.next.Flush()
-}
-
-// countKeeper is a countSink whose next sink keeps huge values: the
-// stream hands them on without a copy.
-type countKeeper struct {
-	*countSink
-	keeper wire.ValueKeeper
-}
-
-func (s countKeeper) KeepValue(v []byte) error {
-	s.count(v)
-	return s.keeper.KeepValue(v)
-}
-
-// counting returns a sink that counts rows on their way to next, and
-// keeps huge values when next does.
-func counting(next wire.RowSink, stats *runStats) (wire.RowSink, *countSink) {
-	c := &countSink{next: next, stats: stats}
-	if k, ok := next.(wire.ValueKeeper); ok {
-		return countKeeper{c, k}, c
-	}
-	return c, c
-}
-
-func (s *countSink) publish() {
-	s.stats.rows.Store(s.rows)
-	s.stats.bytes.Store(s.bytes)
+	s.rows.Store(rows)
+	s.bytes.Store(bytes)
 }

@@ -157,7 +157,7 @@ func runStream(ctx context.Context, app *app, o *streamOptions) error {
 	w := output.NewAsyncNDJSON(ctx, dest.Writer(), output.Options{ChunkRows: o.chunk, Array: out.array()})
 	stats.out = w
 	var bar *progress
-	var observer wire.Observer
+	observer := wire.Observer{Progress: stats.progress}
 	if o.obs.progress {
 		observer.Estimate = func(n int64) { stats.estimate.Store(n) }
 		bar = startProgress(app.stderr, safeText(o.relation), stats)
@@ -165,9 +165,9 @@ func runStream(ctx context.Context, app *app, o *streamOptions) error {
 	if jq != nil {
 		err = streamFiltered(ctx, conn, st, observer, w, jq, o.chunk, stats)
 	} else {
-		sink := &countSink{next: &ndjsonSink{w}, stats: stats}
-		_, err = conn.Stream(ctx, st, sink, observer)
-		sink.publish()
+		var res wire.Result
+		res, err = conn.Stream(ctx, st, &ndjsonSink{w}, observer)
+		stats.progress(res.Rows, res.Bytes)
 	}
 	// The session ends now, not once a slow reader has taken the output.
 	_ = conn.Close()

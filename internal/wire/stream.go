@@ -26,7 +26,17 @@ type Observer struct {
 	// Estimate, when set, receives the planner's estimate of the rows
 	// (EXPLAIN, in the same pipeline) before the statement runs.
 	Estimate func(rows int64)
+	// Progress, when set, is told the rows received so far and their
+	// value bytes: at the first row, every progressRows rows, and before
+	// each wait for the server. Called on the goroutine that reads; the
+	// stream's Result has the final counts.
+	Progress func(rows, bytes int64)
 }
+
+// progressRows is how many rows pass between two calls of
+// Observer.Progress: few enough calls to cost nothing per row, often
+// enough for a display redrawn a few times a second.
+const progressRows = 256
 
 // phase is where the statement's answers have got to.
 type phase int
@@ -47,7 +57,8 @@ type streamRun struct {
 	c        *Conn
 	ctx      context.Context
 	st       Statement
-	estimate func(rows int64) // Observer.Estimate
+	estimate func(rows int64)        // Observer.Estimate
+	progress func(rows, bytes int64) // Observer.Progress
 	sink     RowSink
 	keeper   ValueKeeper // sink, when it takes large values for its own
 	w        *stopWatch
@@ -109,7 +120,7 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink, obs Obser
 var errClientCheckRefused = errors.New("client_connection_check_interval refused")
 
 func (c *Conn) runPipeline(ctx context.Context, w *stopWatch, st Statement, sink RowSink, obs Observer) (Result, error) {
-	r := &streamRun{c: c, ctx: ctx, st: st, estimate: obs.Estimate, sink: sink, w: w, nParams: -1, tagRows: -1}
+	r := &streamRun{c: c, ctx: ctx, st: st, estimate: obs.Estimate, progress: obs.Progress, sink: sink, w: w, nParams: -1, tagRows: -1}
 	r.keeper, _ = sink.(ValueKeeper)
 	t := c.newTx(ctx, st)
 	t.sendBegin()

@@ -62,6 +62,7 @@ func (r *streamRun) hold() (bool, error) {
 func (r *streamRun) flush() error {
 	r.flushed++
 	r.holdFrom = time.Time{}
+	r.told()
 	if err := r.sink.Flush(); err != nil {
 		return r.sinkErr(err)
 	}
@@ -84,8 +85,11 @@ func (r *streamRun) row(body []byte) error {
 	}
 	r.res.Rows++
 	r.res.Bytes += int64(len(v))
-	if r.res.Rows == 1 {
+	if r.res.Rows%progressRows == 0 {
+		r.told()
+	} else if r.res.Rows == 1 {
 		c.cfg.logger().Info("first row", "after", time.Since(r.executed).Round(time.Microsecond))
+		r.told()
 	}
 	if r.keeper != nil && len(v) >= KeepMin {
 		c.rd.release()
@@ -97,6 +101,13 @@ func (r *streamRun) row(body []byte) error {
 		return r.sinkErr(err)
 	}
 	return nil
+}
+
+// told tells the observer the counts so far, if it asks.
+func (r *streamRun) told() {
+	if r.progress != nil {
+		r.progress(r.res.Rows, r.res.Bytes)
+	}
 }
 
 // message takes the statement's own messages other than its rows.
