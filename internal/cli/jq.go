@@ -159,7 +159,8 @@ func tuneGC() (restore func()) {
 
 // streamFiltered runs the statement with every row going through the jq
 // pipeline; obs is told how the stream goes.
-func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, obs wire.Observer, w *output.NDJSON, s *jqSettings, chunk int, stats *runStats) error {
+func streamFiltered(run *wire.Stop, conn *wire.Conn, st wire.Statement, obs wire.Observer, w *output.NDJSON, s *jqSettings, chunk int, stats *runStats) error {
+	ctx := run.Context()
 	p := filter.NewPipeline(ctx, s.f, w, filter.PipelineOptions{
 		Workers: s.workers,
 		MaxRows: chunk,
@@ -171,7 +172,7 @@ func streamFiltered(ctx context.Context, conn *wire.Conn, st wire.Statement, obs
 	defer logTuning(s.log, p)
 	sink := &filterSink{p: p}
 	defer tuneGC()()
-	res, err := conn.Stream(ctx, st, sink, obs)
+	res, err := conn.Stream(run, st, sink, obs)
 	stats.progress(res.Rows, res.Bytes)
 	// The session ends now, not once a slow reader has taken the output.
 	_ = conn.Close()

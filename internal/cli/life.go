@@ -8,12 +8,12 @@ import (
 	"os"
 	"os/signal"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/fraiseql/fraise/internal/filter"
 	"github.com/fraiseql/fraise/internal/output"
+	"github.com/fraiseql/fraise/internal/wire"
 )
 
 // A run's life as the CLI sees it; internal/wire's lifecycle.go tells the
@@ -29,7 +29,8 @@ import (
 // is written too), or the stream's own error. What each stop waits for:
 //
 //   - reader gone: nothing. The query is cancelled without waiting for
-//     the server (wire.Statement.Abandon) and nothing more is written.
+//     the server (the run's wire.Stop abandons that cause) and nothing
+//     more is written.
 //   - signal: the server drains for up to 5 s (wire), so that a pooler
 //     keeps its connection, and a write already under way gets
 //     outputGrace from the stop, so that a reader that reads again sees a
@@ -142,38 +143,24 @@ func watchReader(stdout any, stop context.CancelCauseFunc) func() {
 	return output.WatchReader(f, func() { stop(output.ErrReaderGone) })
 }
 
-// stopTime records when a run's context was done.
-type stopTime struct {
-	at      atomic.Int64 // UnixNano; 0 while running
-	release func() bool
-}
-
-func recordStop(ctx context.Context) *stopTime {
-	c := &stopTime{}
-	c.release = context.AfterFunc(ctx, func() { c.at.Store(time.Now().UnixNano()) })
-	return c
-}
-
 // finishOutput waits for the lines handed to w to be written and returns
-// the run's outcome: err, else the output's error. After an interruption
-// it waits only until outputGrace after the interruption, for a write
-// already under way, while the server drains at the same time.
-func finishOutput(ctx context.Context, clock *stopTime, w *output.NDJSON, err error) error {
-	grace := outputGrace
+// the run's outcome: err, else the output's error. After a stop it waits
+// only until outputGrace after the stop (run.At), for a write already
+// under way, while the server drains at the same time.
+func finishOutput(run *wire.Stop, w *output.NDJSON, err error) error {
+	ctx := run.Context()
 	wait, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// The grace runs from the interruption, even one that comes while
-	// this waits.
+	// The grace runs from the stop, even one that comes while this waits.
 	stop := context.AfterFunc(ctx, func() {
-		at := time.Now()
-		if ns := clock.at.Load(); ns != 0 {
-			at = time.Unix(0, ns)
+		at, ok := run.At()
+		if !ok {
+			at = time.Now()
 		}
-		time.AfterFunc(time.Until(at.Add(grace)), cancel)
+		time.AfterFunc(time.Until(at.Add(outputGrace)), cancel)
 	})
 	defer stop()
 	cerr := w.Close(wait)
-	clock.release()
 	if errors.Is(context.Cause(ctx), output.ErrReaderGone) {
 		return output.ErrReaderGone
 	}
@@ -190,7 +177,7 @@ func finishOutput(ctx context.Context, clock *stopTime, w *output.NDJSON, err er
 // outcome: a whole output is committed (a file published), a failed one
 // ended as well as it can be. halt with code 0 (as jq) ends the output as
 // the end of the rows does, and is returned as halted.
-func publish(ctx context.Context, clock *stopTime, w *output.NDJSON, dest *output.Dest, log *slog.Logger, err error) (halted, _ error) {
+func publish(run *wire.Stop, w *output.NDJSON, dest *output.Dest, log *slog.Logger, err error) (halted, _ error) {
 	var he *filter.HaltError
 	if errors.As(err, &he) && he.Code == 0 {
 		halted, err = err, nil
@@ -200,7 +187,7 @@ func publish(ctx context.Context, clock *stopTime, w *output.NDJSON, dest *outpu
 			err = w.Flush()
 		}
 	}
-	err = finishOutput(ctx, clock, w, err)
+	err = finishOutput(run, w, err)
 	if err == nil {
 		if err = dest.Commit(); err == nil && dest.File() != nil {
 			log.Info("output file complete", "path", dest.File().Name(), "bytes", dest.Written())

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fraiseql/fraise/internal/output"
+	"github.com/fraiseql/fraise/internal/wire"
 )
 
 // checkLimitUsageError checks that err is a usage error (exit code 2)
@@ -175,8 +176,9 @@ func (w stuckWriter) Write(p []byte) (int, error) {
 func TestFinishOutputGraceAfterALateStop(t *testing.T) {
 	defer func(g time.Duration) { outputGrace = g }(outputGrace)
 	outputGrace = 10 * time.Millisecond
-	ctx, stop := context.WithCancelCause(context.Background())
-	defer stop(nil)
+	run := wire.NewStop(context.Background(), nil)
+	defer run.Close()
+	ctx := run.Context()
 	w := stuckWriter{release: make(chan struct{})}
 	defer close(w.release)
 	out := output.NewAsyncNDJSON(ctx, w, output.Options{})
@@ -186,11 +188,10 @@ func TestFinishOutputGraceAfterALateStop(t *testing.T) {
 	if err := out.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	clock := recordStop(ctx)
 	done := make(chan error, 1)
-	go func() { done <- finishOutput(ctx, clock, out, nil) }()
+	go func() { done <- finishOutput(run, out, nil) }()
 	sig := &signalError{syscall.SIGINT}
-	stop(sig)
+	run.Cancel(sig)
 	select {
 	case err := <-done:
 		if !errors.Is(err, sig) {

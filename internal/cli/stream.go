@@ -137,10 +137,13 @@ func runStream(ctx context.Context, app *app, o *streamOptions) error {
 		log.Info("output file", "path", f.Name(), "temporary", f.Temp(), "format", out.format, "compression", out.comp.String())
 	}
 
-	ctx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
+	// One stop for the run: a signal (through ctx), the reader leaving,
+	// or an error; a reader gone waits for nothing (see life.go).
+	run := wire.NewStop(ctx, output.IsBrokenPipe)
+	defer run.Close()
+	ctx = run.Context()
 	if dest.File() == nil {
-		defer watchReader(app.stdout, stop)()
+		defer watchReader(app.stdout, run.Cancel)()
 	}
 	app.setStage(stageConnect, "")
 	conn, err := wire.Connect(ctx, cfg)
@@ -153,7 +156,6 @@ func runStream(ctx context.Context, app *app, o *streamOptions) error {
 	defer conn.Close()
 	app.setStage(stageQuery, "")
 	stats.server = conn.ServerParam("server_version")
-	clock := recordStop(ctx)
 	w := output.NewAsyncNDJSON(ctx, dest.Writer(), output.Options{ChunkRows: o.chunk, Array: out.array()})
 	stats.out = w
 	var bar *progress
@@ -163,15 +165,15 @@ func runStream(ctx context.Context, app *app, o *streamOptions) error {
 		bar = startProgress(app.stderr, safeText(o.relation), stats)
 	}
 	if jq != nil {
-		err = streamFiltered(ctx, conn, st, observer, w, jq, o.chunk, stats)
+		err = streamFiltered(run, conn, st, observer, w, jq, o.chunk, stats)
 	} else {
 		var res wire.Result
-		res, err = conn.Stream(ctx, st, &ndjsonSink{w}, observer)
+		res, err = conn.Stream(run, st, &ndjsonSink{w}, observer)
 		stats.progress(res.Rows, res.Bytes)
 	}
 	// The session ends now, not once a slow reader has taken the output.
 	_ = conn.Close()
-	halted, err := publish(ctx, clock, w, dest, log, err)
+	halted, err := publish(run, w, dest, log, err)
 	if bar != nil {
 		bar.finish(err == nil)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/fraiseql/fraise/internal/output"
 	"github.com/fraiseql/fraise/internal/query"
 	"github.com/fraiseql/fraise/internal/wire"
 	"github.com/spf13/cobra"
@@ -74,9 +73,7 @@ func (o *streamOptions) quietAndLogs() {
 // wireStatement is the statement to run, with its limits: the connection
 // settings' too, which the limits may shorten.
 func (o *streamOptions) wireStatement() wire.Statement {
-	st := wire.Statement{SQL: o.stmt.SQL, Params: o.params, Timeout: o.limits.statement, MaxRowSize: o.limits.maxRow,
-		// A reader gone (| head) waits for nothing: cancel and go at once.
-		Abandon: output.IsBrokenPipe}
+	st := wire.Statement{SQL: o.stmt.SQL, Params: o.params, Timeout: o.limits.statement, MaxRowSize: o.limits.maxRow}
 	o.limits.bound(o.conn, &st)
 	return st
 }

@@ -27,7 +27,9 @@
 // the same read-only transaction, its BEGIN and ROLLBACK written and read
 // one way (transaction.go); a stream sends them with the statement in one
 // round trip (stream.go). Framing is reader.go, DataRow splitting
-// datarow.go; how a stream stops early, lifecycle.go and cancel.go; the
+// datarow.go; how a stream stops early — a run's Stop, shared by its
+// sessions (stop.go), and one session's life under it, with its state
+// diagram (lifecycle.go) — and cancel.go; the
 // error types, errors.go.
 //
 // It knows nothing of jq, files or command-line flags, and it never prints:

@@ -44,7 +44,7 @@ func TestEstimate(t *testing.T) {
 			}
 			estimate = n
 		}}
-		if _, err := conn.Stream(ctx, st, &sink, obs); err != nil {
+		if _, err := conn.Stream(wire.NewStop(ctx, nil), st, &sink, obs); err != nil {
 			t.Fatalf("%s: %v", tc.sql, err)
 		}
 		if len(sink.values) != tc.rows {

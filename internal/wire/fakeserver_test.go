@@ -509,6 +509,6 @@ func fakeRun(t *testing.T, fs *fakeServer, sink *fakeSink) (*wire.Conn, wire.Res
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), fakeTimeout)
 	defer cancel()
-	res, err := conn.Stream(ctx, wire.Statement{SQL: "SELECT j FROM t"}, sink, wire.Observer{})
+	res, err := conn.Stream(wire.NewStop(ctx, nil), wire.Statement{SQL: "SELECT j FROM t"}, sink, wire.Observer{})
 	return conn, res, err
 }

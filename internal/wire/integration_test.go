@@ -64,7 +64,7 @@ func stream(t *testing.T, cfg *wire.Config, sql string) (*collect, error) {
 	}
 	defer conn.Close()
 	var sink collect
-	_, err = conn.Stream(ctx, wire.Statement{SQL: sql}, &sink, wire.Observer{})
+	_, err = conn.Stream(wire.NewStop(ctx, nil), wire.Statement{SQL: sql}, &sink, wire.Observer{})
 	return &sink, err
 }
 
@@ -98,7 +98,7 @@ func TestAuthMethodsLogIn(t *testing.T) {
 					t.Error("no server_version reported")
 				}
 				var sink collect
-				res, err := conn.Stream(ctx, wire.Statement{SQL: "SELECT data FROM v_user LIMIT 2"}, &sink, wire.Observer{})
+				res, err := conn.Stream(wire.NewStop(ctx, nil), wire.Statement{SQL: "SELECT data FROM v_user LIMIT 2"}, &sink, wire.Observer{})
 				if err != nil || res.Rows != 2 || len(sink.values) != 2 {
 					t.Fatalf("Stream: %+v, %d values, %v", res, len(sink.values), err)
 				}
@@ -401,7 +401,7 @@ func TestSessionSettingsDoNotOutliveTheStream(t *testing.T) {
 	}
 	defer conn.Close()
 	var sink collect
-	if _, err := conn.Stream(ctx, wire.Statement{SQL: "SELECT to_jsonb(set_config('fraise.leak', 'yes', false))"}, &sink, wire.Observer{}); err != nil {
+	if _, err := conn.Stream(wire.NewStop(ctx, nil), wire.Statement{SQL: "SELECT to_jsonb(set_config('fraise.leak', 'yes', false))"}, &sink, wire.Observer{}); err != nil {
 		t.Fatal(err)
 	}
 	if len(sink.values) != 1 || string(sink.values[0]) != `"yes"` {

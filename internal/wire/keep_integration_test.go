@@ -46,7 +46,7 @@ func TestHugeValuesAreHandedOverUncopied(t *testing.T) {
 	}
 	defer conn.Close()
 	var sink keeper
-	res, err := conn.Stream(ctx, wire.Statement{SQL: sql}, &sink, wire.Observer{})
+	res, err := conn.Stream(wire.NewStop(ctx, nil), wire.Statement{SQL: sql}, &sink, wire.Observer{})
 	if err != nil {
 		t.Fatal(err)
 	}

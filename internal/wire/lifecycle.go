@@ -1,6 +1,37 @@
 // How a stream ends early: the watch that turns a done context into a
 // cancel request, a bounded drain and, failing that, a closed socket, and
 // the errors a stream ends with.
+//
+// One stream's life, as the goroutine that reads its answers sees it
+// (stream.go, stream_answers.go):
+//
+//	written: BEGIN, statement, Sync, ROLLBACK (one round trip)
+//	   │
+//	   ▼
+//	executing ── each row ──▶ sink (the value lies in the read buffer until the sink returns)
+//	   │
+//	   ├─ Sync's ReadyForQuery, as many rows as the command tag says, sink flushed
+//	   │     ─▶ delivered: the stream has succeeded, whatever comes after
+//	   │        ─▶ ROLLBACK's ReadyForQuery ─▶ idle: the session can run the next statement
+//	   ├─ context done (stopWatch, from any goroutine)
+//	   │     ├─ a cause nobody waits for (Stop's abandon: the reader is gone)
+//	   │     │     ─▶ abandoned: cancel request written, not awaited; socket closed at once
+//	   │     └─ any other cause (a signal)
+//	   │           ─▶ draining: cancel request delivered; rows read and dropped up to the
+//	   │              ROLLBACK's ReadyForQuery, for drainTimeout at most, then the socket is
+//	   │              closed ─▶ idle, or closed
+//	   ├─ the sink fails (not from the stop) ─▶ cancel, close (sinkFailed)
+//	   └─ a server error, a lost connection or a protocol violation
+//	         ─▶ the rows received so far flushed (failed); closed unless the session is in step
+//
+// Who may stop a stream: only its context's cause, which the caller sets
+// (fraise's CLI: a signal, the stdout watcher), and the sink, by failing.
+// Who owns a row's bytes: the read buffer, until the sink's WriteValue
+// returns; a value of KeepMin bytes or more given to a ValueKeeper is the
+// keeper's for good, the reader going on in a new buffer (release); a
+// stop met while the sink may still hold a value drains into a new buffer
+// too (detach). Every session of a run watches the same context, so N
+// sessions stop together, each draining its own connection.
 
 package wire
 

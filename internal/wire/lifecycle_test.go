@@ -58,7 +58,7 @@ func TestProtocolBeginSettings(t *testing.T) {
 				fakeRollback, fakeExpectClose))
 			conn := fakeConnectTo(t, fs)
 			var sink fakeSink
-			_, err := conn.Stream(context.Background(), wire.Statement{SQL: "SELECT j FROM t", Timeout: tc.timeout}, &sink, wire.Observer{})
+			_, err := conn.Stream(wire.NewStop(context.Background(), nil), wire.Statement{SQL: "SELECT j FROM t", Timeout: tc.timeout}, &sink, wire.Observer{})
 			_ = conn.Close()
 			fs.wait()
 			if err != nil {
@@ -90,7 +90,7 @@ func TestProtocolClientCheckRefused(t *testing.T) {
 		fakeRollback, fakeExpectClose))
 	conn := fakeConnectTo(t, fs)
 	var sink fakeSink
-	res, err := conn.Stream(context.Background(), wire.Statement{SQL: "SELECT j FROM t"}, &sink, wire.Observer{})
+	res, err := conn.Stream(wire.NewStop(context.Background(), nil), wire.Statement{SQL: "SELECT j FROM t"}, &sink, wire.Observer{})
 	_ = conn.Close()
 	fs.wait()
 	if err != nil || res.Rows != 2 {
@@ -120,7 +120,7 @@ func TestProtocolCancelWithoutKey(t *testing.T) {
 		cancel(stopCause)
 	}()
 	var sink fakeSink
-	_, err := conn.Stream(ctx, wire.Statement{SQL: "SELECT j FROM t"}, &sink, wire.Observer{})
+	_, err := conn.Stream(wire.NewStop(ctx, nil), wire.Statement{SQL: "SELECT j FROM t"}, &sink, wire.Observer{})
 	fs.wait() // the script saw the socket close
 	var qe *wire.QueryError
 	if !errors.As(err, &qe) || !errors.Is(err, stopCause) {
@@ -203,7 +203,7 @@ func TestProtocolEndsMidStream(t *testing.T) {
 			st.SQL = "SELECT j FROM t"
 			ctx, cancel := context.WithTimeout(context.Background(), fakeTimeout)
 			defer cancel()
-			_, err := conn.Stream(ctx, st, &sink, wire.Observer{})
+			_, err := conn.Stream(wire.NewStop(ctx, nil), st, &sink, wire.Observer{})
 			_ = conn.Close()
 			fs.wait()
 			if cerr := tc.check(err); cerr != nil {
@@ -263,7 +263,7 @@ func TestProtocolStopWhileBeginIsAnswered(t *testing.T) {
 		cancelled, fakeRollback, fakeExpectClose))
 	conn := fakeConnectTo(t, fs)
 	var sink fakeSink
-	_, err := conn.Stream(ctx, wire.Statement{SQL: "SELECT j FROM t"}, &sink, wire.Observer{})
+	_, err := conn.Stream(wire.NewStop(ctx, nil), wire.Statement{SQL: "SELECT j FROM t"}, &sink, wire.Observer{})
 	_ = conn.Close()
 	fs.wait() // fakeExpectClose fails on anything but the session's end
 	if !errors.Is(err, context.Canceled) {
@@ -302,7 +302,7 @@ func TestProtocolLateStopCannotHitLaterStatements(t *testing.T) {
 	fs := startFake(t, fakeSeq(fakeUpToExecute(fakeKey),
 		fakeSend(fakeMsgs(fakeRows([]byte(`1`)), fakeDone(1))...), rollback, fakeExpectClose))
 	conn := fakeConnectTo(t, fs)
-	res, err := conn.Stream(ctx, wire.Statement{SQL: "SELECT j FROM t"}, &sink, wire.Observer{})
+	res, err := conn.Stream(wire.NewStop(ctx, nil), wire.Statement{SQL: "SELECT j FROM t"}, &sink, wire.Observer{})
 	// The stop may have come too late to act (nothing sent) or in time
 	// (a cancel request sent): either way, every cancel connection begun
 	// has been delivered by now, and no other begins later.
@@ -349,7 +349,7 @@ func TestProtocolEveryTransactionEndsWithRollback(t *testing.T) {
 			fs := startFake(t, tc.script)
 			conn := fakeConnectTo(t, fs)
 			var sink fakeSink
-			_, err := conn.Stream(context.Background(), wire.Statement{SQL: "SELECT j FROM t"}, &sink, wire.Observer{})
+			_, err := conn.Stream(wire.NewStop(context.Background(), nil), wire.Statement{SQL: "SELECT j FROM t"}, &sink, wire.Observer{})
 			_ = conn.Close()
 			fs.wait()
 			if (err == nil) != tc.ok {
@@ -390,11 +390,13 @@ func TestProtocolAbandonedStopDoesNotDrain(t *testing.T) {
 			conn := fakeConnectTo(t, fs)
 			ctx, cancel := context.WithCancelCause(context.Background())
 			defer cancel(nil)
-			st := wire.Statement{SQL: "SELECT j FROM t", Abandon: func(err error) bool { return errors.Is(err, gone) }}
+			st := wire.Statement{SQL: "SELECT j FROM t"}
+			stop := wire.NewStop(ctx, func(err error) bool { return errors.Is(err, gone) })
+			defer stop.Close()
 			sink := fakeSink{failAt: tc.failAt, failErr: gone}
 			returned := make(chan error, 1)
 			go func() {
-				_, err := conn.Stream(ctx, st, &sink, wire.Observer{})
+				_, err := conn.Stream(stop, st, &sink, wire.Observer{})
 				returned <- err
 			}()
 			<-sent

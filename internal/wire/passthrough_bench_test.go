@@ -118,7 +118,7 @@ func BenchmarkPassthrough(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			b.ResetTimer()
-			res, err := c.Stream(context.Background(), Statement{SQL: "SELECT data FROM v"}, &ndjsonSink{w}, Observer{})
+			res, err := c.Stream(NewStop(context.Background(), nil), Statement{SQL: "SELECT data FROM v"}, &ndjsonSink{w}, Observer{})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -44,7 +44,7 @@ func TestProgress(t *testing.T) {
 			obs := wire.Observer{Progress: func(rows, bytes int64) {
 				calls = append(calls, progressCall{rows, bytes, int64(len(sink.values))})
 			}}
-			res, err := conn.Stream(ctx, wire.Statement{SQL: tc.sql}, &sink, obs)
+			res, err := conn.Stream(wire.NewStop(ctx, nil), wire.Statement{SQL: tc.sql}, &sink, obs)
 			if err != nil {
 				t.Fatal(err)
 			}

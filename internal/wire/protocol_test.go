@@ -416,7 +416,7 @@ func TestProtocolContextCancelWhileComputing(t *testing.T) {
 		cancel()
 	}()
 	var sink fakeSink
-	_, err = conn.Stream(ctx, wire.Statement{SQL: "SELECT j FROM t"}, &sink, wire.Observer{})
+	_, err = conn.Stream(wire.NewStop(ctx, nil), wire.Statement{SQL: "SELECT j FROM t"}, &sink, wire.Observer{})
 	returned := time.Now()
 	_ = conn.Close() // drained and rolled back: the session is in step and ends with Terminate
 	fs.wait()

@@ -47,14 +47,6 @@ type Statement struct {
 	// *RowTooLargeError before reading it; zero means 1 GB, the most a
 	// server can send.
 	MaxRowSize int64
-	// Abandon, when set, reports whether a stop with this cause (the
-	// context's, or the sink's error) means that nobody waits for the rest
-	// of the result, as when the reader of a pipe has gone: the cancel
-	// request is then sent without waiting for the server to confirm it,
-	// and the connection is closed at once, without draining; the server
-	// rolls the transaction back on its own. Other stops drain, so that
-	// the session ends in step (and a pooler keeps its server connection).
-	Abandon func(cause error) bool
 }
 
 // bindParams returns the parameters as a Bind sends them: text, one copy.
@@ -224,11 +216,11 @@ func (q *simpleQuery) lost(err error) error {
 // sinkFailed stops the statement after the row writer failed: the server
 // may still be producing rows nobody will read. When abandon says nobody
 // waits (a reader gone), the cancel request is not waited for either.
-func (c *Conn) sinkFailed(err error, abandon func(error) bool) error {
+func (c *Conn) sinkFailed(err error, stop *Stop) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	send := c.Cancel
-	if abandon != nil && abandon(err) {
+	if stop.abandons(err) {
 		send = c.sendCancel
 	}
 	cerr := send(ctx)

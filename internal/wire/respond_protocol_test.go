@@ -184,7 +184,7 @@ func (p respondPhase) run(t *testing.T, fs *fakeServer) respondRun {
 		obs.Estimate = func(n int64) { out.estimate = n }
 	}
 	var sink fakeSink
-	_, out.err = out.conn.Stream(ctx, wire.Statement{SQL: "SELECT j FROM t"}, &sink, obs)
+	_, out.err = out.conn.Stream(wire.NewStop(ctx, nil), wire.Statement{SQL: "SELECT j FROM t"}, &sink, obs)
 	for _, v := range sink.values {
 		out.rows = append(out.rows, string(v))
 	}

@@ -56,6 +56,7 @@ func (p phase) step() QueryStep {
 type streamRun struct {
 	c        *Conn
 	ctx      context.Context
+	stop     *Stop
 	st       Statement
 	estimate func(rows int64)        // Observer.Estimate
 	progress func(rows, bytes int64) // Observer.Progress
@@ -91,26 +92,27 @@ type streamRun struct {
 // be one json or jsonb column (sink.Begin is called then, before any row).
 // obs is told the planner's estimate first, when it asks for it.
 //
-// When ctx is done it stops handing on rows, asks the server to cancel and
-// reads the rest of the answers, until the server acknowledges or for a
-// few seconds at most, then returns an error wrapping ctx's cause; a cause
-// that st.Abandon accepts is not drained: the cancel request is sent and
-// the connection closed at once. A sink error that comes from the context
-// being done is treated the same way; any other sink error cancels the
-// statement and closes the connection.
-func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink, obs Observer) (Result, error) {
-	w := c.watch(ctx, st.Abandon)
+// When the run is stopped (see Stop) it stops handing on rows, asks the
+// server to cancel and reads the rest of the answers, until the server
+// acknowledges or for a few seconds at most, then returns an error
+// wrapping the stop's cause; a cause nobody waits for is not drained: the
+// cancel request is sent and the connection closed at once. A sink error
+// that comes from the stop is treated the same way; any other sink error
+// cancels the statement and closes the connection.
+func (c *Conn) Stream(stop *Stop, st Statement, sink RowSink, obs Observer) (Result, error) {
+	ctx := stop.Context()
+	w := c.watch(ctx, stop.abandons)
 	defer w.done()
 	c.rd.idle = st.IdleTimeout
 	defer func() { c.rd.idle, c.rd.maxBody = 0, 0 }()
 	if ctx.Err() != nil {
 		return Result{}, stopped(ctx, StepBegin) // nothing sent, nothing running
 	}
-	res, err := c.runPipeline(ctx, w, st, sink, obs)
+	res, err := c.runPipeline(stop, w, st, sink, obs)
 	if errors.Is(err, errClientCheckRefused) {
 		// The server refused client_connection_check_interval; nothing
 		// ran and the session is idle: once more without it.
-		res, err = c.runPipeline(ctx, w, st, sink, obs)
+		res, err = c.runPipeline(stop, w, st, sink, obs)
 	}
 	return res, err
 }
@@ -119,8 +121,9 @@ func (c *Conn) Stream(ctx context.Context, st Statement, sink RowSink, obs Obser
 // the SET LOCAL client_connection_check_interval of the BEGIN.
 var errClientCheckRefused = errors.New("client_connection_check_interval refused")
 
-func (c *Conn) runPipeline(ctx context.Context, w *stopWatch, st Statement, sink RowSink, obs Observer) (Result, error) {
-	r := &streamRun{c: c, ctx: ctx, st: st, estimate: obs.Estimate, progress: obs.Progress, sink: sink, w: w, nParams: -1, tagRows: -1}
+func (c *Conn) runPipeline(stop *Stop, w *stopWatch, st Statement, sink RowSink, obs Observer) (Result, error) {
+	ctx := stop.Context()
+	r := &streamRun{c: c, ctx: ctx, stop: stop, st: st, estimate: obs.Estimate, progress: obs.Progress, sink: sink, w: w, nParams: -1, tagRows: -1}
 	r.keeper, _ = sink.(ValueKeeper)
 	t := c.newTx(ctx, st)
 	t.sendBegin()
@@ -199,7 +202,7 @@ func (r *streamRun) synced() error {
 		if r.ctx.Err() != nil {
 			return nil // outcome says stopped
 		}
-		return r.c.sinkFailed(err, r.st.Abandon)
+		return r.c.sinkFailed(err, r.stop)
 	}
 	r.c.cfg.logger().Info("rows received", "rows", r.res.Rows, "bytes", r.res.Bytes, "elapsed", time.Since(r.executed).Round(time.Microsecond))
 	r.delivered = true
@@ -266,5 +269,5 @@ func (r *streamRun) sinkErr(err error) error {
 		}
 		return nil
 	}
-	return r.c.sinkFailed(err, r.st.Abandon)
+	return r.c.sinkFailed(err, r.stop)
 }

@@ -148,7 +148,7 @@ func (r *streamRun) described() error {
 	if col, ok := oneJSONColumn(r.fields); ok {
 		r.c.cfg.logger().Info("column checked", "name", col.Name, "type", map[uint32]string{OIDJSON: "json", OIDJSONB: "jsonb"}[col.TypeOID])
 		if err := r.sink.Begin(col); err != nil {
-			return r.c.sinkFailed(err, r.st.Abandon)
+			return r.c.sinkFailed(err, r.stop)
 		}
 		r.columnOK = true
 		return nil

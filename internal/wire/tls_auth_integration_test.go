@@ -73,7 +73,7 @@ func taValue(t *testing.T, conn *wire.Conn, sql string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var sink collect
-	if _, err := conn.Stream(ctx, wire.Statement{SQL: sql}, &sink, wire.Observer{}); err != nil {
+	if _, err := conn.Stream(wire.NewStop(ctx, nil), wire.Statement{SQL: sql}, &sink, wire.Observer{}); err != nil {
 		t.Fatalf("Stream(%q): %v", sql, err)
 	}
 	if len(sink.values) != 1 {
@@ -680,7 +680,7 @@ func TestCancelOverTLS(t *testing.T) {
 	start := time.Now()
 	go func() {
 		var sink collect
-		_, err := conn.Stream(context.Background(), wire.Statement{SQL: "SELECT to_json(pg_sleep(30))"}, &sink, wire.Observer{})
+		_, err := conn.Stream(wire.NewStop(context.Background(), nil), wire.Statement{SQL: "SELECT to_json(pg_sleep(30))"}, &sink, wire.Observer{})
 		done <- outcome{err, time.Since(start)}
 	}()
 

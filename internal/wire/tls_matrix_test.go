@@ -190,7 +190,7 @@ func matrixFraise(ctx context.Context, conninfo string, env wire.Environment) (o
 	}
 	defer conn.Close()
 	var sink collect
-	if _, err := conn.Stream(ctx, wire.Statement{SQL: matrixSSLSQL}, &sink, wire.Observer{}); err != nil {
+	if _, err := conn.Stream(wire.NewStop(ctx, nil), wire.Statement{SQL: matrixSSLSQL}, &sink, wire.Observer{}); err != nil {
 		return matrixOutcome{connects: true}, nil, fmt.Errorf("connected, but %s: %w", matrixSSLSQL, err)
 	}
 	if len(sink.values) != 1 {

@@ -48,7 +48,7 @@ func TestTransactionClientCheckRefused(t *testing.T) {
 		run    func(conn *wire.Conn) error
 	}{
 		{"Stream", true, func(conn *wire.Conn) error {
-			_, err := conn.Stream(context.Background(), wire.Statement{SQL: "SELECT j FROM t"}, &fakeSink{}, wire.Observer{})
+			_, err := conn.Stream(wire.NewStop(context.Background(), nil), wire.Statement{SQL: "SELECT j FROM t"}, &fakeSink{}, wire.Observer{})
 			return err
 		}},
 		{"QueryText", false, func(conn *wire.Conn) error {
