@@ -148,7 +148,7 @@ func watchReader(stdout any, stop context.CancelCauseFunc) func() {
 // only until outputGrace after the stop (run.At), for a write already
 // under way, while the server drains at the same time.
 func finishOutput(run *wire.Stop, w *output.NDJSON, err error) error {
-	ctx := run.Context()
+	ctx, grace := run.Context(), outputGrace
 	wait, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// The grace runs from the stop, even one that comes while this waits.
@@ -157,7 +157,7 @@ func finishOutput(run *wire.Stop, w *output.NDJSON, err error) error {
 		if !ok {
 			at = time.Now()
 		}
-		time.AfterFunc(time.Until(at.Add(outputGrace)), cancel)
+		time.AfterFunc(time.Until(at.Add(grace)), cancel)
 	})
 	defer stop()
 	cerr := w.Close(wait)
