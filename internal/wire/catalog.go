@@ -28,24 +28,25 @@ import (
 // is. After any error the session cannot run another statement: close it.
 func (c *Conn) QueryText(ctx context.Context, sql string, params []string, row func(values [][]byte) error) error {
 	st := Statement{SQL: sql, Params: params}
-	return c.inTransaction(ctx, st, func() error { return c.extended(ctx, st, row) })
+	return c.inTransaction(ctx, st, func(l *life) error { return c.extended(l, row) })
 }
 
-// extended runs st with the unnamed statement and portal in one round trip
-// and hands each row's values to row.
-func (c *Conn) extended(ctx context.Context, st Statement, row func(values [][]byte) error) error {
-	if ctx.Err() != nil {
+// extended runs l's statement with the unnamed statement and portal in
+// one round trip and hands each row's values to row.
+func (c *Conn) extended(l *life, row func(values [][]byte) error) error {
+	if l.stopping() {
 		// Stopped between round trips: nothing is running, nothing is sent.
-		return stopped(ctx, StepExecute)
+		return l.stopped(StepExecute)
 	}
+	st := l.st
 	c.fe.SendParse(&pgproto3.Parse{Query: st.SQL})
 	c.fe.SendBind(&pgproto3.Bind{Parameters: st.bindParams()})
 	c.fe.SendExecute(&pgproto3.Execute{})
 	c.fe.SendSync(&pgproto3.Sync{})
 	if err := c.fe.Flush(); err != nil {
-		return c.ended(ctx, st, StepExecute, c.lost(err))
+		return l.ended(StepExecute, c.lost(err))
 	}
-	q := textQuery{c: c, ctx: ctx, st: st, fn: row, step: StepPrepare, tagRows: -1}
+	q := textQuery{c: c, l: l, fn: row, step: StepPrepare, tagRows: -1}
 	if err := c.respond(&q); err != nil {
 		return err
 	}
@@ -57,8 +58,7 @@ func (c *Conn) extended(ctx context.Context, st Statement, row func(values [][]b
 type textQuery struct {
 	plain
 	c      *Conn
-	ctx    context.Context
-	st     Statement
+	l      *life
 	fn     func(values [][]byte) error
 	step   QueryStep // StepPrepare until ParseComplete, then StepExecute
 	err    *PgError
@@ -75,11 +75,11 @@ func (q *textQuery) row(body []byte) error {
 		return q.c.violation(q, err)
 	}
 	q.rows++
-	if q.ctx.Err() != nil {
+	if q.l.stopping() {
 		return nil // stopping: drain until the server acknowledges
 	}
 	if err := q.fn(q.values); err != nil {
-		return q.c.sinkFailed(err, nil)
+		return q.l.sinkFailed(err)
 	}
 	return nil
 }
@@ -105,20 +105,20 @@ func (q *textQuery) serverError(pe *PgError) error {
 	q.err = pe
 	if pe.fatal() {
 		q.c.abort()
-		return q.c.ended(q.ctx, q.st, q.step, &QueryError{Step: q.step, Err: pe})
+		return q.l.ended(q.step, &QueryError{Step: q.step, Err: pe})
 	}
 	return nil
 }
 
 func (q *textQuery) lost(err error) error {
-	return q.c.ended(q.ctx, q.st, q.step, q.c.lostAfter(q.err, q.step, err))
+	return q.l.ended(q.step, q.c.lostAfter(q.err, q.step, err))
 }
 
 // outcome is the query's result once its ReadyForQuery has arrived.
 func (q *textQuery) outcome() error {
 	switch {
-	case q.ctx.Err() != nil:
-		return stopped(q.ctx, q.step)
+	case q.l.stopping():
+		return q.l.stopped(q.step)
 	case q.err != nil:
 		return &QueryError{Step: q.step, Err: q.err}
 	case q.tagRows >= 0 && q.tagRows != q.rows:

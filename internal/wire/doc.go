@@ -28,8 +28,9 @@
 // one way (transaction.go); a stream sends them with the statement in one
 // round trip (stream.go). Framing is reader.go, DataRow splitting
 // datarow.go; how a stream stops early — a run's Stop, shared by its
-// sessions (stop.go), and one session's life under it, with its state
-// diagram (lifecycle.go) — and cancel.go; the
+// sessions (stop.go), and one statement's life under it, the type that
+// holds its state and moves it, with its diagram (lifecycle.go) — and
+// cancel.go; the
 // error types, errors.go.
 //
 // It knows nothing of jq, files or command-line flags, and it never prints:

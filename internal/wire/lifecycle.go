@@ -1,37 +1,47 @@
-// How a stream ends early: the watch that turns a done context into a
-// cancel request, a bounded drain and, failing that, a closed socket, and
-// the errors a stream ends with.
+// One session's statement from the write of its requests to the return of
+// Stream (or QueryText): its life, the one type that holds where it has
+// got to and the rules for each move, and the errors it ends with.
 //
-// One stream's life, as the goroutine that reads its answers sees it
-// (stream.go, stream_answers.go):
+// One stream's life (stream.go, stream_answers.go), its states in capitals:
 //
 //	written: BEGIN, statement, Sync, ROLLBACK (one round trip)
 //	   │
 //	   ▼
-//	executing ── each row ──▶ sink (the value lies in the read buffer until the sink returns)
+//	EXECUTING ── each row ──▶ sink (the value lies in the read buffer until the sink returns)
 //	   │
-//	   ├─ Sync's ReadyForQuery, as many rows as the command tag says, sink flushed
-//	   │     ─▶ delivered: the stream has succeeded, whatever comes after
-//	   │        ─▶ ROLLBACK's ReadyForQuery ─▶ idle: the session can run the next statement
-//	   ├─ context done (stopWatch, from any goroutine)
-//	   │     ├─ a cause nobody waits for (Stop's abandon: the reader is gone)
-//	   │     │     ─▶ abandoned: cancel request written, not awaited; socket closed at once
+//	   ├─ Sync's ReadyForQuery, as many rows as the command tag says, sink flushed (deliver;
+//	   │  a stop that lands during that flush does not undo it)
+//	   │     ─▶ DELIVERED: the stream has succeeded; a stop now sends no cancel (nothing
+//	   │        runs) and only bounds the wait for ROLLBACK's ReadyForQuery to drainTimeout
+//	   │        ─▶ ROLLBACK's ReadyForQuery ─▶ DONE, the session idle for its next statement
+//	   ├─ the stop (an event: see stop)
+//	   │     ├─ a cause nobody waits for (Stop's abandon: the reader is gone), or no cancel key
+//	   │     │     ─▶ ABANDONED: cancel request written, not awaited; socket closed at once
 //	   │     └─ any other cause (a signal)
-//	   │           ─▶ draining: cancel request delivered; rows read and dropped up to the
+//	   │           ─▶ DRAINING: cancel request delivered; rows read and dropped up to the
 //	   │              ROLLBACK's ReadyForQuery, for drainTimeout at most, then the socket is
-//	   │              closed ─▶ idle, or closed
-//	   ├─ the sink fails (not from the stop) ─▶ cancel, close (sinkFailed)
+//	   │              closed ─▶ DONE, idle or closed
+//	   ├─ the sink fails (not from the stop) ─▶ cancel, close (sinkFailed) ─▶ DONE
 //	   └─ a server error, a lost connection or a protocol violation
-//	         ─▶ the rows received so far flushed (failed); closed unless the session is in step
+//	         ─▶ the rows received so far flushed (failed); closed unless the session is
+//	            in step ─▶ DONE
 //
-// Who may stop a stream: only its context's cause, which the caller sets
-// (fraise's CLI: a signal, the stdout watcher), and the sink, by failing.
+// Who moves it: the goroutine that reads the answers, always, except for
+// the stop. The stop is an event, taken once, by whichever sees it first:
+// the watch the moment the run's context is done, or the reader when it
+// next asks (stopping). Only the context's cause, which the caller sets
+// (fraise's CLI: a signal, the stdout watcher), stops a stream, and the
+// sink, by failing. Once DONE, a stop changes nothing, and a cancel
+// request already under way has been delivered: it cannot hit a later
+// statement.
+//
 // Who owns a row's bytes: the read buffer, until the sink's WriteValue
 // returns; a value of KeepMin bytes or more given to a ValueKeeper is the
-// keeper's for good, the reader going on in a new buffer (release); a
-// stop met while the sink may still hold a value drains into a new buffer
-// too (detach). Every session of a run watches the same context, so N
-// sessions stop together, each draining its own connection.
+// keeper's for good, the reader going on in a new buffer (release); a stop
+// met while the sink may still hold a value drains into a new buffer too
+// (sinkError's detach). Every session of a run has a life of its own
+// under the run's one Stop, so N sessions stop together, each draining its
+// own connection.
 
 package wire
 
@@ -45,115 +55,229 @@ import (
 	"time"
 )
 
-// stopWatch ends a stream whose context is done: it asks the server to
-// cancel and lets the caller drain the rest of the result, for at most
-// drainTimeout; then it closes the socket. A server that gave no cancel key
-// gets its socket closed at once, and so does a stop whose cause the
-// stream abandons (after the cancel request is sent, unconfirmed). Once
-// the stream has returned, a context done late changes nothing, and a
-// cancel request already under way has been delivered: it cannot hit a
-// later statement.
-type stopWatch struct {
-	stopping atomic.Bool
-	release  func() bool
+// state is where a session's statement has got to.
+type state int32
 
-	mu        sync.Mutex
+const (
+	executing state = iota // the requests written, the answers being read and handed on
+	draining               // stopped: cancel asked, answers read and dropped until in step
+	abandoned              // stopped, nobody waiting: cancel written, socket closed
+	delivered              // every row handed on and flushed: succeeded
+	done                   // returned: nothing changes it
+)
+
+func (s state) String() string {
+	return [...]string{"executing", "draining", "abandoned", "delivered", "done"}[s]
+}
+
+// life is one statement's life on a session: its state, the only record
+// of it, and the rules that move it. The reader's goroutine calls its
+// methods; the watch calls only stop.
+type life struct {
+	c       *Conn
+	ctx     context.Context
+	st      Statement
+	abandon func(cause error) bool // whether nobody waits after a stop with cause
+	state   atomic.Int32
+	// detached is set once the reader drains into a buffer of its own
+	// (the reader's alone).
+	detached bool
+
+	release   func() bool // ends the watch
+	mu        sync.Mutex  // orders stop and finish
 	timer     *time.Timer
 	cancelled chan struct{} // closed once the cancel request is delivered
-	finished  bool
 }
 
-func (c *Conn) watch(ctx context.Context, abandon func(error) bool) *stopWatch {
-	w := &stopWatch{}
-	nc := c.nc
-	w.release = context.AfterFunc(ctx, func() {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		if w.finished {
-			return
+// live starts st's life on c under ctx, a run's (Stop.Context): from now
+// on, ctx done stops it. abandon may be nil. finish must be called when
+// the statement returns.
+func (c *Conn) live(ctx context.Context, st Statement, abandon func(error) bool) *life {
+	l := &life{c: c, ctx: ctx, st: st, abandon: abandon}
+	l.release = context.AfterFunc(ctx, l.stop)
+	return l
+}
+
+func (l *life) now() state { return state(l.state.Load()) }
+
+// stopping reports whether the statement has been stopped and is being
+// drained or abandoned. A run stopped whose event has not reached the
+// watch yet is stopped here, by the reader, the first to see it.
+func (l *life) stopping() bool {
+	switch l.now() {
+	case draining, abandoned:
+		return true
+	case executing:
+		if l.ctx.Err() != nil {
+			l.stop()
+			return true
 		}
-		w.stopping.Store(true)
-		log := c.cfg.logger()
-		cause := context.Cause(ctx)
-		switch {
-		case c.secret == nil:
-			log.Info("stopping: no cancel key, closing the connection", "cause", cause.Error())
-			_ = nc.Close()
-			return
-		case abandon != nil && abandon(cause):
-			w.abandon(c, nc, cause)
-			return
-		}
-		log.Info("stopping: sending a cancel request, then draining", "cause", cause.Error(), "backend_pid", c.pid, "drain_limit", drainTimeout)
-		w.timer = time.AfterFunc(drainTimeout, func() {
-			log.Info("drain took too long: closing the connection", "after", drainTimeout)
-			_ = nc.Close()
-		})
-		w.cancelled = make(chan struct{})
-		go func() {
-			defer close(w.cancelled)
-			started := time.Now()
-			if err := c.Cancel(context.Background()); err != nil {
-				log.Info("cancel request failed", "error", err.Error())
-				return
-			}
-			log.Info("cancel request delivered", "elapsed", time.Since(started).Round(time.Microsecond))
-		}()
-	})
-	return w
-}
-
-// abandon ends a stream nobody waits for: the cancel request is written
-// (not waited for) and the connection closed, so that the client can go
-// at once. The backend stops on the cancel, or at its next write to the
-// closed socket, and rolls the transaction back.
-func (w *stopWatch) abandon(c *Conn, nc interface{ Close() error }, cause error) {
-	w.cancelled = make(chan struct{})
-	go func() {
-		defer close(w.cancelled)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		err := c.sendCancel(ctx)
-		_ = nc.Close()
-		c.cfg.logger().Info("stopping: nothing more is wanted: cancel request sent, connection closed without draining",
-			"cause", cause.Error(), "backend_pid", c.pid, "cancel_error", errString(err))
-	}()
-}
-
-// done stops the watch once the stream has returned.
-func (w *stopWatch) done() {
-	w.release()
-	w.mu.Lock()
-	w.finished = true
-	if w.timer != nil {
-		w.timer.Stop()
 	}
-	cancelled := w.cancelled
-	w.mu.Unlock()
+	return false
+}
+
+// dropsRows is stopping for the row path: the state alone, without the
+// context's lock. A row read before the stop's event lands is handed on.
+func (l *life) dropsRows() bool {
+	s := l.now()
+	return s == draining || s == abandoned
+}
+
+// stop is the stop's event: EXECUTING becomes DRAINING (cancel, drain
+// limit) or ABANDONED (cancel written, socket closed); DELIVERED keeps its
+// state and bounds the wait for ROLLBACK's answer; DONE ignores it.
+func (l *life) stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	log := l.c.cfg.logger()
+	cause := context.Cause(l.ctx)
+	switch s := l.now(); {
+	case s == delivered:
+		log.Info("stopping after the rows: waiting for ROLLBACK's answer", "cause", cause.Error(), "limit", drainTimeout)
+		l.closeAfter(drainTimeout)
+		return
+	case s != executing:
+		return
+	case l.c.secret == nil:
+		l.state.Store(int32(abandoned))
+		log.Info("stopping: no cancel key, closing the connection", "cause", cause.Error())
+		_ = l.c.nc.Close()
+		return
+	case l.abandon != nil && l.abandon(cause):
+		l.state.Store(int32(abandoned))
+		l.cancelled = make(chan struct{})
+		go l.abandonNow(cause)
+		return
+	}
+	l.state.Store(int32(draining))
+	log.Info("stopping: sending a cancel request, then draining", "cause", cause.Error(), "backend_pid", l.c.pid, "drain_limit", drainTimeout)
+	l.closeAfter(drainTimeout)
+	l.cancelled = make(chan struct{})
+	go l.cancel()
+}
+
+// closeAfter closes the socket unless the statement has returned by then;
+// the first limit set holds.
+func (l *life) closeAfter(d time.Duration) {
+	if l.timer != nil {
+		return
+	}
+	nc := l.c.nc
+	l.timer = time.AfterFunc(d, func() {
+		l.c.cfg.logger().Info("drain took too long: closing the connection", "after", d)
+		_ = nc.Close()
+	})
+}
+
+// cancel delivers a DRAINING statement's cancel request.
+func (l *life) cancel() {
+	defer close(l.cancelled)
+	log := l.c.cfg.logger()
+	started := time.Now()
+	if err := l.c.Cancel(context.Background()); err != nil {
+		log.Info("cancel request failed", "error", err.Error())
+		return
+	}
+	log.Info("cancel request delivered", "elapsed", time.Since(started).Round(time.Microsecond))
+}
+
+// abandonNow ends a statement nobody waits for: the cancel request is
+// written (not waited for) and the connection closed, so that the client
+// can go at once. The backend stops on the cancel, or at its next write to
+// the closed socket, and rolls the transaction back.
+func (l *life) abandonNow(cause error) {
+	defer close(l.cancelled)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	err := l.c.sendCancel(ctx)
+	_ = l.c.nc.Close()
+	l.c.cfg.logger().Info("stopping: nothing more is wanted: cancel request sent, connection closed without draining",
+		"cause", cause.Error(), "backend_pid", l.c.pid, "cancel_error", errString(err))
+}
+
+// deliver moves the statement to DELIVERED once every row has been handed
+// on and flushed, the caller having found it not stopping before that
+// flush. A stop that landed during the flush is DRAINING a statement that
+// has finished: it is delivered all the same, the stop only bounding the
+// wait for ROLLBACK's answer. An ABANDONED one is not: its socket is
+// closed.
+func (l *life) deliver() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch l.now() {
+	case executing, draining:
+		l.state.Store(int32(delivered))
+		return true
+	}
+	return false
+}
+
+// finish ends the life once the statement has returned: DONE, the watch
+// ended, the drain limit disarmed, a cancel request under way awaited.
+func (l *life) finish() {
+	l.release()
+	l.mu.Lock()
+	l.state.Store(int32(done))
+	if l.timer != nil {
+		l.timer.Stop()
+	}
+	cancelled := l.cancelled
+	l.mu.Unlock()
 	if cancelled != nil {
 		<-cancelled // bounded by Cancel's own timeout
 	}
 }
 
-// stopped is the error of a stream ended by its context.
-func stopped(ctx context.Context, step QueryStep) error {
-	return &QueryError{Step: step, Err: fmt.Errorf("stopped: %w", context.Cause(ctx))}
+// stopped is the error of a statement ended by its run's stop.
+func (l *life) stopped(step QueryStep) error {
+	return &QueryError{Step: step, Err: fmt.Errorf("stopped: %w", context.Cause(l.ctx))}
 }
 
-// ended turns an error met during a stream into the one to report: the
-// context's cause when it is done, an idle timeout when the read deadline
-// fired, else err itself. The connection is closed unless the stream ended
-// in step with the server.
-func (c *Conn) ended(ctx context.Context, st Statement, step QueryStep, err error) error {
+// ended turns an error met during the statement into the one to report:
+// the stop's when it was stopped, an idle timeout when the read deadline
+// fired, else err itself. The connection is closed unless the statement
+// ended in step with the server.
+func (l *life) ended(step QueryStep, err error) error {
 	switch {
-	case ctx.Err() != nil:
-		c.abort()
-		return stopped(ctx, step)
-	case st.IdleTimeout > 0 && errors.Is(err, os.ErrDeadlineExceeded):
+	case l.stopping():
+		l.c.abort()
+		return l.stopped(step)
+	case l.st.IdleTimeout > 0 && errors.Is(err, os.ErrDeadlineExceeded):
 		// The server may be alive but stuck (a lock wait): cancel too.
-		c.cancelAndClose()
-		return &QueryError{Step: step, Err: &IdleTimeoutError{After: st.IdleTimeout, From: st.IdleFrom}}
+		l.c.cancelAndClose()
+		return &QueryError{Step: step, Err: &IdleTimeoutError{After: l.st.IdleTimeout, From: l.st.IdleFrom}}
 	}
+	return err
+}
+
+// sinkError decides what an error of the sink means: nothing more to
+// write because the statement is stopping (keep draining, in a buffer of
+// the reader's own, as the sink may still hold a value from the read
+// buffer), or a failed destination (sinkFailed).
+func (l *life) sinkError(err error) error {
+	if !l.stopping() {
+		return l.sinkFailed(err)
+	}
+	if !l.detached {
+		l.c.rd.detach()
+		l.detached = true
+	}
+	return nil
+}
+
+// sinkFailed stops the statement after the row writer failed: the server
+// may still be producing rows nobody will read. When abandon says nobody
+// waits (a reader gone), the cancel request is not waited for either.
+func (l *life) sinkFailed(err error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	send := l.c.Cancel
+	if l.abandon != nil && l.abandon(err) {
+		send = l.c.sendCancel
+	}
+	cerr := send(ctx)
+	l.c.cfg.logger().Info("output failed: cancelled the statement, closing the connection", "error", err.Error(), "cancel_error", errString(cerr))
+	l.c.abort()
 	return err
 }
 

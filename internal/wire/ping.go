@@ -24,11 +24,11 @@ func (c *Conn) Ping(ctx context.Context, n int) ([]time.Duration, error) {
 	}
 	st := Statement{SQL: pingSQL}
 	rtts := make([]time.Duration, 0, n)
-	err := c.inTransaction(ctx, st, func() error {
+	err := c.inTransaction(ctx, st, func(l *life) error {
 		for range n {
 			got := 0
 			start := time.Now()
-			err := c.extended(ctx, st, func(v [][]byte) error {
+			err := c.extended(l, func(v [][]byte) error {
 				if len(v) != 1 || string(v[0]) != "1" {
 					return &ProtocolError{Msg: fmt.Sprintf("%s returned %q", pingSQL, v)}
 				}

@@ -7,7 +7,6 @@
 package wire
 
 import (
-	"context"
 	"errors"
 	"os"
 	"strconv"
@@ -211,22 +210,6 @@ func (q *simpleQuery) lost(err error) error {
 		pe = q.err
 	}
 	return q.c.lostAfter(pe, q.step, err)
-}
-
-// sinkFailed stops the statement after the row writer failed: the server
-// may still be producing rows nobody will read. When abandon says nobody
-// waits (a reader gone), the cancel request is not waited for either.
-func (c *Conn) sinkFailed(err error, stop *Stop) error {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	send := c.Cancel
-	if stop.abandons(err) {
-		send = c.sendCancel
-	}
-	cerr := send(ctx)
-	c.cfg.logger().Info("output failed: cancelled the statement, closing the connection", "error", err.Error(), "cancel_error", errString(cerr))
-	c.abort()
-	return err
 }
 
 // lostAfter is lost, except that an error the server sent before hanging

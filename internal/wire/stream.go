@@ -12,7 +12,6 @@
 package wire
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -55,30 +54,23 @@ func (p phase) step() QueryStep {
 // streamRun is one pipelined stream: what has arrived and what it means.
 type streamRun struct {
 	c        *Conn
-	ctx      context.Context
-	stop     *Stop
+	l        *life
 	st       Statement
 	estimate func(rows int64)        // Observer.Estimate
 	progress func(rows, bytes int64) // Observer.Progress
 	sink     RowSink
 	keeper   ValueKeeper // sink, when it takes large values for its own
-	w        *stopWatch
 
 	res      Result
 	phase    phase
 	nParams  int // from ParameterDescription; -1 before
 	fields   []pgproto3.FieldDescription
-	columnOK bool // the result is one json or jsonb column; rows may be handed on
-	// delivered is set once every row has been handed on and flushed:
-	// the stream has succeeded, whatever comes before its ROLLBACK's
-	// answer (a late stop included).
-	delivered bool
-	plan      []byte // EXPLAIN's output
-	tagRows   int64  // from the statement's CommandComplete; -1 before
+	columnOK bool   // the result is one json or jsonb column; rows may be handed on
+	plan     []byte // EXPLAIN's output
+	tagRows  int64  // from the statement's CommandComplete; -1 before
 
 	beginErr, pgErr, rollbackErr *PgError
 	errPhase                     phase // where pgErr arrived
-	detached                     bool  // the reader drains into a buffer of its own
 	executed                     time.Time
 
 	// flushed counts the flushes before a wait; holdFrom is when the
@@ -100,19 +92,18 @@ type streamRun struct {
 // that comes from the stop is treated the same way; any other sink error
 // cancels the statement and closes the connection.
 func (c *Conn) Stream(stop *Stop, st Statement, sink RowSink, obs Observer) (Result, error) {
-	ctx := stop.Context()
-	w := c.watch(ctx, stop.abandons)
-	defer w.done()
+	l := c.live(stop.Context(), st, stop.abandons)
+	defer l.finish()
 	c.rd.idle = st.IdleTimeout
 	defer func() { c.rd.idle, c.rd.maxBody = 0, 0 }()
-	if ctx.Err() != nil {
-		return Result{}, stopped(ctx, StepBegin) // nothing sent, nothing running
+	if l.stopping() {
+		return Result{}, l.stopped(StepBegin) // nothing sent, nothing running
 	}
-	res, err := c.runPipeline(stop, w, st, sink, obs)
+	res, err := c.runPipeline(l, sink, obs)
 	if errors.Is(err, errClientCheckRefused) {
 		// The server refused client_connection_check_interval; nothing
 		// ran and the session is idle: once more without it.
-		res, err = c.runPipeline(stop, w, st, sink, obs)
+		res, err = c.runPipeline(l, sink, obs)
 	}
 	return res, err
 }
@@ -121,18 +112,17 @@ func (c *Conn) Stream(stop *Stop, st Statement, sink RowSink, obs Observer) (Res
 // the SET LOCAL client_connection_check_interval of the BEGIN.
 var errClientCheckRefused = errors.New("client_connection_check_interval refused")
 
-func (c *Conn) runPipeline(stop *Stop, w *stopWatch, st Statement, sink RowSink, obs Observer) (Result, error) {
-	ctx := stop.Context()
-	r := &streamRun{c: c, ctx: ctx, stop: stop, st: st, estimate: obs.Estimate, progress: obs.Progress, sink: sink, w: w, nParams: -1, tagRows: -1}
+func (c *Conn) runPipeline(l *life, sink RowSink, obs Observer) (Result, error) {
+	r := &streamRun{c: c, l: l, st: l.st, estimate: obs.Estimate, progress: obs.Progress, sink: sink, nParams: -1, tagRows: -1}
 	r.keeper, _ = sink.(ValueKeeper)
-	t := c.newTx(ctx, st)
+	t := c.newTx(l)
 	t.sendBegin()
-	c.sendStatement(st, r.estimate != nil)
+	c.sendStatement(r.st, r.estimate != nil)
 	t.sendRollback()
 	if err := c.fe.Flush(); err != nil {
-		return r.res, c.ended(ctx, st, StepBegin, c.lost(err))
+		return r.res, l.ended(StepBegin, c.lost(err))
 	}
-	c.rd.maxBody = st.MaxRowSize
+	c.rd.maxBody = r.st.MaxRowSize
 	r.executed = time.Now()
 	err := r.read(t)
 	if err == nil && t.refusedCheck(r.beginErr) {
@@ -189,7 +179,7 @@ func (r *streamRun) read(t tx) error {
 // row came, as many as its command tag says, they are flushed and the
 // stream has delivered.
 func (r *streamRun) synced() error {
-	if r.ctx.Err() != nil || r.pgErr != nil || r.beginErr != nil || !r.columnOK {
+	if r.l.stopping() || r.pgErr != nil || r.beginErr != nil || !r.columnOK {
 		return nil
 	}
 	if r.tagRows < 0 {
@@ -199,13 +189,14 @@ func (r *streamRun) synced() error {
 		return r.c.violation(r, &ProtocolError{Msg: fmt.Sprintf("server reported %d rows but sent %d", r.tagRows, r.res.Rows)})
 	}
 	if err := r.sink.Flush(); err != nil {
-		if r.ctx.Err() != nil {
+		if r.l.stopping() {
 			return nil // outcome says stopped
 		}
-		return r.c.sinkFailed(err, r.stop)
+		return r.l.sinkFailed(err)
 	}
-	r.c.cfg.logger().Info("rows received", "rows", r.res.Rows, "bytes", r.res.Bytes, "elapsed", time.Since(r.executed).Round(time.Microsecond))
-	r.delivered = true
+	if r.l.deliver() {
+		r.c.cfg.logger().Info("rows received", "rows", r.res.Rows, "bytes", r.res.Bytes, "elapsed", time.Since(r.executed).Round(time.Microsecond))
+	}
 	return nil
 }
 
@@ -213,14 +204,14 @@ func (r *streamRun) synced() error {
 // session is idle.
 func (r *streamRun) outcome() error {
 	switch {
-	case r.delivered && r.rollbackErr != nil:
+	case r.l.now() == delivered && r.rollbackErr != nil:
 		return &QueryError{Step: StepRollback, Err: r.rollbackErr}
-	case r.delivered:
+	case r.l.now() == delivered:
 		r.c.cfg.logger().Info("rolled back", "reason", "read-only: nothing to keep")
 		return nil
-	case r.ctx.Err() != nil:
+	case r.l.stopping():
 		// Drained: the session is in step, and ends politely.
-		return stopped(r.ctx, StepExecute)
+		return r.l.stopped(StepExecute)
 	case r.beginErr != nil:
 		return &QueryError{Step: StepBegin, Err: r.beginErr}
 	case r.pgErr != nil && r.errPhase == phaseDescribe:
@@ -243,7 +234,7 @@ func (r *streamRun) outcome() error {
 // failed ends the stream after an error of the server or the network: the
 // rows received so far are whole, and are written out first.
 func (r *streamRun) failed(err error) error {
-	if r.ctx.Err() == nil && r.columnOK {
+	if r.columnOK && !r.l.stopping() {
 		_ = r.sink.Flush()
 	}
 	return err
@@ -255,19 +246,4 @@ func (r *streamRun) lastError() *PgError {
 		return r.pgErr
 	}
 	return r.beginErr
-}
-
-// sinkErr decides what a sink error means: nothing more to write because
-// ctx is done (keep draining), or a failed destination.
-func (r *streamRun) sinkErr(err error) error {
-	if r.ctx.Err() != nil {
-		if !r.detached {
-			// The sink may still be writing the last value from the read
-			// buffer: drain into a buffer of its own.
-			r.c.rd.detach()
-			r.detached = true
-		}
-		return nil
-	}
-	return r.c.sinkFailed(err, r.stop)
 }

@@ -28,7 +28,7 @@ const flushHold = time.Millisecond
 // before the reader waits for the network.
 func (r *streamRun) await() error {
 	ok, err := r.c.rd.fillNow()
-	if err == nil && !ok && !r.w.stopping.Load() && r.columnOK {
+	if err == nil && !ok && r.columnOK && !r.l.dropsRows() {
 		ok, err = r.hold()
 		if err == nil && !ok {
 			return r.flush()
@@ -64,7 +64,7 @@ func (r *streamRun) flush() error {
 	r.holdFrom = time.Time{}
 	r.told()
 	if err := r.sink.Flush(); err != nil {
-		return r.sinkErr(err)
+		return r.l.sinkError(err)
 	}
 	return nil
 }
@@ -72,7 +72,7 @@ func (r *streamRun) flush() error {
 // row takes one DataRow: a row of the statement, or of EXPLAIN.
 func (r *streamRun) row(body []byte) error {
 	c := r.c
-	if r.phase != phaseExplain && (r.phase != phaseExecute || !r.columnOK || r.w.stopping.Load()) {
+	if r.phase != phaseExplain && (r.phase != phaseExecute || !r.columnOK || r.l.dropsRows()) {
 		return nil // drained: not wanted, not even looked at
 	}
 	v, err := dataRowValue(body)
@@ -98,7 +98,7 @@ func (r *streamRun) row(body []byte) error {
 		err = r.sink.WriteValue(v)
 	}
 	if err != nil {
-		return r.sinkErr(err)
+		return r.l.sinkError(err)
 	}
 	return nil
 }
@@ -148,7 +148,7 @@ func (r *streamRun) described() error {
 	if col, ok := oneJSONColumn(r.fields); ok {
 		r.c.cfg.logger().Info("column checked", "name", col.Name, "type", map[uint32]string{OIDJSON: "json", OIDJSONB: "jsonb"}[col.TypeOID])
 		if err := r.sink.Begin(col); err != nil {
-			return r.c.sinkFailed(err, r.stop)
+			return r.l.sinkFailed(err)
 		}
 		r.columnOK = true
 		return nil
@@ -189,7 +189,7 @@ func (r *streamRun) serverError(pe *PgError) error {
 	if pe.fatal() {
 		r.c.abort()
 		step := r.phase.step()
-		return r.failed(r.c.ended(r.ctx, r.st, step, &QueryError{Step: step, Err: pe}))
+		return r.failed(r.l.ended(step, &QueryError{Step: step, Err: pe}))
 	}
 	if r.pgErr == nil {
 		if r.phase == phaseExplain && pe.Position > len(explainPrefix) {
@@ -205,13 +205,13 @@ func (r *streamRun) serverError(pe *PgError) error {
 // lost handles an error reading the next message.
 func (r *streamRun) lost(err error) error {
 	var tl *RowTooLargeError
-	if errors.As(err, &tl) && r.ctx.Err() == nil {
+	if errors.As(err, &tl) && !r.l.stopping() {
 		tl.Row = r.res.Rows + 1
 		r.c.cancelAndClose()
 		return r.failed(&QueryError{Step: StepExecute, Err: tl})
 	}
 	step := r.phase.step()
-	return r.failed(r.c.ended(r.ctx, r.st, step, r.c.lostAfter(r.lastError(), step, err)))
+	return r.failed(r.l.ended(step, r.c.lostAfter(r.lastError(), step, err)))
 }
 
 // broken ends the stream after a protocol violation, the rows received

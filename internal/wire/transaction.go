@@ -56,23 +56,22 @@ func clientCheckRefusal(code string) bool {
 	return code == "22023" || code == "42704" || code == "55P02"
 }
 
-// tx is the transaction of one statement, st, run under ctx.
+// tx is the transaction of one statement, whose life is l.
 type tx struct {
 	c     *Conn
-	ctx   context.Context
-	st    Statement
+	l     *life
 	check bool // BEGIN sets client_connection_check_interval
 }
 
 // newTx returns st's transaction, with the client check unless the server
 // is older than PostgreSQL 14 or has refused it before.
-func (c *Conn) newTx(ctx context.Context, st Statement) tx {
-	return tx{c: c, ctx: ctx, st: st, check: !c.noClientCheck && serverMajor(c.params["server_version"]) >= 14}
+func (c *Conn) newTx(l *life) tx {
+	return tx{c: c, l: l, check: !c.noClientCheck && serverMajor(c.params["server_version"]) >= 14}
 }
 
 // sendBegin writes the BEGIN that opens the transaction, unflushed.
 func (t tx) sendBegin() {
-	sql := beginSQL(t.st, t.check)
+	sql := beginSQL(t.l.st, t.check)
 	t.c.cfg.logger().Info("begin", "sql", sql)
 	t.c.fe.SendQuery(&pgproto3.Query{String: sql})
 }
@@ -91,7 +90,7 @@ func (t tx) sendRollback() { t.c.fe.SendQuery(&pgproto3.Query{String: "ROLLBACK"
 func (t tx) answer(step QueryStep, explains *PgError) (*PgError, error) {
 	q := simpleQuery{c: t.c, step: step, explains: explains}
 	if err := t.c.respond(&q); err != nil {
-		return nil, t.c.ended(t.ctx, t.st, step, err)
+		return nil, t.l.ended(step, err)
 	}
 	return q.err, nil
 }
@@ -100,7 +99,7 @@ func (t tx) answer(step QueryStep, explains *PgError) (*PgError, error) {
 // of the server's errors among them, or the error that ends the session.
 func (t tx) roundTrip(step QueryStep, n int) (*PgError, error) {
 	if err := t.c.fe.Flush(); err != nil {
-		return nil, t.c.ended(t.ctx, t.st, step, t.c.lost(err))
+		return nil, t.l.ended(step, t.c.lost(err))
 	}
 	var first *PgError
 	for range n {
@@ -128,47 +127,47 @@ func (t tx) refusedCheck(pe *PgError) bool {
 }
 
 // inTransaction runs body inside st's transaction, its BEGIN and ROLLBACK
-// each a round trip, with ctx watched as Stream watches it: once ctx is
-// done, the server is asked to cancel and the socket is closed if it does
-// not answer in time.
-func (c *Conn) inTransaction(ctx context.Context, st Statement, body func() error) error {
-	w := c.watch(ctx, nil)
-	defer w.done()
-	if err := c.begin(ctx, st); err != nil {
+// each a round trip, st's life under ctx as a stream's is under its Stop:
+// once ctx is done, the server is asked to cancel and the socket is closed
+// if it does not answer in time.
+func (c *Conn) inTransaction(ctx context.Context, st Statement, body func(l *life) error) error {
+	l := c.live(ctx, st, nil)
+	defer l.finish()
+	if err := c.begin(l); err != nil {
 		return err
 	}
-	if err := body(); err != nil {
+	if err := body(l); err != nil {
 		return err
 	}
-	return c.rollback(ctx, st)
+	return c.rollback(l)
 }
 
-// begin opens st's transaction. A server that refuses the client check
+// begin opens the transaction of l's statement. A server that refuses the client check
 // gets, in one round trip, the ROLLBACK of the aborted transaction and the
 // BEGIN again without it.
-func (c *Conn) begin(ctx context.Context, st Statement) error {
-	t := c.newTx(ctx, st)
+func (c *Conn) begin(l *life) error {
+	t := c.newTx(l)
 	t.sendBegin()
 	pe, err := t.roundTrip(StepBegin, 1)
 	if err == nil && t.refusedCheck(pe) {
-		t = c.newTx(ctx, st)
+		t = c.newTx(l)
 		t.sendRollback()
 		t.sendBegin()
 		pe, err = t.roundTrip(StepBegin, 2)
 	}
 	if err == nil && pe != nil {
-		err = c.ended(ctx, st, StepBegin, &QueryError{Step: StepBegin, Err: pe})
+		err = l.ended(StepBegin, &QueryError{Step: StepBegin, Err: pe})
 	}
 	return err
 }
 
-// rollback ends st's transaction once its work is done.
-func (c *Conn) rollback(ctx context.Context, st Statement) error {
-	t := c.newTx(ctx, st)
+// rollback ends the transaction once its work is done.
+func (c *Conn) rollback(l *life) error {
+	t := c.newTx(l)
 	t.sendRollback()
 	pe, err := t.roundTrip(StepRollback, 1)
 	if err == nil && pe != nil {
-		err = c.ended(ctx, st, StepRollback, &QueryError{Step: StepRollback, Err: pe})
+		err = l.ended(StepRollback, &QueryError{Step: StepRollback, Err: pe})
 	}
 	if err != nil {
 		return err
