@@ -14,7 +14,7 @@ UNIT        := ./internal/query/... ./internal/output/... ./internal/filter/... 
 # Packages whose tests run against the throwaway PostgreSQL of internal/pgtest.
 INTEGRATION := ./internal/pgtest/ ./internal/wire/ ./internal/cli/
 
-.PHONY: all build test lint cross generate check-generated licenses licenses-report release-check release-snapshot unit integration scripts fuzz bench-smoke bench demo clean
+.PHONY: all build test lint cross generate check-generated licenses licenses-report release-check release-snapshot unit integration scripts fuzz bench-smoke bench demo clean pg-servers compat compat-servers
 
 all: build
 
@@ -100,14 +100,40 @@ release-check:
 release-snapshot:
 	$(GORELEASER) release --snapshot --clean --skip=publish
 
+# Every go test runs through tools/testsummary: failures in full, then per
+# package how many tests ran, passed, failed and were skipped, and why each
+# skip was.
+TESTSUM     := $(GO) run ./tools/testsummary
+
 unit:
-	$(GO) test -race -count=1 $(UNIT)
+	$(TESTSUM) -race -count=1 $(UNIT)
 
 integration:
-	$(GO) test -race -count=1 $(INTEGRATION)
+	$(TESTSUM) -race -count=1 $(INTEGRATION)
 
 scripts:
-	$(GO) test -count=1 ./testscripts/
+	$(TESTSUM) -count=1 ./testscripts/
+
+# The PostgreSQL majors of the compatibility runs, each a build pinned in
+# tools/pgservers/servers.txt (arm64: 15 and later). make compat
+# COMPAT_MAJORS="12 18" runs a subset.
+COMPAT_MAJORS ?= 12 13 14 15 16 17 18
+
+# Installs the pinned server builds into bin/pg/<major> (once; checked
+# against their sha512).
+pg-servers:
+	$(GO) run ./tools/pgservers $(COMPAT_MAJORS)
+
+# The integration tests and the CLI scripts against each major in turn.
+compat: compat-servers
+
+compat-servers:
+	@set -e; for m in $(COMPAT_MAJORS); do \
+		bindir=$$($(GO) run ./tools/pgservers $$m); \
+		echo "compat: PostgreSQL $$m ($$bindir)"; start=$$(date +%s); \
+		PG_BINDIR=$$bindir $(TESTSUM) -count=1 $(INTEGRATION) ./testscripts/; \
+		echo "compat: PostgreSQL $$m passed in $$(( $$(date +%s) - start )) s"; \
+	done
 
 # Every fuzz target, briefly (FUZZTIME each), beyond its seed corpus, which
 # "unit" already runs. Longer: make fuzz FUZZTIME=5m.
