@@ -14,7 +14,7 @@ UNIT        := ./internal/query/... ./internal/output/... ./internal/filter/... 
 # Packages whose tests run against the throwaway PostgreSQL of internal/pgtest.
 INTEGRATION := ./internal/pgtest/ ./internal/wire/ ./internal/cli/
 
-.PHONY: all build test lint cross generate check-generated licenses licenses-report release-check release-snapshot unit integration scripts fuzz bench-smoke bench demo clean pg-servers compat compat-servers
+.PHONY: all build test lint cross generate check-generated licenses licenses-report release-check release-snapshot unit integration scripts fuzz bench-smoke bench demo clean pg-servers compat compat-servers compat-poolers
 
 all: build
 
@@ -124,8 +124,19 @@ COMPAT_MAJORS ?= 12 13 14 15 16 17 18
 pg-servers:
 	$(GO) run ./tools/pgservers $(COMPAT_MAJORS)
 
-# The integration tests and the CLI scripts against each major in turn.
-compat: compat-servers
+# The integration tests and the CLI scripts against each major in turn,
+# then through each pooler (PgBouncer's transaction and session modes, in
+# front of the system's PostgreSQL). make compat COMPAT_POOLERS= skips them.
+COMPAT_POOLERS ?= pgbouncer-transaction pgbouncer-session
+
+compat: compat-servers compat-poolers
+
+compat-poolers:
+	@set -e; for p in $(COMPAT_POOLERS); do \
+		echo "compat: $$p"; start=$$(date +%s); \
+		PGTEST_POOLER=$$p $(TESTSUM) -count=1 $(INTEGRATION) ./testscripts/; \
+		echo "compat: $$p passed in $$(( $$(date +%s) - start )) s"; \
+	done
 
 compat-servers:
 	@set -e; for m in $(COMPAT_MAJORS); do \

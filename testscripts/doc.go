@@ -3,5 +3,8 @@
 //
 // Scripts that need a server carry the [pg] condition. Without PostgreSQL
 // binaries those scripts skip, saying how to install them, except when
-// CI=true, where that is a failure.
+// CI=true, where that is a failure. With PGTEST_POOLER set (make compat's
+// pooler runs) they connect through PgBouncer; [pooler] marks what a
+// pooler says differently, and pg-gone waits for a client's queries to be
+// gone in the way that holds with and without one.
 package testscripts

@@ -42,6 +42,7 @@ func TestScripts(t *testing.T) {
 			"stdout-rows":   cmdStdoutRows,
 			"fails":         cmdFails,
 			"pg-await":      cmdPgAwait,
+			"pg-gone":       cmdPgGone,
 			"decompress":    cmdDecompress,
 			"array-lines":   cmdArrayLines,
 			"no-temp-files": cmdNoTempFiles,
@@ -60,9 +61,16 @@ func server() (*pgtest.Server, error) {
 }
 
 // condition answers [pg]: whether a PostgreSQL server is running for the
-// scripts. With CI=true a missing server is an error, not a skip.
+// scripts (with CI=true a missing server is an error, not a skip), and
+// [pooler]: whether the scripts connect through a pooler (pgtest.PoolerEnv),
+// for what a pooler says differently.
 func condition(cond string) (bool, error) {
-	if cond != "pg" {
+	switch cond {
+	case "pooler":
+		srv, err := server()
+		return err == nil && srv.Pooler != nil, nil
+	case "pg":
+	default:
 		return false, fmt.Errorf("unknown condition %q", cond)
 	}
 	_, err := server()
@@ -88,8 +96,8 @@ func setup(env *testscript.Env) error {
 		env.Setenv(k, v)
 	}
 	env.Setenv("PGUSER", pgtest.RoleTrust)
-	env.Setenv("PGTEST_PORT", fmt.Sprint(srv.Port))
-	env.Setenv("PGTEST_SOCKET", srv.SocketDir)
+	env.Setenv("PGTEST_PORT", fmt.Sprint(srv.ClientPort()))
+	env.Setenv("PGTEST_SOCKET", srv.ClientSocketDir())
 	env.Setenv("PGTEST_SCRAM_URL", srv.URL(pgtest.RoleSCRAM, true))
 	env.Setenv("PGTEST_SCRAM_URL_NOPW", srv.URL(pgtest.RoleSCRAM, false))
 	return nil
@@ -144,6 +152,25 @@ func cmdFails(ts *testscript.TestScript, neg bool, args []string) {
 
 // cmdPgAwait waits, for at most 30 seconds, until a query run as the
 // superuser prints the expected text: pg-await 'SQL' 'want'.
+// cmdPgGone waits until no query of a client (by application_name) runs
+// on the server any more: pg-gone NAME. Directly, its backend is gone;
+// behind a pooler, the server connection may stay in the pool for the
+// next client, but idle: nothing of the run is left running.
+func cmdPgGone(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: pg-gone APPLICATION_NAME")
+	}
+	srv, err := server()
+	if err != nil {
+		ts.Fatalf("no server: %v", err)
+	}
+	sql := "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + strings.ReplaceAll(args[0], "'", "''") + "'"
+	if srv.Pooler != nil {
+		sql += " AND state <> 'idle'"
+	}
+	cmdPgAwait(ts, false, []string{sql, "0"})
+}
+
 func cmdPgAwait(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: pg-await 'SQL' 'want'")

@@ -168,6 +168,9 @@ func (s *Server) create(ctx context.Context, opts Options) error {
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
+		if s.Pooler != nil {
+			errs = append(errs, s.Pooler.Close())
+		}
 		if _, err := os.Stat(filepath.Join(s.DataDir, "postmaster.pid")); err == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 			defer cancel()

@@ -30,8 +30,18 @@ var hbaRules = []struct{ role, local, ssl, noSSL string }{
 // (logging that they cannot match), so a kept cluster may be started with
 // or without Options.TLS.
 func (s *Server) writeHBA() error {
+	path := filepath.Join(s.DataDir, "pg_hba.conf")
+	if err := os.WriteFile(path, []byte(hbaText(s.HasIPv6)), 0o600); err != nil {
+		return fmt.Errorf("pgtest: %w", err)
+	}
+	return nil
+}
+
+// hbaText is the pg_hba.conf of hbaRules, for the socket and 127.0.0.1,
+// and ::1 when ipv6.
+func hbaText(ipv6 bool) string {
 	addrs := []string{"127.0.0.1/32"}
-	if s.HasIPv6 {
+	if ipv6 {
 		addrs = append(addrs, "::1/128")
 	}
 	var b strings.Builder
@@ -52,9 +62,5 @@ func (s *Server) writeHBA() error {
 			line("hostnossl", r.role, addr, r.noSSL)
 		}
 	}
-	path := filepath.Join(s.DataDir, "pg_hba.conf")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
-		return fmt.Errorf("pgtest: %w", err)
-	}
-	return nil
+	return b.String()
 }

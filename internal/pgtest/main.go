@@ -37,6 +37,9 @@ var (
 func (l *lazyServer) get(ctx context.Context) (*Server, error) {
 	l.once.Do(func() {
 		srv, err := Start(ctx, l.opts)
+		if err == nil {
+			err = attachPooler(ctx, srv)
+		}
 		l.mu.Lock()
 		l.srv, l.err = srv, err
 		l.mu.Unlock()

@@ -91,6 +91,11 @@ type Server struct {
 	// started with Options.TLS, and is nil otherwise. Connect to host
 	// TLSServerName ("localhost") for sslmode=verify-full to succeed.
 	TLS *TLSFiles
+	// Pooler, when set, is the pooler the client-facing methods (ConnString,
+	// URL, Env, ClientHost, ClientPort) lead to; psql as the superuser
+	// (PsqlCommand, Psql, Await) still goes to the server directly. Shared
+	// servers have one when PGTEST_POOLER asks for it.
+	Pooler *Pooler
 
 	kept      bool        // Options.Dir: Close leaves Dir
 	cred      *credential // who runs initdb, pg_ctl and postgres; nil for the current user
@@ -102,12 +107,30 @@ type Server struct {
 // Database, without a password: over the Unix socket, or over TCP to
 // 127.0.0.1 when tcp is true.
 func (s *Server) ConnString(role string, tcp bool) string {
-	host := s.SocketDir
+	host := s.ClientSocketDir()
 	if tcp {
 		host = "127.0.0.1"
 	}
 	return fmt.Sprintf("host=%s port=%d user=%s dbname=%s",
-		quoteConnValue(host), s.Port, quoteConnValue(role), quoteConnValue(Database))
+		quoteConnValue(host), s.ClientPort(), quoteConnValue(role), quoteConnValue(Database))
+}
+
+// ClientPort is the port clients connect to: the pooler's when there is
+// one, else the server's.
+func (s *Server) ClientPort() int {
+	if s.Pooler != nil {
+		return s.Pooler.Port
+	}
+	return s.Port
+}
+
+// ClientSocketDir is the socket directory clients connect to: the
+// pooler's when there is one, else the server's.
+func (s *Server) ClientSocketDir() string {
+	if s.Pooler != nil {
+		return s.Pooler.SocketDir
+	}
+	return s.SocketDir
 }
 
 // URL returns a postgres:// URL for role in Database over TCP to
@@ -117,7 +140,7 @@ func (s *Server) URL(role string, withPassword bool) string {
 	u := url.URL{
 		Scheme: "postgres",
 		User:   url.User(role),
-		Host:   net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)),
+		Host:   net.JoinHostPort("127.0.0.1", strconv.Itoa(s.ClientPort())),
 		Path:   "/" + Database,
 	}
 	if pw := Password(role); withPassword && pw != "" {
@@ -127,11 +150,11 @@ func (s *Server) URL(role string, withPassword bool) string {
 }
 
 // Env returns PGHOST, PGPORT and PGDATABASE entries pointing at the
-// server's socket, for the environment of CLI tests; it sets no user.
+// server's socket (the pooler's, when there is one), for the environment of CLI tests; it sets no user.
 func (s *Server) Env() []string {
 	return []string{
-		"PGHOST=" + s.SocketDir,
-		"PGPORT=" + strconv.Itoa(s.Port),
+		"PGHOST=" + s.ClientSocketDir(),
+		"PGPORT=" + strconv.Itoa(s.ClientPort()),
 		"PGDATABASE=" + Database,
 	}
 }

@@ -173,14 +173,18 @@ func TestFixtures(t *testing.T) {
 
 func TestConnectionStrings(t *testing.T) {
 	s := pgtest.Require(t)
-	port := strconv.Itoa(s.Port)
+	// The client-facing strings lead to the pooler when there is one.
+	port, sock := strconv.Itoa(s.Port), s.SocketDir
+	if s.Pooler != nil {
+		port, sock = strconv.Itoa(s.Pooler.Port), s.Pooler.SocketDir
+	}
 
 	if got, want := s.ConnString(pgtest.RoleMD5, true),
 		"host=127.0.0.1 port="+port+" user=fraise_md5 dbname=fraise_test"; got != want {
 		t.Errorf("ConnString(tcp) = %q, want %q", got, want)
 	}
 	if got, want := s.ConnString(`o'dd \role`, false),
-		"host="+s.SocketDir+" port="+port+` user='o\'dd \\role' dbname=fraise_test`; got != want {
+		"host="+sock+" port="+port+` user='o\'dd \\role' dbname=fraise_test`; got != want {
 		t.Errorf("ConnString(socket) = %q, want %q", got, want)
 	}
 	if got, want := s.URL(pgtest.RoleSCRAM, true),
@@ -195,7 +199,7 @@ func TestConnectionStrings(t *testing.T) {
 	} else if pw, _ := u.User.Password(); pw != pgtest.Password(pgtest.RoleSCRAM) {
 		t.Errorf("URL password decodes to %q", pw)
 	}
-	wantEnv := []string{"PGHOST=" + s.SocketDir, "PGPORT=" + port, "PGDATABASE=fraise_test"}
+	wantEnv := []string{"PGHOST=" + sock, "PGPORT=" + port, "PGDATABASE=fraise_test"}
 	if got := s.Env(); strings.Join(got, " ") != strings.Join(wantEnv, " ") {
 		t.Errorf("Env() = %q, want %q", got, wantEnv)
 	}

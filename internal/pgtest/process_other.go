@@ -20,3 +20,6 @@ func runAs(*exec.Cmd, *credential) {}
 // redeliver does nothing: a process cannot send itself a signal here, and
 // the caller exits with status 1 instead.
 func redeliver(os.Signal) {}
+
+// terminate stops a process: there is no polite signal here.
+var terminate os.Signal = os.Kill

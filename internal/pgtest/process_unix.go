@@ -26,3 +26,6 @@ func redeliver(sig os.Signal) {
 		_ = syscall.Kill(os.Getpid(), s)
 	}
 }
+
+// terminate asks a process to shut down cleanly.
+var terminate os.Signal = syscall.SIGTERM
