@@ -20,7 +20,10 @@
 //	   │     └─ any other cause (a signal)
 //	   │           ─▶ DRAINING: cancel request delivered; rows read and dropped up to the
 //	   │              ROLLBACK's ReadyForQuery, for drainTimeout at most, then the socket is
-//	   │              closed ─▶ DONE, idle or closed
+//	   │              closed ─▶ DONE, idle or closed. Before any answer (a pooler may hold
+//	   │              the session waiting for a server connection, and drop its cancel):
+//	   │              unansweredDrain at most; the first answer (firstAnswer) sends the cancel
+//	   │              again and gives back the whole drainTimeout
 //	   ├─ the sink fails (not from the stop) ─▶ cancel, close (sinkFailed) ─▶ DONE
 //	   └─ a server error, a lost connection or a protocol violation
 //	         ─▶ the rows received so far flushed (failed); closed unless the session is
@@ -83,10 +86,17 @@ type life struct {
 	// (the reader's alone).
 	detached bool
 
-	release   func() bool // ends the watch
-	mu        sync.Mutex  // orders stop and finish
-	timer     *time.Timer
-	cancelled chan struct{} // closed once the cancel request is delivered
+	// answered is set once the server has answered anything (BEGIN's
+	// answer): before it, behind a pooler, the session may still wait
+	// for a server connection, and no statement can have started.
+	answered atomic.Bool
+
+	release func() bool // ends the watch
+	mu      sync.Mutex  // orders stop, firstAnswer and finish
+	timer   *time.Timer
+	cancels sync.WaitGroup // cancel requests under way
+	// unansweredStop is set when the stop came before any answer.
+	unansweredStop bool
 }
 
 // live starts st's life on c under ctx, a run's (Stop.Context): from now
@@ -145,14 +155,44 @@ func (l *life) stop() {
 		return
 	case l.abandon != nil && l.abandon(cause):
 		l.state.Store(int32(abandoned))
-		l.cancelled = make(chan struct{})
+		l.cancels.Add(1)
 		go l.abandonNow(cause)
 		return
 	}
 	l.state.Store(int32(draining))
-	log.Info("stopping: sending a cancel request, then draining", "cause", cause.Error(), "backend_pid", l.c.pid, "drain_limit", drainTimeout)
-	l.closeAfter(drainTimeout)
-	l.cancelled = make(chan struct{})
+	limit := drainTimeout
+	if !l.answered.Load() {
+		// Nothing answered: behind a pooler the session may be waiting
+		// for a server connection, and the pooler drops a cancel request
+		// for it (PgBouncer: "cancel request for idle client"). Nothing
+		// can have started, so the wait is short.
+		limit, l.unansweredStop = unansweredDrain, true
+	}
+	log.Info("stopping: sending a cancel request, then draining", "cause", cause.Error(), "backend_pid", l.c.pid,
+		"drain_limit", limit, "answered", !l.unansweredStop)
+	l.closeAfter(limit)
+	l.cancels.Add(1)
+	go l.cancel()
+}
+
+// firstAnswer records the server's first answer. A stop taken before it
+// had a short limit, and a cancel request that a pooler may have dropped:
+// now that a statement may be running, the cancel request is sent again
+// and the whole drain limit applies from here.
+func (l *life) firstAnswer() {
+	if l.answered.Swap(true) {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.unansweredStop || l.now() != draining {
+		return
+	}
+	l.c.cfg.logger().Info("first answer after the stop: sending the cancel request again", "drain_limit", drainTimeout)
+	if l.timer.Stop() {
+		l.timer.Reset(drainTimeout)
+	}
+	l.cancels.Add(1)
 	go l.cancel()
 }
 
@@ -171,7 +211,7 @@ func (l *life) closeAfter(d time.Duration) {
 
 // cancel delivers a DRAINING statement's cancel request.
 func (l *life) cancel() {
-	defer close(l.cancelled)
+	defer l.cancels.Done()
 	log := l.c.cfg.logger()
 	started := time.Now()
 	if err := l.c.Cancel(context.Background()); err != nil {
@@ -186,7 +226,7 @@ func (l *life) cancel() {
 // can go at once. The backend stops on the cancel, or at its next write to
 // the closed socket, and rolls the transaction back.
 func (l *life) abandonNow(cause error) {
-	defer close(l.cancelled)
+	defer l.cancels.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	err := l.c.sendCancel(ctx)
@@ -221,11 +261,8 @@ func (l *life) finish() {
 	if l.timer != nil {
 		l.timer.Stop()
 	}
-	cancelled := l.cancelled
 	l.mu.Unlock()
-	if cancelled != nil {
-		<-cancelled // bounded by Cancel's own timeout
-	}
+	l.cancels.Wait() // bounded by Cancel's own timeout
 }
 
 // stopped is the error of a statement ended by its run's stop.

@@ -26,6 +26,14 @@ const (
 // variable for tests only.
 var drainTimeout = 5 * time.Second
 
+// unansweredDrain is drainTimeout for a statement stopped before the
+// server answered anything: behind a pooler still waiting for a server
+// connection, nothing has started and a cancel request is dropped, so
+// the session is closed after this instead. Long enough for a server to
+// answer a BEGIN under load; short enough that an interrupted wait for a
+// pool slot ends within a second.
+var unansweredDrain = 500 * time.Millisecond
+
 // Statement is the one statement a stream runs, with its limits.
 type Statement struct {
 	// SQL is the statement text; it must return one json or jsonb column.

@@ -92,6 +92,7 @@ func (t tx) answer(step QueryStep, explains *PgError) (*PgError, error) {
 	if err := t.c.respond(&q); err != nil {
 		return nil, t.l.ended(step, err)
 	}
+	t.l.firstAnswer()
 	return q.err, nil
 }
 
