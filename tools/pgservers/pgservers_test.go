@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -210,6 +211,25 @@ func TestNpmArch(t *testing.T) {
 		got, err := npmArch(tc.goos, tc.goarch)
 		if got != tc.want || (tc.want == "") != (err != nil) {
 			t.Errorf("npmArch(%s, %s) = %q, %v; want %q", tc.goos, tc.goarch, got, err, tc.want)
+		}
+	}
+}
+
+// TestCompatibilityDocListsPins: docs/compatibility.md names the release
+// pinned for each major (its checked columns are TestCompatibilityTable's).
+func TestCompatibilityDocListsPins(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/compatibility.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pins, err := parsePins(bytes.NewReader(serversTxt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pins {
+		row := "| PostgreSQL " + strconv.Itoa(p.Major) + " | " + p.Release() + " |"
+		if !strings.Contains(string(doc), row) {
+			t.Errorf("docs/compatibility.md lacks the row %q (servers.txt pins %s)", row, p.Version)
 		}
 	}
 }
