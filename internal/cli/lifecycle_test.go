@@ -228,6 +228,11 @@ func TestSignalWhileOutputBlocked(t *testing.T) {
 // before its query would have ended (60 s per row).
 func TestKilledClientLeavesNoQuery(t *testing.T) {
 	srv := pgtest.Require(t)
+	if srv.Major < 14 {
+		// Before 14 there is no check to set (fraise sends none there:
+		// wire's newTx), and a killed psql's query runs on just the same.
+		t.Skipf("needs PostgreSQL 14 or later: client_connection_check_interval came in 14, and PostgreSQL %d keeps a killed client's query running to its end", srv.Major)
+	}
 	c := startChild(t, srv, "fraise-sigkill", "v_user", "--where", "pg_sleep(60) IS NOT NULL")
 	awaitCount(t, srv, c.sessions("state = 'active'"), "1")
 	if err := c.cmd.Process.Kill(); err != nil {
