@@ -73,20 +73,34 @@ func (f finder) binDir() (string, error) {
 			}
 		}
 	}
-	if dirs, err := f.glob(debianBinGlob); err == nil {
-		slices.SortStableFunc(dirs, func(a, b string) int {
-			return compareVersions(versionOf(b), versionOf(a)) // highest first
-		})
-		for _, dir := range dirs {
-			if isServerDir(dir) {
-				return dir, nil
-			}
+	for _, dir := range f.debianDirs() {
+		if isServerDir(dir) {
+			return dir, nil
 		}
 	}
 	return "", fmt.Errorf("%w; %s", ErrNoPostgres, installHint)
 }
 
-// psqlPath returns psql from binDir, else from PATH.
+// debianDirs returns the directories debianBinGlob matches, the highest
+// version first.
+func (f finder) debianDirs() []string {
+	dirs, err := f.glob(debianBinGlob)
+	if err != nil {
+		return nil
+	}
+	slices.SortStableFunc(dirs, func(a, b string) int {
+		return compareVersions(versionOf(b), versionOf(a)) // highest first
+	})
+	return dirs
+}
+
+// psqlPath returns psql from binDir, else from PATH. Debian's psql on
+// PATH is pg_wrapper, which is no plain client: when its command line
+// names no host (a conninfo with hostaddr only, say) it points PGHOST at
+// a local cluster's socket directory, and it sets PGSYSCONFDIR. In its
+// place psqlPath returns the newest client of Debian's layout
+// (/usr/lib/postgresql/*/bin/psql), which a server directory without a
+// psql of its own (PG_BINDIR at a build of the server alone) needs.
 func (f finder) psqlPath(binDir string) (string, error) {
 	if p := filepath.Join(binDir, "psql"); isExecutable(p) {
 		return p, nil
@@ -94,6 +108,13 @@ func (f finder) psqlPath(binDir string) (string, error) {
 	p, err := f.lookPath("psql")
 	if err != nil {
 		return "", fmt.Errorf("%w: psql is neither in %s nor on PATH; %s", ErrNoPostgres, binDir, installHint)
+	}
+	if resolved, err := f.evalSymlinks(p); err == nil && filepath.Base(resolved) == "pg_wrapper" {
+		for _, dir := range f.debianDirs() {
+			if client := filepath.Join(dir, "psql"); isExecutable(client) {
+				return client, nil
+			}
+		}
 	}
 	return p, nil
 }

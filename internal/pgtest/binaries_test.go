@@ -109,6 +109,51 @@ func TestFindBinDir(t *testing.T) {
 	}
 }
 
+func TestFindPsql(t *testing.T) {
+	root := t.TempDir()
+	withPsql := fakeBinDir(t, root, "with-psql", "initdb", "postgres", "psql")
+	serverOnly := fakeBinDir(t, root, "server-only", "initdb", "postgres")
+	v13 := fakeBinDir(t, root, "13", "psql")
+	v15 := fakeBinDir(t, root, "15", "psql")
+	v16 := fakeBinDir(t, root, "16", "initdb") // no client
+	plain := filepath.Join(fakeBinDir(t, root, "usr", "psql"), "psql")
+	wrapper := filepath.Join(fakeBinDir(t, root, "share", "pg_wrapper"), "pg_wrapper")
+	wrapped := filepath.Join(t.TempDir(), "psql")
+	if err := os.Symlink(wrapper, wrapped); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name     string
+		binDir   string
+		path     map[string]string
+		globbed  []string
+		want     string
+		wantNoPG bool
+	}{
+		{"the server directory's own", withPsql, map[string]string{"psql": plain}, []string{v15}, filepath.Join(withPsql, "psql"), false},
+		{"a plain psql on PATH", serverOnly, map[string]string{"psql": plain}, []string{v15}, plain, false},
+		{"pg_wrapper gives way to the newest Debian client", serverOnly, map[string]string{"psql": wrapped},
+			[]string{v13, v16, v15}, filepath.Join(v15, "psql"), false},
+		{"pg_wrapper without a Debian client", serverOnly, map[string]string{"psql": wrapped}, []string{v16}, wrapped, false},
+		{"no psql anywhere", serverOnly, nil, []string{v15}, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := pgtest.FindPsql(tt.binDir, tt.path, tt.globbed)
+			if tt.wantNoPG {
+				if !errors.Is(err, pgtest.ErrNoPostgres) {
+					t.Fatalf("FindPsql() = %q, %v; want an error wrapping ErrNoPostgres", got, err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("FindPsql() = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestStartWithoutPostgres(t *testing.T) {
 	t.Setenv("PG_BINDIR", t.TempDir())
 	s, err := pgtest.Start(context.Background(), pgtest.Options{})

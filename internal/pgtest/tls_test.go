@@ -65,6 +65,17 @@ func (c loginCase) run(t *testing.T, s *pgtest.Server) {
 	}
 }
 
+// hbaEncryption returns how a server of major version major ends its
+// "pg_hba.conf rejects connection" message for a connection without and
+// with TLS. PostgreSQL 14 changed "SSL off" / "SSL on" to "no encryption"
+// / "SSL encryption" (as it also names GSSAPI encryption there).
+func hbaEncryption(major int) (none, ssl string) {
+	if major < 14 {
+		return "SSL off", "SSL on"
+	}
+	return "no encryption", "SSL encryption"
+}
+
 func TestTLSLogin(t *testing.T) {
 	s := pgtest.RequireTLS(t)
 	f := s.TLS
@@ -81,11 +92,10 @@ func TestTLSLogin(t *testing.T) {
 		wrongClient = []string{"PGSSLCERT=" + f.WrongClientCert, "PGSSLKEY=" + f.WrongClientKey}
 		mode        = func(m string, more ...string) []string { return append([]string{"PGSSLMODE=" + m}, more...) }
 	)
-	const (
-		noEncryption  = "rejects connection for host \"127.0.0.1\", user \"%s\", database \"fraise_test\", no encryption"
-		sslEncryption = "rejects connection for host \"127.0.0.1\", user \"%s\", database \"fraise_test\", SSL encryption"
-	)
-	reject := func(format, role string) string { return strings.Replace(format, "%s", role, 1) }
+	noEncryption, sslEncryption := hbaEncryption(s.Major)
+	reject := func(encryption, role string) string {
+		return `rejects connection for host "127.0.0.1", user "` + role + `", database "fraise_test", ` + encryption
+	}
 	tests := []loginCase{
 		// Server certificate verification.
 		{"verify-full localhost", local, pgtest.Superuser, fullCA, "fraise_super|t", ""},
@@ -107,7 +117,7 @@ func TestTLSLogin(t *testing.T) {
 
 		// RoleNoTLS: hostssl reject, hostnossl scram-sha-256.
 		{"no-tls require", ip, pgtest.RoleNoTLS, mode("require"), "", reject(sslEncryption, pgtest.RoleNoTLS)},
-		{"no-tls verify-full", local, pgtest.RoleNoTLS, fullCA, "", "SSL encryption"},
+		{"no-tls verify-full", local, pgtest.RoleNoTLS, fullCA, "", sslEncryption},
 		{"no-tls disable", ip, pgtest.RoleNoTLS, mode("disable"), "fraise_no_tls|f", ""},
 		{"no-tls prefer falls back", ip, pgtest.RoleNoTLS, mode("prefer"), "fraise_no_tls|f", ""},
 		{"no-tls allow", ip, pgtest.RoleNoTLS, mode("allow"), "fraise_no_tls|f", ""},
@@ -145,13 +155,14 @@ func TestNoTLSLogin(t *testing.T) {
 		t.Errorf("TLS = %+v on the server without TLS", s.TLS)
 	}
 	mode := func(m string) []string { return []string{"PGSSLMODE=" + m} }
+	noEncryption, _ := hbaEncryption(s.Major)
 	tests := []loginCase{
 		{"require", "127.0.0.1", pgtest.Superuser, mode("require"), "", "server does not support SSL"},
 		{"prefer", "127.0.0.1", pgtest.Superuser, mode("prefer"), "fraise_super|f", ""},
-		{"tls-only prefer", "127.0.0.1", pgtest.RoleTLSOnly, mode("prefer"), "", "no encryption"},
+		{"tls-only prefer", "127.0.0.1", pgtest.RoleTLSOnly, mode("prefer"), "", noEncryption},
 		{"no-tls prefer", "127.0.0.1", pgtest.RoleNoTLS, mode("prefer"), "fraise_no_tls|f", ""},
 		{"no-tls socket", "", pgtest.RoleNoTLS, nil, "fraise_no_tls|f", ""},
-		{"cert disable", "127.0.0.1", pgtest.RoleCert, mode("disable"), "", "no encryption"},
+		{"cert disable", "127.0.0.1", pgtest.RoleCert, mode("disable"), "", noEncryption},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -64,6 +64,22 @@ func mhLibpq(t *testing.T, srv *pgtest.Server, conninfo string, env ...string) (
 	return strings.TrimSpace(out.String()), errOut.String(), err
 }
 
+// mhShow returns the session's value of setting, read with SHOW.
+func mhShow(t *testing.T, conn *wire.Conn, setting string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var got []string
+	err := conn.QueryText(ctx, "SHOW "+setting, nil, func(values [][]byte) error {
+		got = append(got, string(values[0]))
+		return nil
+	})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("SHOW %s: %q, %v", setting, got, err)
+	}
+	return got[0]
+}
+
 // mhAgreeWithLibpq checks that psql lands on wantPort too, or fails with
 // an error containing wantErr when wantPort is 0.
 func mhAgreeWithLibpq(t *testing.T, srv *pgtest.Server, conninfo string, wantPort int, wantErr string, env ...string) {
@@ -276,8 +292,18 @@ func TestMultiHostTwoServers(t *testing.T) {
 					if tt.wantPort == p2 {
 						wantRO = "on"
 					}
-					if got := conn.ServerParam("default_transaction_read_only"); got != wantRO {
-						t.Errorf("default_transaction_read_only = %q, want %q", got, wantRO)
+					if got := mhShow(t, conn, "default_transaction_read_only"); got != wantRO {
+						t.Errorf("SHOW default_transaction_read_only = %q, want %q", got, wantRO)
+					}
+					// PostgreSQL 14 made the server report
+					// default_transaction_read_only at startup; before it,
+					// fraise asks (SHOW transaction_read_only), as libpq does.
+					reported := wantRO
+					if srv.Major < 14 {
+						reported = ""
+					}
+					if got := conn.ServerParam("default_transaction_read_only"); got != reported {
+						t.Errorf("default_transaction_read_only reported at startup = %q, want %q", got, reported)
 					}
 				} else {
 					var ce *wire.ConnectError
