@@ -24,6 +24,7 @@ var compatColumns = []struct {
 	{"direct TLS", probeDirectTLS},
 	{"SCRAM channel binding", probeChannelBinding},
 	{"wrong password", probeWrongPassword},
+	{"large-object writes in --where", probeLargeObjects},
 }
 
 // TestCompatibilityTable checks docs/compatibility.md's row for the server
@@ -152,4 +153,20 @@ func probeWrongPassword(t *testing.T, srv, _ *pgtest.Server) string {
 		t.Fatalf("wrong password: no SQLSTATE in %q", stderr)
 	}
 	return m[1]
+}
+
+// probeLargeObjects: what becomes of a large-object write in --where in
+// fraise's READ ONLY transaction: allowed and undone by its ROLLBACK
+// (before 16), or refused by the server (16 and later).
+func probeLargeObjects(t *testing.T, srv, _ *pgtest.Server) string {
+	code, _, stderr := run(t, "stream", "v_user", "--limit", "1", "-d", srv.ConnString(pgtest.RoleTrust, false),
+		"--where", "lo_creat(-1) > 0")
+	switch {
+	case code == 0:
+		return "rolled back"
+	case code == 4 && strings.Contains(stderr, "SQLSTATE 25006"):
+		return "refused (25006)"
+	}
+	t.Fatalf("lo_creat in --where: exit %d: %s", code, stderr)
+	return ""
 }
