@@ -1,6 +1,7 @@
 // A connection pooler in front of a cluster: PgBouncer (the Debian package
 // pgbouncer), run as the cluster's owner on a free loopback port, with the
-// cluster's pg_hba rules and a userlist made from its pg_authid secrets, so
+// cluster's pg_hba rules and a userlist made from its pg_authid secrets
+// (and pg_authid itself, through auth_query, for roles made later), so
 // that every role logs in through it as it does directly.
 
 package pgtest
@@ -173,6 +174,10 @@ func (p *Pooler) writeIni(opts PoolerOptions) error {
 		"auth_type = hba",
 		"auth_hba_file = " + filepath.Join(p.Dir, "hba.conf"),
 		"auth_file = " + filepath.Join(p.Dir, "userlist.txt"),
+		// Roles made after the pooler started (a test's own) are looked
+		// up in pg_authid, as the superuser, when they log in.
+		"auth_user = " + Superuser,
+		"auth_query = SELECT rolname, rolpassword FROM pg_authid WHERE rolname = $1 AND rolcanlogin",
 		"pool_mode = " + opts.Mode,
 		"default_pool_size = " + strconv.Itoa(size),
 		"max_client_conn = 500",
