@@ -26,3 +26,10 @@ func FindBinDir(env, path map[string]string, pgConfigBindir string, globbed []st
 	}
 	return f.binDir()
 }
+
+// KillPooler kills p's process and waits for it to exit, as a crash
+// would end it.
+func KillPooler(p *Pooler) {
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+}

@@ -85,3 +85,25 @@ func pooledLogin(ctx context.Context, t *testing.T, s *pgtest.Server, p *pgtest.
 	}
 	return strings.TrimSpace(stdout.String())
 }
+
+// TestPgBouncerGoneIsReported: a pooler that died while in use makes
+// Close fail, naming its log, rather than pass unnoticed.
+func TestPgBouncerGoneIsReported(t *testing.T) {
+	s := pgtest.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p, err := s.StartPgBouncer(ctx, pgtest.PoolerOptions{Mode: "transaction"})
+	if errors.Is(err, pgtest.ErrNoPooler) && os.Getenv("CI") != "true" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgtest.KillPooler(p)
+	if err := p.Close(); err == nil || !strings.Contains(err.Error(), "pgbouncer had exited before Close") {
+		t.Errorf("Close after the pooler died = %v, want an error saying so", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Errorf("a second Close = %v, want nil", err)
+	}
+}
