@@ -141,7 +141,7 @@ func TestReadOnlyNothingOutlivesTheRun(t *testing.T) {
 				if code := o.run(t, app, args); code != o.code {
 					t.Errorf("exit %d, want %d", code, o.code)
 				}
-				awaitCount(t, srv, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"+app+"'", "0")
+				awaitLeftNothing(t, srv, app)
 				w.check(t)
 			})
 		}
