@@ -102,19 +102,33 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
+// TestWrongPasswordExit3WithoutThePassword: a refused password is exit 3
+// with the advice to check it, whether PostgreSQL refuses it (28P01) or
+// PgBouncer, which checks passwords itself and refuses with 08P01 ("SASL
+// authentication failed" after SCRAM, "password authentication failed"
+// after md5).
 func TestWrongPasswordExit3WithoutThePassword(t *testing.T) {
 	srv := pgtest.Require(t)
 	const secret = "Wr0ng-s3cret"
-	for _, dsn := range []string{
-		strings.Replace(srv.URL(pgtest.RoleSCRAM, false), "fraise_scram@", "fraise_scram:"+secret+"@", 1),
-		srv.ConnString(pgtest.RoleMD5, true) + " password=" + secret,
+	for _, tc := range []struct{ dsn, pooled string }{
+		{strings.Replace(srv.URL(pgtest.RoleSCRAM, false), "fraise_scram@", "fraise_scram:"+secret+"@", 1), "SASL authentication failed (SQLSTATE 08P01)"},
+		{srv.ConnString(pgtest.RoleMD5, true) + " password=" + secret, "password authentication failed (SQLSTATE 08P01)"},
 	} {
-		code, stdout, stderr := run(t, "stream", "v_user", "-d", dsn)
+		code, stdout, stderr := run(t, "stream", "v_user", "-d", tc.dsn)
 		if code != 3 {
 			t.Errorf("exit %d, want 3; stderr %s", code, stderr)
 		}
-		if !strings.Contains(stderr, "28P01") || !strings.Contains(stderr, "password authentication failed") {
-			t.Errorf("stderr %q lacks the SQLSTATE and message", stderr)
+		want := "password authentication failed for user"
+		if srv.Pooler != nil {
+			want = tc.pooled
+		} else if !strings.Contains(stderr, "28P01") {
+			t.Errorf("stderr %q lacks the SQLSTATE", stderr)
+		}
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q lacks %q", stderr, want)
+		}
+		if !strings.Contains(stderr, "\nhint: check the password") {
+			t.Errorf("stderr %q lacks the advice to check the password", stderr)
 		}
 		if strings.Contains(stdout+stderr, secret) {
 			t.Errorf("the password appears in the output: %q", stderr)
@@ -182,7 +196,7 @@ func TestSignals(t *testing.T) {
 			if stdout.Len() != 0 {
 				t.Errorf("stdout = %q, want nothing", stdout.String())
 			}
-			awaitCount(t, srv, active, "0")
+			awaitLeftNothing(t, srv, app)
 		})
 	}
 }
@@ -195,4 +209,25 @@ func awaitCount(t *testing.T, srv *pgtest.Server, sql, want string) {
 	if err := srv.Await(ctx, sql, want); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// leftOf counts what is left on the server of the run whose
+// application_name is app. Directly, its backends: once fraise has closed
+// its connection, none. Behind a pooler, the server connection may stay
+// in the pool for the next client (PgBouncer keeps it when the client
+// leaves between transactions), so those that are not idle: a query still
+// running, or a transaction still open (as the scripts' pg-gone).
+func leftOf(srv *pgtest.Server, app string) string {
+	sql := "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + strings.ReplaceAll(app, "'", "''") + "'"
+	if srv.Pooler != nil {
+		sql += " AND state <> 'idle'"
+	}
+	return sql
+}
+
+// awaitLeftNothing waits, for at most 30 s, until nothing of the run whose
+// application_name is app is left on the server (leftOf).
+func awaitLeftNothing(t *testing.T, srv *pgtest.Server, app string) {
+	t.Helper()
+	awaitCount(t, srv, leftOf(srv, app), "0")
 }

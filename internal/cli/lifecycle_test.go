@@ -144,7 +144,7 @@ func TestReaderGone(t *testing.T) {
 			c := startChild(t, srv, app, tc.args...)
 			tc.ready(t, c)
 			_ = c.out.Close() // the reader leaves
-			awaitWithin(t, srv, time.Second, c.sessions(""), "0")
+			awaitWithin(t, srv, time.Second, leftOf(srv, c.app), "0")
 			if code := c.wait(t); code != 0 || c.stderr.Len() != 0 {
 				t.Errorf("exit %d, stderr %q; want 0 and nothing", code, c.stderr.String())
 			}
@@ -192,7 +192,7 @@ func TestSignalsMidStream(t *testing.T) {
 			if n := checkWholeLines(t, out.Bytes()); n == 0 || n >= 100000 {
 				t.Errorf("%d lines, want some but not all", n)
 			}
-			awaitCount(t, srv, c.sessions(""), "0")
+			awaitLeftNothing(t, srv, c.app)
 		})
 	}
 }
@@ -209,7 +209,7 @@ func TestSignalWhileOutputBlocked(t *testing.T) {
 	if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	awaitCount(t, srv, c.sessions(""), "0") // nothing has been read yet
+	awaitLeftNothing(t, srv, c.app) // nothing has been read yet
 	out, err := io.ReadAll(c.out)
 	if err != nil {
 		t.Fatal(err)
@@ -289,7 +289,18 @@ func TestTerminatedMidStream(t *testing.T) {
 		}
 		code := c.wait(t)
 		stderr := c.stderr.String()
-		if code != 3 || !strings.Contains(stderr, "lost the connection to the server") {
+		ok := code == 3 && strings.Contains(stderr, "lost the connection to the server")
+		if srv.Pooler != nil {
+			// Behind PgBouncer the backend writes to the pooler, not to
+			// fraise, and the end reaches fraise in one of three ways: the
+			// backend's FATAL, which found room at the pooler, after the
+			// rows (exit 4, as when computing); PgBouncer's own "server
+			// conn crashed?" (08P01); or that error spliced into a row the
+			// pooler had begun to pass on, which fraise refuses (exit 3).
+			ok = ok || code == 4 && (strings.Contains(stderr, "(SQLSTATE 57P01)") || strings.Contains(stderr, "(SQLSTATE 08P01)")) ||
+				code == 3 && strings.Contains(stderr, "holds a NUL byte")
+		}
+		if !ok {
 			t.Errorf("exit %d, stderr %q; want 3 and the connection lost", code, stderr)
 		}
 		if n := checkWholeLines(t, out); n == 0 || n >= 100000 {
@@ -325,7 +336,9 @@ func TestSignalAfterTheQueryEnded(t *testing.T) {
 	if err != nil || !strings.HasPrefix(line, `["DEBUG:",`) {
 		t.Fatalf("first stderr line %q, %v; want the debug line", line, err)
 	}
-	awaitCount(t, srv, c.sessions(""), "0")
+	// Behind a pooler, the transaction has ended; the session may still
+	// be closing, which the signal must not change either.
+	awaitLeftNothing(t, srv, c.app)
 	if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +375,7 @@ func TestSignalWhileAWideRowIsBlocked(t *testing.T) {
 			if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
 				t.Fatal(err)
 			}
-			awaitCount(t, srv, c.sessions(""), "0") // drained while the output is stuck
+			awaitLeftNothing(t, srv, c.app) // drained while the output is stuck
 			rest, err := io.ReadAll(c.out)
 			if err != nil {
 				t.Fatal(err)
@@ -392,7 +405,7 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 	if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	awaitCount(t, srv, c.sessions(""), "0") // drained; the output still waits
+	awaitLeftNothing(t, srv, c.app) // drained; the output still waits
 	if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}

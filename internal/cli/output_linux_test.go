@@ -44,7 +44,7 @@ func TestOutputFileSystemFull(t *testing.T) {
 		t.Errorf("stderr = %q, want %q", stderr, want)
 	}
 	checkPrevious(t, dir, file)
-	awaitCount(t, srv, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"+app+"'", "0")
+	awaitLeftNothing(t, srv, app)
 }
 
 // TestOutputFileSizeLimit: past the process's file size limit (ulimit -f,

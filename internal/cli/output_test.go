@@ -94,7 +94,7 @@ func TestOutputFileInterrupted(t *testing.T) {
 					t.Errorf("exit %d, want %d; stderr %q", code, sc.code, c.stderr.String())
 				}
 				checkPrevious(t, dir, file)
-				awaitCount(t, srv, c.sessions(""), "0")
+				awaitLeftNothing(t, srv, c.app)
 			})
 		}
 	}
@@ -108,7 +108,11 @@ func TestOutputFileSecondSignal(t *testing.T) {
 	p := newProxy(t, srv, proxyPlan{StallAfter: 256 << 10})
 	dir, file := outputDir(t)
 	c := startChildDSN(t, p.conninfo(srv, "fraise-out-second-signal"), "v_seq", "--chunk-size", "1", "-o", file)
-	<-p.stalled
+	select {
+	case <-p.stalled:
+	case <-time.After(30 * time.Second): // a run that failed to connect
+		t.Fatal("the proxy did not stall within 30 s")
+	}
 	awaitTemp(t, dir, 1)
 	if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)

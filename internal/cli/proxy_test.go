@@ -84,7 +84,8 @@ type proxyConn struct {
 	up, down []byte // forwarded client→server and server→client
 }
 
-// newProxy starts a proxy to srv's TCP port; the test's cleanup stops it.
+// newProxy starts a proxy to srv's TCP port (its pooler's, when it has
+// one); the test's cleanup stops it.
 func newProxy(t *testing.T, srv *pgtest.Server, plan proxyPlan) *proxy {
 	t.Helper()
 	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -93,7 +94,7 @@ func newProxy(t *testing.T, srv *pgtest.Server, plan proxyPlan) *proxy {
 	}
 	p := &proxy{
 		t: t, ln: ln, plan: plan,
-		target:  net.JoinHostPort("127.0.0.1", strconv.Itoa(srv.Port)),
+		target:  net.JoinHostPort("127.0.0.1", strconv.Itoa(srv.ClientPort())),
 		stalled: make(chan struct{}),
 		closed:  make(chan struct{}),
 	}
@@ -108,7 +109,7 @@ func newProxy(t *testing.T, srv *pgtest.Server, plan proxyPlan) *proxy {
 func (p *proxy) conninfo(srv *pgtest.Server, app string) string {
 	p.t.Helper()
 	direct := srv.ConnString(pgtest.RoleTrust, true)
-	port := fmt.Sprintf(" port=%d ", srv.Port)
+	port := fmt.Sprintf(" port=%d ", srv.ClientPort())
 	if !strings.Contains(direct, port) {
 		p.t.Fatalf("no %q in the conninfo %q", port, direct)
 	}
@@ -578,7 +579,7 @@ func TestProxyStallIdleTimeout(t *testing.T) {
 	if !cancelled {
 		t.Errorf("no cancel request for the stalled session (key %x) among the proxy's %d connections", key, len(p.connections()))
 	}
-	awaitCount(t, srv, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"+app+"'", "0")
+	awaitLeftNothing(t, srv, app)
 }
 
 // TestProxyStallConnectTimeout stalls the server's side of connecting:
@@ -622,7 +623,7 @@ func TestProxyStallConnectTimeout(t *testing.T) {
 			// fraise closed its socket, so the proxy closed the server's,
 			// and the backend, which had started, went.
 			p.awaitClosed(t)
-			awaitCount(t, srv, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"+app+"'", "0")
+			awaitLeftNothing(t, srv, app)
 		})
 	}
 }
@@ -657,7 +658,7 @@ func TestIdleTimeoutBeforeFirstRow(t *testing.T) {
 			if stdout.Len() != 0 {
 				t.Errorf("stdout %q, want nothing", stdout.String())
 			}
-			awaitCount(t, srv, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"+app+"'", "0")
+			awaitLeftNothing(t, srv, app)
 			// The backend would go anyway once fraise closes the
 			// connection (client_connection_check_interval): the log says
 			// whether the cancel request reached it.

@@ -170,7 +170,7 @@ func TestReadOnlyNothingOutlivesTheRun(t *testing.T) {
 				if code != want || !strings.Contains(stderr, wantErr) {
 					t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, want, wantErr)
 				}
-				awaitCount(t, srv, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"+app+"'", "0")
+				awaitLeftNothing(t, srv, app)
 				w.check(t)
 			})
 		}

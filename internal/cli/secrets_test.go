@@ -21,7 +21,7 @@ func TestNoPasswordInVerboseOutput(t *testing.T) {
 	srv := pgtest.RequireTLS(t)
 	f := srv.TLS
 	tlsKV := " sslmode=verify-full sslrootcert=" + f.CACert
-	tcpTLS := "host=" + pgtest.TLSServerName + " hostaddr=127.0.0.1 port=" + strconv.Itoa(srv.Port) + " dbname=" + pgtest.Database
+	tcpTLS := "host=" + pgtest.TLSServerName + " hostaddr=127.0.0.1 port=" + strconv.Itoa(srv.ClientPort()) + " dbname=" + pgtest.Database
 	type way struct {
 		name string
 		dsn  string

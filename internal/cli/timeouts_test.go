@@ -44,7 +44,7 @@ func TestAnyTimeoutBoundsConnecting(t *testing.T) {
 				t.Errorf("stdout %q, want nothing", stdout.String())
 			}
 			p.awaitClosed(t)
-			awaitCount(t, srv, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"+app+"'", "0")
+			awaitLeftNothing(t, srv, app)
 		})
 	}
 }
@@ -66,5 +66,5 @@ func TestStatementTimeoutBoundsASilentStream(t *testing.T) {
 	}
 	checkLines(t, stdout.String())
 	p.awaitClosed(t)
-	awaitCount(t, srv, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"+app+"'", "0")
+	awaitLeftNothing(t, srv, app)
 }

@@ -36,3 +36,10 @@ func fakeFinder(env, path map[string]string, pgConfigBindir string, globbed []st
 		evalSymlinks: filepath.EvalSymlinks,
 	}
 }
+
+// KillPooler kills p's process and waits for it to exit, as a crash
+// would end it.
+func KillPooler(p *Pooler) {
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+}

@@ -1,6 +1,7 @@
 // A connection pooler in front of a cluster: PgBouncer (the Debian package
 // pgbouncer), run as the cluster's owner on a free loopback port, with the
-// cluster's pg_hba rules and a userlist made from its pg_authid secrets, so
+// cluster's pg_hba rules and a userlist made from its pg_authid secrets
+// (and pg_authid itself, through auth_query, for roles made later), so
 // that every role logs in through it as it does directly.
 
 package pgtest
@@ -173,9 +174,17 @@ func (p *Pooler) writeIni(opts PoolerOptions) error {
 		"auth_type = hba",
 		"auth_hba_file = " + filepath.Join(p.Dir, "hba.conf"),
 		"auth_file = " + filepath.Join(p.Dir, "userlist.txt"),
+		// Roles made after the pooler started (a test's own) are looked
+		// up in pg_authid, as the superuser, when they log in.
+		"auth_user = " + Superuser,
+		"auth_query = SELECT rolname, rolpassword FROM pg_authid WHERE rolname = $1 AND rolcanlogin",
 		"pool_mode = " + opts.Mode,
 		"default_pool_size = " + strconv.Itoa(size),
 		"max_client_conn = 500",
+		// A login the server refused (a role its hba rules keep from the
+		// pooler's own link) is retried after 1 s, not 15: clients queued
+		// behind it wait that long before they hear.
+		"server_login_retry = 1",
 		"logfile = " + p.LogFile,
 		"server_tls_sslmode = " + serverTLS,
 	}
@@ -228,11 +237,20 @@ func (p *Pooler) start(ctx context.Context, bin string) error {
 }
 
 // Close stops the pooler (SIGTERM, then SIGKILL after 10 s) and waits for
-// it to exit.
+// it to exit. It returns an error, with the end of the pooler's log, when
+// the pooler had already exited: the tests that used it were talking to
+// nothing.
 func (p *Pooler) Close() error {
+	var err error
 	p.closeOnce.Do(func() {
 		if p.cmd == nil || p.cmd.Process == nil {
 			return
+		}
+		select {
+		case <-p.exited:
+			err = fmt.Errorf("pgtest: pgbouncer had exited before Close (%v):\n%s", p.cmd.ProcessState, logTail(p.LogFile, 20))
+			return
+		default:
 		}
 		_ = p.cmd.Process.Signal(terminate)
 		select {
@@ -242,7 +260,7 @@ func (p *Pooler) Close() error {
 			<-p.exited
 		}
 	})
-	return nil
+	return err
 }
 
 // ConnString is Server.ConnString through the pooler.

@@ -15,7 +15,8 @@ import (
 
 // TestPgBouncer: every role logs in through PgBouncer, in each pool
 // mode, with the method it has directly, over the socket and over TCP
-// with and without TLS, and a wrong password is refused.
+// with and without TLS, a role made after the pooler started logs in too,
+// and a wrong password is refused.
 func TestPgBouncer(t *testing.T) {
 	s := pgtest.RequireTLS(t)
 	for _, mode := range []string{"transaction", "session"} {
@@ -30,6 +31,10 @@ func TestPgBouncer(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer p.Close()
+			late := "fraise_late_" + mode
+			if _, err := s.Psql(ctx, "DROP ROLE IF EXISTS "+late+"; CREATE ROLE "+late+" LOGIN PASSWORD 'pw-late'"); err != nil {
+				t.Fatal(err)
+			}
 			cases := []struct {
 				role, host, sslmode, password, want string
 			}{
@@ -40,6 +45,8 @@ func TestPgBouncer(t *testing.T) {
 				{role: pgtest.RolePassword, host: "127.0.0.1", sslmode: "disable", want: "fraise_password"},
 				{role: pgtest.RoleTLSOnly, host: "127.0.0.1", sslmode: "require", want: "fraise_tls_only"},
 				{role: pgtest.RoleSCRAM, host: "127.0.0.1", sslmode: "disable", password: "nope", want: "error"},
+				{role: late, host: "127.0.0.1", sslmode: "disable", password: "pw-late", want: late},
+				{role: late, host: "127.0.0.1", sslmode: "disable", password: "nope", want: "error"},
 			}
 			for _, c := range cases {
 				got := pooledLogin(ctx, t, s, p, c.role, c.host, c.sslmode, c.password)
@@ -77,4 +84,26 @@ func pooledLogin(ctx context.Context, t *testing.T, s *pgtest.Server, p *pgtest.
 		return "error"
 	}
 	return strings.TrimSpace(stdout.String())
+}
+
+// TestPgBouncerGoneIsReported: a pooler that died while in use makes
+// Close fail, naming its log, rather than pass unnoticed.
+func TestPgBouncerGoneIsReported(t *testing.T) {
+	s := pgtest.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p, err := s.StartPgBouncer(ctx, pgtest.PoolerOptions{Mode: "transaction"})
+	if errors.Is(err, pgtest.ErrNoPooler) && os.Getenv("CI") != "true" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgtest.KillPooler(p)
+	if err := p.Close(); err == nil || !strings.Contains(err.Error(), "pgbouncer had exited before Close") {
+		t.Errorf("Close after the pooler died = %v, want an error saying so", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Errorf("a second Close = %v, want nil", err)
+	}
 }

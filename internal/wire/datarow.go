@@ -5,12 +5,21 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 )
 
 // dataRowValue returns the single value of a DataRow body (nil for NULL),
 // a slice of body: the stream's one json or jsonb column.
+//
+// A value holding a NUL byte is refused (nulInValue): PostgreSQL's text
+// never holds one, and a message spliced into the row does. PgBouncer
+// writes its own ErrorResponse ("server conn crashed?") to the client
+// when the server's connection ends in the middle of a DataRow it is
+// passing on, so that the rest of the row the client waits for is that
+// error's bytes: taken as the value, it would be written as a line of
+// garbage.
 func dataRowValue(body []byte) ([]byte, error) {
 	if len(body) < 2 {
 		return nil, malformedRow("too short")
@@ -24,6 +33,8 @@ func dataRowValue(body []byte) ([]byte, error) {
 		return nil, badDataRow(body, 2, 0, 1)
 	case end != len(body):
 		return nil, badDataRow(body, end, 1, 1)
+	case bytes.IndexByte(v, 0) >= 0:
+		return nil, nulInValue(0, 1)
 	}
 	return v, nil
 }
@@ -38,8 +49,11 @@ func dataRowValues(body []byte, dst [][]byte) ([][]byte, error) {
 	p := 2
 	for i := range n {
 		v, next, ok := dataRowNext(body, p)
-		if !ok {
+		switch {
+		case !ok:
 			return dst, badDataRow(body, p, i, n)
+		case bytes.IndexByte(v, 0) >= 0:
+			return dst, nulInValue(i, n)
 		}
 		dst = append(dst, v)
 		p = next
@@ -82,6 +96,12 @@ func badDataRow(body []byte, p, i, n int) error {
 	}
 	l := int32(binary.BigEndian.Uint32(body[p:]))
 	return malformedRow(fmt.Sprintf("value %d has length %d with %d bytes left", i+1, l, left-4))
+}
+
+// nulInValue is the error of a DataRow whose value i of n holds a NUL
+// byte (see dataRowValue).
+func nulInValue(i, n int) error {
+	return malformedRow(fmt.Sprintf("value %d of %d holds a NUL byte, which text from PostgreSQL never does: another message was spliced into the row (a pooler or proxy in between may have cut it)", i+1, n))
 }
 
 // malformedRow is the error of a DataRow whose lengths do not add up.

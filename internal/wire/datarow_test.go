@@ -24,6 +24,7 @@ func TestDataRowOneSplitter(t *testing.T) {
 		{"negative length", []byte{0, 1, 0xff, 0xff, 0xff, 0xfe}, nil, "protocol violation: malformed DataRow: value 1 has length -2 with 0 bytes left"},
 		{"trailing bytes", []byte{0, 1, 0, 0, 0, 1, '1', '2'}, nil, "protocol violation: malformed DataRow: 1 bytes after the last value"},
 		{"null with bytes", []byte{0, 1, 0xff, 0xff, 0xff, 0xff, 'x'}, nil, "protocol violation: malformed DataRow: 1 bytes after the last value"},
+		{"NUL byte", []byte{0, 1, 0, 0, 0, 3, '[', 0, ']'}, nil, "protocol violation: malformed DataRow: value 1 of 1 holds a NUL byte, which text from PostgreSQL never does: another message was spliced into the row (a pooler or proxy in between may have cut it)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			one, err1 := dataRowValue(tc.body)

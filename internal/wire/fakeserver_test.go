@@ -47,6 +47,11 @@ type fakeServer struct {
 	Startup chan map[string]string
 	// Cancels receives the cancel requests, in arrival order.
 	Cancels chan *pgproto3.CancelRequest
+	// CancelWatch, when set, is how long the fake keeps a cancel
+	// connection open after its request, before hanging up; ClosedFirst
+	// counts the clients that closed theirs meanwhile.
+	CancelWatch time.Duration
+	ClosedFirst atomic.Int32
 
 	done     chan error // the script's result
 	hadMain  atomic.Bool
@@ -155,6 +160,12 @@ func (fs *fakeServer) other(conn net.Conn) {
 	if err == nil {
 		if cr, ok := msg.(*pgproto3.CancelRequest); ok {
 			fs.Cancels <- &pgproto3.CancelRequest{ProcessID: cr.ProcessID, SecretKey: append([]byte(nil), cr.SecretKey...)}
+			if fs.CancelWatch > 0 {
+				_ = conn.SetReadDeadline(time.Now().Add(fs.CancelWatch))
+				if _, err := conn.Read(make([]byte, 1)); errors.Is(err, io.EOF) {
+					fs.ClosedFirst.Add(1)
+				}
+			}
 			return
 		}
 		err = fmt.Errorf("got %T on a second connection, want *pgproto3.CancelRequest", msg)

@@ -85,6 +85,11 @@ func mhShow(t *testing.T, conn *wire.Conn, setting string) string {
 func mhAgreeWithLibpq(t *testing.T, srv *pgtest.Server, conninfo string, wantPort int, wantErr string, env ...string) {
 	t.Helper()
 	port, stderr, err := mhLibpq(t, srv, conninfo, env...)
+	if srv.Pooler != nil && wantPort == srv.ClientPort() {
+		// Behind a pooler, SHOW port is the server's port: the pooler's
+		// own is what the client connected to.
+		wantPort = srv.Port
+	}
 	switch {
 	case wantPort != 0 && (err != nil || port != strconv.Itoa(wantPort)):
 		t.Errorf("libpq oracle: psql landed on port %q (%v: %s), want %d", port, err, strings.TrimSpace(stderr), wantPort)
@@ -103,16 +108,16 @@ func TestMultiHostFirstHostDown(t *testing.T) {
 		name, conninfo string
 		want           wire.Host
 	}{
-		{"tcp", fmt.Sprintf("host=127.0.0.1,127.0.0.1 port=%d,%d user=%s dbname=%s", closed, srv.Port, role, db),
-			wire.Host{Name: "127.0.0.1", Port: uint16(srv.Port)}},
-		{"socket", fmt.Sprintf("host=/nonexistent-dir,%s port=%d user=%s dbname=%s", srv.SocketDir, srv.Port, role, db),
-			wire.Host{Name: srv.SocketDir, Port: uint16(srv.Port)}},
-		{"socket then tcp", fmt.Sprintf("host=/nonexistent-dir,127.0.0.1 port=%d user=%s dbname=%s", srv.Port, role, db),
-			wire.Host{Name: "127.0.0.1", Port: uint16(srv.Port)}},
-		{"url", fmt.Sprintf("postgres://%s@127.0.0.1:%d,127.0.0.1:%d/%s", role, closed, srv.Port, db),
-			wire.Host{Name: "127.0.0.1", Port: uint16(srv.Port)}},
-		{"hostaddr", fmt.Sprintf("host=first.invalid,second.invalid hostaddr=127.0.0.1,127.0.0.1 port=%d,%d user=%s dbname=%s sslmode=disable", closed, srv.Port, role, db),
-			wire.Host{Name: "second.invalid", Addr: "127.0.0.1", Port: uint16(srv.Port)}},
+		{"tcp", fmt.Sprintf("host=127.0.0.1,127.0.0.1 port=%d,%d user=%s dbname=%s", closed, srv.ClientPort(), role, db),
+			wire.Host{Name: "127.0.0.1", Port: uint16(srv.ClientPort())}},
+		{"socket", fmt.Sprintf("host=/nonexistent-dir,%s port=%d user=%s dbname=%s", srv.ClientSocketDir(), srv.ClientPort(), role, db),
+			wire.Host{Name: srv.ClientSocketDir(), Port: uint16(srv.ClientPort())}},
+		{"socket then tcp", fmt.Sprintf("host=/nonexistent-dir,127.0.0.1 port=%d user=%s dbname=%s", srv.ClientPort(), role, db),
+			wire.Host{Name: "127.0.0.1", Port: uint16(srv.ClientPort())}},
+		{"url", fmt.Sprintf("postgres://%s@127.0.0.1:%d,127.0.0.1:%d/%s", role, closed, srv.ClientPort(), db),
+			wire.Host{Name: "127.0.0.1", Port: uint16(srv.ClientPort())}},
+		{"hostaddr", fmt.Sprintf("host=first.invalid,second.invalid hostaddr=127.0.0.1,127.0.0.1 port=%d,%d user=%s dbname=%s sslmode=disable", closed, srv.ClientPort(), role, db),
+			wire.Host{Name: "second.invalid", Addr: "127.0.0.1", Port: uint16(srv.ClientPort())}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,7 +131,7 @@ func TestMultiHostFirstHostDown(t *testing.T) {
 			if conn.ServerParam("server_version") == "" {
 				t.Error("no server_version: the session is not usable")
 			}
-			mhAgreeWithLibpq(t, srv, tt.conninfo, srv.Port, "")
+			mhAgreeWithLibpq(t, srv, tt.conninfo, srv.ClientPort(), "")
 		})
 	}
 
@@ -199,7 +204,7 @@ func mhLogSize(t *testing.T, path string) int64 {
 func TestMultiHostTwoServers(t *testing.T) {
 	srv := pgtest.Require(t)
 	srv2 := mhReadOnlyServer(t)
-	p1, p2 := srv.Port, srv2.Port
+	p1, p2 := srv.ClientPort(), srv2.Port
 	role, db := pgtest.RoleTrust, pgtest.Database
 
 	t.Run("authentication failure stops the search", func(t *testing.T) {
@@ -215,13 +220,14 @@ func TestMultiHostTwoServers(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Step != wire.StepAuth {
 			t.Fatalf("err = %v, want an authentication ConnectError", err)
 		}
-		if wire.SQLState(err) != "28P01" {
-			t.Errorf("SQLSTATE = %q, want 28P01", wire.SQLState(err))
+		code, msg := passwordRefusal(srv, pgtest.RoleSCRAM, true)
+		if wire.SQLState(err) != code {
+			t.Errorf("SQLSTATE = %q, want %s", wire.SQLState(err), code)
 		}
 		if want := "127.0.0.1:" + strconv.Itoa(p1); ce.Addr != want || len(ce.Others) != 0 {
 			t.Errorf("failure at %s with %d earlier attempts, want only %s", ce.Addr, len(ce.Others), want)
 		}
-		mhAgreeWithLibpq(t, srv, conninfo, 0, "password authentication failed")
+		mhAgreeWithLibpq(t, srv, conninfo, 0, msg)
 
 		// Positive control: one connection to srv2 is logged as one line.
 		ctl, err := mhConnect(t, config(t, fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s sslmode=disable", p2, role, db)))
@@ -254,7 +260,7 @@ func TestMultiHostTwoServers(t *testing.T) {
 		}
 		roFirst, rwFirst := hosts(p2, p1), hosts(p1, p2)
 		onlyRO := fmt.Sprintf("host=127.0.0.1,%s port=%d user=%s dbname=%s sslmode=disable", srv2.SocketDir, p2, role, db)
-		onlyRW := fmt.Sprintf("host=127.0.0.1,%s port=%d user=%s dbname=%s sslmode=disable", srv.SocketDir, p1, role, db)
+		onlyRW := fmt.Sprintf("host=127.0.0.1,%s port=%d user=%s dbname=%s sslmode=disable", srv.ClientSocketDir(), p1, role, db)
 		tests := []struct {
 			name, conninfo, attrs string
 			wantPort              int    // 0: the connection fails
@@ -435,9 +441,9 @@ func TestPgpassAgainstServer(t *testing.T) {
 		}
 	})
 	closed := mhClosedPort(t)
-	port, db, sock := strconv.Itoa(srv.Port), pgtest.Database, srv.SocketDir
-	tcp := fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s sslmode=disable", srv.Port, role, db)
-	unix := fmt.Sprintf("host=%s port=%d user=%s dbname=%s", sock, srv.Port, role, db)
+	port, db, sock := strconv.Itoa(srv.ClientPort()), pgtest.Database, srv.ClientSocketDir()
+	tcp := fmt.Sprintf("host=127.0.0.1 port=%d user=%s dbname=%s sslmode=disable", srv.ClientPort(), role, db)
+	unix := fmt.Sprintf("host=%s port=%d user=%s dbname=%s", sock, srv.ClientPort(), role, db)
 	line := func(host, port, db, user, pw string) string {
 		return strings.Join([]string{host, port, db, user, pw}, ":") + "\n"
 	}
@@ -446,6 +452,7 @@ func TestPgpassAgainstServer(t *testing.T) {
 		badPW = "password authentication failed"
 		noPW  = "no password supplied"
 	)
+	badCode, badMsg := passwordRefusal(srv, role, true)
 	tests := []struct {
 		name, conninfo, file string
 		want                 string
@@ -466,21 +473,21 @@ func TestPgpassAgainstServer(t *testing.T) {
 			"#" + line("*", "*", "*", role, "wrong") + "*:*:" + role + ":wrong\n" + line("*", "*", "*", role, escaped), ok, "127.0.0.1"},
 		{"socket directory by its path", unix, line(sock, port, "*", role, escaped), ok, sock},
 		{"a socket directory that is not the default is not localhost", unix, line("localhost", port, "*", role, escaped), noPW, ""},
-		{"hostaddr when no host name", fmt.Sprintf("hostaddr=127.0.0.1 port=%d user=%s dbname=%s sslmode=disable", srv.Port, role, db),
+		{"hostaddr when no host name", fmt.Sprintf("hostaddr=127.0.0.1 port=%d user=%s dbname=%s sslmode=disable", srv.ClientPort(), role, db),
 			line("127.0.0.1", port, db, role, escaped), ok, ""},
-		{"host name rather than hostaddr", fmt.Sprintf("host=db.invalid hostaddr=127.0.0.1 port=%d user=%s dbname=%s sslmode=disable", srv.Port, role, db),
+		{"host name rather than hostaddr", fmt.Sprintf("host=db.invalid hostaddr=127.0.0.1 port=%d user=%s dbname=%s sslmode=disable", srv.ClientPort(), role, db),
 			line("127.0.0.1", port, db, role, escaped), noPW, ""},
-		{"host name with hostaddr", fmt.Sprintf("host=db.invalid hostaddr=127.0.0.1 port=%d user=%s dbname=%s sslmode=disable", srv.Port, role, db),
+		{"host name with hostaddr", fmt.Sprintf("host=db.invalid hostaddr=127.0.0.1 port=%d user=%s dbname=%s sslmode=disable", srv.ClientPort(), role, db),
 			line("db.invalid", port, db, role, escaped), ok, "db.invalid"},
 		// Host lists: the password is the one of the host being tried.
 		{"second host's line after the first is down",
-			fmt.Sprintf("host=127.0.0.1,%s port=%d,%d user=%s dbname=%s sslmode=disable", sock, closed, srv.Port, role, db),
+			fmt.Sprintf("host=127.0.0.1,%s port=%d,%d user=%s dbname=%s sslmode=disable", sock, closed, srv.ClientPort(), role, db),
 			line(sock, port, "*", role, escaped), ok, sock},
 		{"first host's line does not serve the second",
-			fmt.Sprintf("host=127.0.0.1,%s port=%d,%d user=%s dbname=%s sslmode=disable", sock, closed, srv.Port, role, db),
+			fmt.Sprintf("host=127.0.0.1,%s port=%d,%d user=%s dbname=%s sslmode=disable", sock, closed, srv.ClientPort(), role, db),
 			line("127.0.0.1", strconv.Itoa(closed), "*", role, escaped), noPW, ""},
 		{"no password for a reachable first host ends the search",
-			fmt.Sprintf("host=%s,127.0.0.1 port=%d user=%s dbname=%s sslmode=disable", sock, srv.Port, role, db),
+			fmt.Sprintf("host=%s,127.0.0.1 port=%d user=%s dbname=%s sslmode=disable", sock, srv.ClientPort(), role, db),
 			line("127.0.0.1", port, "*", role, escaped), noPW, ""},
 	}
 	for _, tt := range tests {
@@ -501,8 +508,8 @@ func TestPgpassAgainstServer(t *testing.T) {
 				}
 			case badPW:
 				var pe *wire.PgError
-				if !errors.As(err, &pe) || pe.Code != "28P01" {
-					t.Fatalf("err = %v, want 28P01", err)
+				if !errors.As(err, &pe) || pe.Code != badCode || !strings.HasPrefix(pe.Message, badMsg) {
+					t.Fatalf("err = %v, want %s %q", err, badCode, badMsg)
 				}
 				if !strings.Contains(pe.Hint, pass) {
 					t.Errorf("hint %q does not name the password file", pe.Hint)
@@ -521,11 +528,14 @@ func TestPgpassAgainstServer(t *testing.T) {
 					}
 				}
 			}
-			wantPort := 0
-			if tt.want == ok {
-				wantPort = srv.Port
+			wantPort, wantErr := 0, tt.want
+			switch tt.want {
+			case ok:
+				wantPort = srv.ClientPort()
+			case badPW:
+				wantErr = badMsg
 			}
-			mhAgreeWithLibpq(t, srv, conninfo, wantPort, tt.want)
+			mhAgreeWithLibpq(t, srv, conninfo, wantPort, wantErr)
 		})
 	}
 
@@ -539,8 +549,8 @@ func TestPgpassAgainstServer(t *testing.T) {
 		for _, c := range []struct {
 			name, conninfo, file, want string
 		}{
-			{"no host", fmt.Sprintf("port=%d user=%s dbname=%s", srv.Port, role, db), line("localhost", port, db, role, escaped), ok},
-			{"no host, path line", fmt.Sprintf("port=%d user=%s dbname=%s", srv.Port, role, db), line(sock, port, db, role, escaped), noPW},
+			{"no host", fmt.Sprintf("port=%d user=%s dbname=%s", srv.ClientPort(), role, db), line("localhost", port, db, role, escaped), ok},
+			{"no host, path line", fmt.Sprintf("port=%d user=%s dbname=%s", srv.ClientPort(), role, db), line(sock, port, db, role, escaped), noPW},
 			{"default directory named", unix, line("localhost", port, db, role, escaped), ok},
 			{"default directory named, path line", unix, line(sock, port, db, role, escaped), noPW},
 		} {

@@ -17,7 +17,7 @@ import (
 // which the server's own (unprivileged) user owns.
 func TestRequirePeer(t *testing.T) {
 	srv := pgtest.Require(t)
-	fi, err := os.Stat(filepath.Join(srv.SocketDir, ".s.PGSQL."+strconv.Itoa(srv.Port)))
+	fi, err := os.Stat(filepath.Join(srv.ClientSocketDir(), ".s.PGSQL."+strconv.Itoa(srv.ClientPort())))
 	if err != nil {
 		t.Fatal(err)
 	}

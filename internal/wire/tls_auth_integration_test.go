@@ -35,7 +35,7 @@ func taQuote(v string) string {
 func taConninfo(srv *pgtest.Server, host, role string, kv ...string) string {
 	parts := []string{
 		"host=" + taQuote(host),
-		"port=" + strconv.Itoa(srv.Port),
+		"port=" + strconv.Itoa(srv.ClientPort()),
 		"user=" + taQuote(role),
 		"dbname=" + taQuote(pgtest.Database),
 	}
@@ -179,11 +179,14 @@ func taServerRefusal(t *testing.T, err error, host, user, code, want string) {
 func TestChannelBindingRequire(t *testing.T) {
 	srv := pgtest.RequireTLS(t)
 	f := srv.TLS
-	host := pgtest.TLSServerName + ":" + strconv.Itoa(srv.Port)
+	host := pgtest.TLSServerName + ":" + strconv.Itoa(srv.ClientPort())
 	const (
 		notBound     = "channel binding required, but server authenticated client without channel binding"
 		notSupported = "channel binding required but not supported by server's authentication request"
 		noSSL        = "channel binding required, but SSL not in use"
+		// PgBouncer offers SCRAM-SHA-256 only, never SCRAM-SHA-256-PLUS:
+		// it does not support channel binding.
+		noPlus = "channel binding is required, but server did not offer an authentication method that supports channel binding"
 	)
 	tests := []struct {
 		name     string
@@ -192,22 +195,23 @@ func TestChannelBindingRequire(t *testing.T) {
 		sslmode  string // "" is verify-full
 		binding  string // "" is require
 		want     string // "" means success
+		pooled   string // want behind PgBouncer, when it differs
 	}{
-		{"trust", pgtest.RoleTrust, false, "", "", notBound},
+		{"trust", pgtest.RoleTrust, false, "", "", notBound, ""},
 		// Refused before the password is even looked up: with no password
 		// at hand, the error is still the binding one, not "no password
 		// supplied"; with one, the server never sees it (no 28P01).
-		{"cleartext with password", pgtest.RolePassword, true, "", "", notSupported},
-		{"cleartext without password", pgtest.RolePassword, false, "", "", notSupported},
-		{"md5 with password", pgtest.RoleMD5, true, "", "", notSupported},
-		{"md5 without password", pgtest.RoleMD5, false, "", "", notSupported},
-		{"scram without TLS", pgtest.RoleSCRAM, true, "disable", "", noSSL},
-		{"scram without TLS, no password", pgtest.RoleSCRAM, false, "disable", "", noSSL},
-		{"scram over TLS", pgtest.RoleSCRAM, true, "", "", ""},
-		{"scram over TLS, sslmode=require", pgtest.RoleSCRAM, true, "require", "", ""},
-		{"scram over TLS, channel_binding=disable", pgtest.RoleSCRAM, true, "", "disable", ""},
-		{"scram over TLS, channel_binding=prefer", pgtest.RoleSCRAM, true, "", "prefer", ""},
-		{"trust, channel_binding=prefer", pgtest.RoleTrust, false, "", "prefer", ""},
+		{"cleartext with password", pgtest.RolePassword, true, "", "", notSupported, ""},
+		{"cleartext without password", pgtest.RolePassword, false, "", "", notSupported, ""},
+		{"md5 with password", pgtest.RoleMD5, true, "", "", notSupported, ""},
+		{"md5 without password", pgtest.RoleMD5, false, "", "", notSupported, ""},
+		{"scram without TLS", pgtest.RoleSCRAM, true, "disable", "", noSSL, ""},
+		{"scram without TLS, no password", pgtest.RoleSCRAM, false, "disable", "", noSSL, ""},
+		{"scram over TLS", pgtest.RoleSCRAM, true, "", "", "", noPlus},
+		{"scram over TLS, sslmode=require", pgtest.RoleSCRAM, true, "require", "", "", noPlus},
+		{"scram over TLS, channel_binding=disable", pgtest.RoleSCRAM, true, "", "disable", "", ""},
+		{"scram over TLS, channel_binding=prefer", pgtest.RoleSCRAM, true, "", "prefer", "", ""},
+		{"trust, channel_binding=prefer", pgtest.RoleTrust, false, "", "prefer", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -219,6 +223,10 @@ func TestChannelBindingRequire(t *testing.T) {
 			if binding == "" {
 				binding = "require"
 			}
+			want := tt.want
+			if srv.Pooler != nil && tt.pooled != "" {
+				want = tt.pooled
+			}
 			kv := []string{"sslmode", mode, "sslrootcert", f.CACert, "channel_binding", binding}
 			if tt.password {
 				kv = append(kv, "password", pgtest.Password(tt.role))
@@ -226,11 +234,11 @@ func TestChannelBindingRequire(t *testing.T) {
 			conninfo := taConninfo(srv, pgtest.TLSServerName, tt.role, kv...)
 
 			conn, err := taConnect(t, conninfo, isolated(t))
-			if tt.want != "" {
+			if want != "" {
 				if conn != nil {
 					_ = conn.Close()
 				}
-				ae := taAuthRefusal(t, err, host, tt.role, tt.want)
+				ae := taAuthRefusal(t, err, host, tt.role, want)
 				if !strings.Contains(ae.Hint, "channel_binding") {
 					t.Errorf("hint %q does not mention channel_binding", ae.Hint)
 				}
@@ -249,8 +257,8 @@ func TestChannelBindingRequire(t *testing.T) {
 				if conn.AuthMethod() != wantMethod {
 					t.Errorf("AuthMethod() = %q, want %q", conn.AuthMethod(), wantMethod)
 				}
-				if got := taValue(t, conn, taSSLInUse); got != "true" {
-					t.Errorf("pg_stat_ssl.ssl = %s, want true", got)
+				if !sessionTLS(t, srv, conn) {
+					t.Error("the session does not use TLS")
 				}
 				if got := taValue(t, conn, taCurrentID); got != strconv.Quote(tt.role) {
 					t.Errorf("current_user = %s, want %q", got, tt.role)
@@ -260,10 +268,10 @@ func TestChannelBindingRequire(t *testing.T) {
 			// libpq agrees, with the same words.
 			ok, out := taPsql(t, srv, conninfo, "")
 			switch {
-			case ok != (tt.want == ""):
-				t.Errorf("psql connected=%v (%q), fraise connected=%v", ok, out, tt.want == "")
-			case !ok && !strings.Contains(out, tt.want):
-				t.Errorf("psql says %q, want it to contain %q", out, tt.want)
+			case ok != (want == ""):
+				t.Errorf("psql connected=%v (%q), fraise connected=%v", ok, out, want == "")
+			case !ok && !strings.Contains(out, want):
+				t.Errorf("psql says %q, want it to contain %q", out, want)
 			}
 		})
 	}
@@ -274,7 +282,7 @@ func TestChannelBindingRequire(t *testing.T) {
 // is no psql oracle here.
 func TestRequireAuth(t *testing.T) {
 	srv := pgtest.Require(t)
-	host := "127.0.0.1:" + strconv.Itoa(srv.Port)
+	host := "127.0.0.1:" + strconv.Itoa(srv.ClientPort())
 	const (
 		incomplete = "server did not complete authentication"
 		cleartext  = "server requested a cleartext password"
@@ -388,7 +396,7 @@ func taCopy(t *testing.T, src, dst string, perm os.FileMode) {
 func TestClientCertificate(t *testing.T) {
 	srv := pgtest.RequireTLS(t)
 	f := srv.TLS
-	host := pgtest.TLSServerName + ":" + strconv.Itoa(srv.Port)
+	host := pgtest.TLSServerName + ":" + strconv.Itoa(srv.ClientPort())
 	dir := t.TempDir()
 
 	key0644 := filepath.Join(dir, "key-0644.key")
@@ -420,6 +428,7 @@ func TestClientCertificate(t *testing.T) {
 		loggedIn      result = iota
 		configError          // *wire.ConfigError before any connection
 		serverRefusal        // the server's 28000
+		poolerRefusal        // PgBouncer's 08P01, before authentication
 		clientRefusal        // a client-side AuthError at StepAuth
 		tlsFailure           // a ConnectError from the handshake
 	)
@@ -482,17 +491,28 @@ func TestClientCertificate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			res, want := tt.result, tt.want
+			if srv.Pooler != nil {
+				switch {
+				case res == loggedIn && tt.role == pgtest.RoleCert:
+					t.Skipf("behind PgBouncer: it checks the client certificate itself and logs in to the server without one, which the server's cert rule refuses")
+				case res == serverRefusal:
+					// PgBouncer applies the cert rule itself, before any
+					// authentication exchange.
+					res, want = poolerRefusal, "certificate authentication failed"
+				}
+			}
 			h := tt.home
 			if h == "" {
 				h = emptyHome
 			}
 			conninfo := taConninfo(srv, pgtest.TLSServerName, tt.role, tt.kv...)
 			conn, err := taConnect(t, conninfo, taEnv(h))
-			if conn != nil && tt.result != loggedIn {
+			if conn != nil && res != loggedIn {
 				_ = conn.Close()
-				t.Fatalf("Connect succeeded, want a failure containing %q", tt.want)
+				t.Fatalf("Connect succeeded, want a failure containing %q", want)
 			}
-			switch tt.result {
+			switch res {
 			case loggedIn:
 				if err != nil {
 					t.Fatalf("Connect: %v", err)
@@ -501,8 +521,10 @@ func TestClientCertificate(t *testing.T) {
 				if got := taValue(t, conn, taCurrentID); got != strconv.Quote(tt.role) {
 					t.Errorf("current_user = %s, want %q", got, tt.role)
 				}
-				if got := taValue(t, conn, taClientDN); got != tt.want {
-					t.Errorf("pg_stat_ssl.client_dn = %s, want %s", got, tt.want)
+				// Behind a pooler, pg_stat_ssl describes the pooler's own
+				// link to the server, which has no client certificate.
+				if got := taValue(t, conn, taClientDN); srv.Pooler == nil && got != want {
+					t.Errorf("pg_stat_ssl.client_dn = %s, want %s", got, want)
 				}
 			case configError:
 				var cfe *wire.ConfigError
@@ -516,22 +538,26 @@ func TestClientCertificate(t *testing.T) {
 				if cfe.Keyword != "sslkey" {
 					t.Errorf("ConfigError keyword %q, want sslkey", cfe.Keyword)
 				}
-				if !strings.Contains(err.Error(), tt.want) {
-					t.Errorf("error %q does not contain %q", err, tt.want)
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
 				}
 				for _, n := range tt.names {
 					if !strings.Contains(err.Error(), n) {
 						t.Errorf("error %q does not name %s", err, n)
 					}
 				}
-			case serverRefusal:
-				taServerRefusal(t, err, host, tt.role, "28000", tt.want)
+			case serverRefusal, poolerRefusal:
+				code, step := "28000", wire.StepAuth
+				if res == poolerRefusal {
+					code, step = "08P01", wire.StepStartup
+				}
+				taServerRefusal(t, err, host, tt.role, code, want)
 				var ce *wire.ConnectError
-				if errors.As(err, &ce) && ce.Step != wire.StepAuth {
-					t.Errorf("step %q, want %q", ce.Step, wire.StepAuth)
+				if errors.As(err, &ce) && ce.Step != step {
+					t.Errorf("step %q, want %q", ce.Step, step)
 				}
 			case clientRefusal:
-				ae := taAuthRefusal(t, err, host, tt.role, tt.want)
+				ae := taAuthRefusal(t, err, host, tt.role, want)
 				if !strings.Contains(ae.Hint, "sslcert") {
 					t.Errorf("hint %q does not mention sslcert", ae.Hint)
 				}
@@ -555,9 +581,9 @@ func TestClientCertificate(t *testing.T) {
 					if !strings.Contains(msg, strconv.Quote(host)) || !strings.Contains(msg, strconv.Quote(tt.role)) {
 						t.Errorf("error %q does not name the host and the user", msg)
 					}
-					if !strings.Contains(msg, tt.want) {
+					if !strings.Contains(msg, want) {
 						if lost == 0 {
-							t.Errorf("attempt %d: error %q does not contain %q: the server's TLS alert was lost", i, msg, tt.want)
+							t.Errorf("attempt %d: error %q does not contain %q: the server's TLS alert was lost", i, msg, want)
 						}
 						lost++
 					}
@@ -578,12 +604,12 @@ func TestClientCertificate(t *testing.T) {
 			}
 			ok, out := taPsql(t, srv, conninfo, h)
 			switch {
-			case ok != (tt.result == loggedIn):
-				t.Errorf("psql connected=%v (%q), fraise connected=%v", ok, out, tt.result == loggedIn)
-			case tt.result == tlsFailure && !strings.Contains(out, "alert unknown ca"):
+			case ok != (res == loggedIn):
+				t.Errorf("psql connected=%v (%q), fraise connected=%v", ok, out, res == loggedIn)
+			case res == tlsFailure && !strings.Contains(out, "alert unknown ca"):
 				t.Errorf("psql says %q, want the server's alert (unknown ca)", out)
-			case !ok && tt.result != tlsFailure && tt.want != "" && !strings.Contains(out, tt.want):
-				t.Errorf("psql says %q, want it to contain %q", out, tt.want)
+			case !ok && res != tlsFailure && want != "" && !strings.Contains(out, want):
+				t.Errorf("psql says %q, want it to contain %q", out, want)
 			}
 		})
 	}
@@ -599,14 +625,14 @@ func TestClientCertificate(t *testing.T) {
 		if conn != nil {
 			_ = conn.Close()
 		}
-		taAuthRefusal(t, err, "127.0.0.1:"+strconv.Itoa(plain.Port), pgtest.RoleTrust, "server did not request an SSL certificate")
+		taAuthRefusal(t, err, "127.0.0.1:"+strconv.Itoa(plain.ClientPort()), pgtest.RoleTrust, "server did not request an SSL certificate")
 	})
 }
 
 func TestTLSErrorsNameHostUserStep(t *testing.T) {
 	srv := pgtest.RequireTLS(t)
 	f := srv.TLS
-	port := strconv.Itoa(srv.Port)
+	port := strconv.Itoa(srv.ClientPort())
 	tests := []struct {
 		name, host, rootCert string
 		want                 []string // in fraise's error

@@ -177,9 +177,11 @@ func matrixConninfo(host string, port int, role, mode, rootcert string) string {
 const matrixSSLSQL = "SELECT to_json(ssl) FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
 
 // matrixFraise connects with conninfo and asks the server whether the session
-// is encrypted. A failure to connect is an outcome, returned with its error;
-// harness is set when something else went wrong.
-func matrixFraise(ctx context.Context, conninfo string, env wire.Environment) (o matrixOutcome, connErr, harness error) {
+// is encrypted; behind a pooler, whose own link to the server is all
+// pg_stat_ssl describes, the client's side of the connection says. A failure
+// to connect is an outcome, returned with its error; harness is set when
+// something else went wrong.
+func matrixFraise(ctx context.Context, conninfo string, env wire.Environment, pooled bool) (o matrixOutcome, connErr, harness error) {
 	cfg, err := wire.ParseConfig(conninfo, env)
 	if err != nil {
 		return o, nil, fmt.Errorf("ParseConfig: %w", err)
@@ -198,19 +200,27 @@ func matrixFraise(ctx context.Context, conninfo string, env wire.Environment) (o
 	}
 	switch v := string(sink.values[0]); v {
 	case "true", "false":
+		if pooled {
+			_, ok := conn.TLS()
+			return matrixOutcome{connects: true, encrypted: ok}, nil, nil
+		}
 		return matrixOutcome{connects: true, encrypted: v == "true"}, nil, nil
 	default:
 		return matrixOutcome{connects: true}, nil, fmt.Errorf("connected, but %s returned %q", matrixSSLSQL, v)
 	}
 }
 
-// matrixPsql is matrixFraise with psql (libpq) as the client. A non-zero exit
+// matrixPsql is matrixFraise with psql (libpq) as the client; behind a
+// pooler, psql's \conninfo says whether its side uses TLS. A non-zero exit
 // means no session; harness is set when psql could not be run or said
 // something unexpected.
 // It runs with an empty home, so no ~/.postgresql, ~/.pgpass or
 // ~/.pg_service.conf.
 func matrixPsql(ctx context.Context, srv *pgtest.Server, home, conninfo string) (o matrixOutcome, stderrText string, harness error) {
 	cmd := srv.PsqlClient(ctx, home, conninfo, "-c", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+	if srv.Pooler != nil {
+		cmd = srv.PsqlClient(ctx, home, conninfo, "-c", `\conninfo`)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -222,7 +232,11 @@ func matrixPsql(ctx context.Context, srv *pgtest.Server, home, conninfo string) 
 	case err != nil:
 		return matrixOutcome{}, msg, fmt.Errorf("running psql: %w", err)
 	}
-	switch out := strings.TrimSpace(stdout.String()); out {
+	out := strings.TrimSpace(stdout.String())
+	if srv.Pooler != nil && strings.HasPrefix(out, "You are connected") {
+		return matrixOutcome{connects: true, encrypted: strings.Contains(out, "\nSSL connection (")}, msg, nil
+	}
+	switch out {
 	case "t", "f":
 		return matrixOutcome{connects: true, encrypted: out == "t"}, msg, nil
 	default:
@@ -247,9 +261,9 @@ func runMatrix(t *testing.T, srv *pgtest.Server, cases []matrixCase, rootFile fu
 		wg.Go(func() {
 			for i := range work {
 				c := cases[i]
-				conninfo := matrixConninfo(host(c), srv.Port, c.role, c.mode, rootFile(c.root))
+				conninfo := matrixConninfo(host(c), srv.ClientPort(), c.role, c.mode, rootFile(c.root))
 				r := &results[i]
-				r.fraise, r.fraiseErr, r.harness = matrixFraise(ctx, conninfo, isolated(t))
+				r.fraise, r.fraiseErr, r.harness = matrixFraise(ctx, conninfo, isolated(t), srv.Pooler != nil)
 				var perr error
 				r.psql, r.psqlErr, perr = matrixPsql(ctx, srv, psqlHome, conninfo)
 				r.harness = errors.Join(r.harness, perr)
@@ -403,12 +417,17 @@ func TestSSLModeMatrix(t *testing.T) {
 	want := make([]matrixOutcome, len(cases))
 	for i, c := range cases {
 		want[i] = matrixModel(c.mode, c.host, c.root, c.role)
+		if srv.Pooler != nil && c.role == pgtest.RoleNoTLS {
+			// PgBouncer reaches the server over TLS whatever the client
+			// does, and the server's hostssl rule rejects RoleNoTLS.
+			want[i] = matrixOutcome{}
+		}
 		t.Run(c.name(), func(t *testing.T) {
 			checkMatrixCase(t, c, c.host, want[i], results[i])
 		})
 	}
 	table := matrixTable(cases, want, results, hostOf, matrixRoles)
-	t.Logf("%d cases, fraise and psql each, in %s (port %d):\n%s", len(cases), ran.Round(time.Millisecond), srv.Port, table)
+	t.Logf("%d cases, fraise and psql each, in %s (port %d):\n%s", len(cases), ran.Round(time.Millisecond), srv.ClientPort(), table)
 	writeMatrixOut(t, fmt.Sprintf("sslmode matrix over TCP (%d cases; cell: outcome, or model/fraise/psql when they differ)", len(cases)), table)
 }
 
@@ -423,7 +442,7 @@ func TestSSLModeMatrixSocketIgnoresSSLMode(t *testing.T) {
 	var cases []matrixCase
 	for _, mode := range matrixModes {
 		for _, root := range matrixRoots {
-			cases = append(cases, matrixCase{mode: mode, host: srv.SocketDir, root: root, role: pgtest.RoleSCRAM})
+			cases = append(cases, matrixCase{mode: mode, host: srv.ClientSocketDir(), root: root, role: pgtest.RoleSCRAM})
 		}
 	}
 	hostOf := func(c matrixCase) string { return c.host }

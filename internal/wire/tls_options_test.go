@@ -258,7 +258,7 @@ func TestTargetCheckBoundedByConnectTimeout(t *testing.T) {
 func TestPreferListsBothAttempts(t *testing.T) {
 	srv := pgtest.RequireTLS(t)
 	cfg := config(t, fmt.Sprintf("host=localhost port=%d user=%s dbname=%s sslmode=prefer password=wrong-pw-1",
-		srv.Port, pgtest.RoleSCRAM, pgtest.Database))
+		srv.ClientPort(), pgtest.RoleSCRAM, pgtest.Database))
 	_, err := stream(t, cfg, "SELECT data FROM v_user LIMIT 1")
 	if err == nil {
 		t.Fatal("connected with a wrong password")
