@@ -126,6 +126,17 @@ func TestOutputFileSecondSignal(t *testing.T) {
 	if len(p.connections()) < 2 {
 		t.Fatal("no cancel request reached the proxy")
 	}
+	if srv.Pooler != nil {
+		// PgBouncer 1.18 dies (pgbouncer/pgbouncer#801) when a cancel
+		// connection is closed while it passes the request on, as fraise
+		// exiting at once would close it: the second signal waits for
+		// the pooler to hang up on the first one's request.
+		select {
+		case <-p.connections()[1].done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the pooler did not hang up on the cancel request within 10 s")
+		}
+	}
 	if err := c.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
