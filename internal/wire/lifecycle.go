@@ -16,7 +16,7 @@
 //	   │        ─▶ ROLLBACK's ReadyForQuery ─▶ DONE, the session idle for its next statement
 //	   ├─ the stop (an event: see stop)
 //	   │     ├─ a cause nobody waits for (Stop's abandon: the reader is gone), or no cancel key
-//	   │     │     ─▶ ABANDONED: cancel request written, not awaited; socket closed at once
+//	   │     │     ─▶ ABANDONED: cancel request sent; socket closed, not drained
 //	   │     └─ any other cause (a signal)
 //	   │           ─▶ DRAINING: cancel request delivered; rows read and dropped up to the
 //	   │              ROLLBACK's ReadyForQuery, for drainTimeout at most, then the socket is
@@ -222,9 +222,11 @@ func (l *life) cancel() {
 }
 
 // abandonNow ends a statement nobody waits for: the cancel request is
-// written (not waited for) and the connection closed, so that the client
-// can go at once. The backend stops on the cancel, or at its next write to
-// the closed socket, and rolls the transaction back.
+// sent (its connection kept until the server hangs it up, within a
+// second: PgBouncer 1.18 dies of one closed first, see sendCancel) and the
+// session's connection closed without draining, so that the client can go
+// at once. The backend stops on the cancel, or at its next write to the
+// closed socket, and rolls the transaction back.
 func (l *life) abandonNow(cause error) {
 	defer l.cancels.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -304,7 +306,8 @@ func (l *life) sinkError(err error) error {
 
 // sinkFailed stops the statement after the row writer failed: the server
 // may still be producing rows nobody will read. When abandon says nobody
-// waits (a reader gone), the cancel request is not waited for either.
+// waits (a reader gone), a cancel connection the server is slow to hang
+// up is not an error either (sendCancel).
 func (l *life) sinkFailed(err error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
