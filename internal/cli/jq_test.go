@@ -1,12 +1,10 @@
 package cli_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -80,21 +78,10 @@ func TestJQArgForms(t *testing.T) {
 // fraise stops it and exits 130.
 func TestJQRunawayFilterStopsOnSIGINT(t *testing.T) {
 	srv := pgtest.Require(t)
-	cmd := exec.Command(os.Args[0], "stream", "v_user", "--limit", "1", "--jq", "debug | last(range(1e18))",
-		"-d", srv.ConnString(pgtest.RoleTrust, false))
-	cmd.Env = append(os.Environ(), "FRAISE_TEST_AS_MAIN=1")
 	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	stderrPipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
+	cmd, rd := startFraise(t, &stdout, "stream", "v_user", "--limit", "1", "--jq", "debug | last(range(1e18))",
+		"-d", srv.ConnString(pgtest.RoleTrust, false))
 	// The filter is running once it has written its debug line.
-	rd := bufio.NewReader(stderrPipe)
 	line, err := rd.ReadString('\n')
 	if err != nil || !strings.HasPrefix(line, `["DEBUG:",`) {
 		t.Fatalf("first stderr line %q, %v", line, err)

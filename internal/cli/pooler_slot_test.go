@@ -45,18 +45,8 @@ func TestInterruptWhileWaitingForAPoolSlot(t *testing.T) {
 	defer holder.Process.Kill()
 	awaitCount(t, srv, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'fraise-slot-holder' AND state = 'active'", "1")
 
-	cmd := exec.Command(os.Args[0], "stream", "v_user", "--verbose",
+	cmd, br := startFraise(t, nil, "stream", "v_user", "--verbose",
 		"-d", p.ConnString(pgtest.RoleTrust, false)+" application_name=fraise-slot-waiter")
-	cmd.Env = append(os.Environ(), "FRAISE_TEST_AS_MAIN=1")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	br := bufio.NewReader(stderr)
 	log := awaitLine(t, br, "prepare and execute") // the pipeline is written
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -93,4 +83,23 @@ func awaitLine(t *testing.T, br *bufio.Reader, want string) string {
 			t.Fatalf("stderr ended (%v) before a line with %q:\n%s", err, want, b.String())
 		}
 	}
+}
+
+// startFraise starts fraise as a child process with args, its stdout
+// going to stdout (nil: discarded) and its stderr read through the
+// returned reader; the child is killed when the test ends.
+func startFraise(t *testing.T, stdout io.Writer, args ...string) (*exec.Cmd, *bufio.Reader) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "FRAISE_TEST_AS_MAIN=1")
+	cmd.Stdout = stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd, bufio.NewReader(stderr)
 }
