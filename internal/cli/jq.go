@@ -160,6 +160,17 @@ func tuneGC() (restore func()) {
 // streamFiltered runs the statement with every row going through the jq
 // pipeline; obs is told how the stream goes.
 func streamFiltered(run *wire.Stop, conn *wire.Conn, st wire.Statement, obs wire.Observer, w *output.NDJSON, s *jqSettings, chunk int, stats *runStats) error {
+	return filterStream(run, conn, st, obs, w, s, chunk, stats, func(res wire.Result) {
+		stats.progress(res.Rows, res.Bytes)
+		// The session ends now, not once a slow reader has taken the output.
+		_ = conn.Close()
+	})
+}
+
+// filterStream runs st on conn with every row going through a jq pipeline
+// of its own into w; ended is told the stream's result as soon as it
+// returns, before the pipeline has written what it holds.
+func filterStream(run *wire.Stop, conn *wire.Conn, st wire.Statement, obs wire.Observer, w *output.NDJSON, s *jqSettings, chunk int, stats *runStats, ended func(wire.Result)) error {
 	ctx := run.Context()
 	p := filter.NewPipeline(ctx, s.f, w, filter.PipelineOptions{
 		Workers: s.workers,
@@ -168,14 +179,12 @@ func streamFiltered(run *wire.Stop, conn *wire.Conn, st wire.Statement, obs wire
 		Warn:    s.warn,
 		Clock:   jqClock,
 	})
-	stats.pipe = p
+	stats.addPipe(p)
 	defer logTuning(s.log, p)
 	sink := &filterSink{p: p}
 	defer tuneGC()()
 	res, err := conn.Stream(run, st, sink, obs)
-	stats.progress(res.Rows, res.Bytes)
-	// The session ends now, not once a slow reader has taken the output.
-	_ = conn.Close()
+	ended(res)
 	switch {
 	case err == nil:
 		return p.Close()

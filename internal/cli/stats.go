@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,11 +22,14 @@ type runStats struct {
 	estimate atomic.Int64 // the planner's row estimate; -1 unknown
 
 	// Set once the run's parts exist.
-	out    *output.NDJSON
-	dest   *output.Dest
-	pipe   *filter.Pipeline
-	server string
-	target outputSettings
+	out      *output.NDJSON
+	dest     *output.Dest
+	server   string
+	target   outputSettings
+	parallel *parallelStats // nil on one connection
+
+	mu    sync.Mutex
+	pipes []*filter.Pipeline // --jq's, one per statement run
 }
 
 func newRunStats(target outputSettings) *runStats {
@@ -52,6 +56,8 @@ type statsLine struct {
 	Format          string   `json:"format"`
 	Compression     string   `json:"compression"`
 	ExitCode        int      `json:"exit_code"`
+	// Parallel is there with --parallel 2 or more.
+	Parallel *parallelLine `json:"parallel,omitempty"`
 }
 
 // line returns the summary of the run as it ended with code.
@@ -77,9 +83,15 @@ func (s *runStats) line(code int) statsLine {
 	if s.out != nil {
 		l.RowsWritten, l.BytesWritten = s.out.Rows(), s.out.Bytes()
 	}
-	if s.pipe != nil {
-		c := s.pipe.Counts()
-		l.RowsFiltered, l.RowsSkipped = c.Filtered, c.Skipped
+	s.mu.Lock()
+	for _, p := range s.pipes {
+		c := p.Counts()
+		l.RowsFiltered += c.Filtered
+		l.RowsSkipped += c.Skipped
+	}
+	s.mu.Unlock()
+	if s.parallel != nil {
+		l.Parallel = s.parallel.summary()
 	}
 	if s.dest != nil && s.target.comp != output.None {
 		n := s.dest.Written()
@@ -107,4 +119,21 @@ func (s *runStats) progress(rows, bytes int64) {
 	}
 	s.rows.Store(rows)
 	s.bytes.Store(bytes)
+}
+
+// addProgress adds rows and value bytes received by one of several
+// sessions.
+func (s *runStats) addProgress(rows, bytes int64) {
+	if rows > 0 && s.firstRow.Load() == 0 {
+		s.firstRow.CompareAndSwap(0, time.Now().UnixNano())
+	}
+	s.rows.Add(rows)
+	s.bytes.Add(bytes)
+}
+
+// addPipe counts p's filtered and skipped rows in the summary.
+func (s *runStats) addPipe(p *filter.Pipeline) {
+	s.mu.Lock()
+	s.pipes = append(s.pipes, p)
+	s.mu.Unlock()
 }

@@ -107,6 +107,8 @@ func addStreamFlags(f *pflag.FlagSet) {
 	f.Int64("offset", 0, "skip the first `N` rows")
 	f.String("column", "data", "the json/jsonb column to stream")
 	f.Int("chunk-size", output.DefaultChunkRows, "rows written out together at most (bounds rows in flight and output latency)")
+	f.Int("parallel", 1, "stream on `N` connections that share one snapshot, each taking ranges of the split key; the output is the same as on one")
+	f.String("split-by", "", "SQL `EXPR`ession whose ranges --parallel splits the rows by (default: the --order-by expression, else the id column)")
 	f.Lookup("limit").DefValue = "none"
 	addJQFlags(f)
 	addOutputFlags(f)
@@ -117,8 +119,8 @@ func addStreamFlags(f *pflag.FlagSet) {
 // runStream runs one stream as o says, from opening the output to
 // publishing it.
 func runStream(ctx context.Context, app *app, o *streamOptions) error {
-	cfg, st, jq, out, log := o.conn, o.wireStatement(), o.jq, o.out, o.obs.logger()
-	logSettings(log, cfg)
+	out, log := o.out, o.obs.logger()
+	logSettings(log, o.conn)
 	stats := newRunStats(out)
 	if o.obs.stats {
 		app.atEnd = func(code int) { stats.write(app.stderr, code) }
@@ -146,33 +148,20 @@ func runStream(ctx context.Context, app *app, o *streamOptions) error {
 		defer watchReader(app.stdout, run.Cancel)()
 	}
 	app.setStage(stageConnect, "")
-	conn, err := wire.Connect(ctx, cfg)
-	if err != nil {
+	var w *output.NDJSON
+	var bar *progress
+	if o.parallel > 1 {
+		w, bar, err = streamParallel(run, app, o, dest, stats)
+	} else {
+		w, bar, err = streamSingle(run, app, o, dest, stats)
+	}
+	if w == nil {
+		// Nothing was streamed: the connection or the setup failed.
 		if errors.Is(context.Cause(ctx), output.ErrReaderGone) {
 			return output.ErrReaderGone
 		}
 		return err
 	}
-	defer conn.Close()
-	app.setStage(stageQuery, "")
-	stats.server = conn.ServerParam("server_version")
-	w := output.NewAsyncNDJSON(ctx, dest.Writer(), output.Options{ChunkRows: o.chunk, Array: out.array()})
-	stats.out = w
-	var bar *progress
-	observer := wire.Observer{Progress: stats.progress}
-	if o.obs.progress {
-		observer.Estimate = func(n int64) { stats.estimate.Store(n) }
-		bar = startProgress(app.stderr, safeText(o.relation), stats)
-	}
-	if jq != nil {
-		err = streamFiltered(run, conn, st, observer, w, jq, o.chunk, stats)
-	} else {
-		var res wire.Result
-		res, err = conn.Stream(run, st, &ndjsonSink{w}, observer)
-		stats.progress(res.Rows, res.Bytes)
-	}
-	// The session ends now, not once a slow reader has taken the output.
-	_ = conn.Close()
 	halted, err := publish(run, w, dest, log, err)
 	if bar != nil {
 		bar.finish(err == nil)
@@ -181,6 +170,39 @@ func runStream(ctx context.Context, app *app, o *streamOptions) error {
 		return halted
 	}
 	return err
+}
+
+// streamSingle streams on one connection into a writer to dest: the
+// writer (nil when the connection failed), the progress bar and the
+// stream's outcome.
+func streamSingle(run *wire.Stop, app *app, o *streamOptions, dest *output.Dest, stats *runStats) (*output.NDJSON, *progress, error) {
+	ctx := run.Context()
+	conn, err := wire.Connect(ctx, o.conn)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer conn.Close()
+	app.setStage(stageQuery, "")
+	stats.server = conn.ServerParam("server_version")
+	w := output.NewAsyncNDJSON(ctx, dest.Writer(), output.Options{ChunkRows: o.chunk, Array: o.out.array()})
+	stats.out = w
+	var bar *progress
+	observer := wire.Observer{Progress: stats.progress}
+	if o.obs.progress {
+		observer.Estimate = func(n int64) { stats.estimate.Store(n) }
+		bar = startProgress(app.stderr, safeText(o.relation), stats)
+	}
+	st := o.wireStatement()
+	if o.jq != nil {
+		err = streamFiltered(run, conn, st, observer, w, o.jq, o.chunk, stats)
+	} else {
+		var res wire.Result
+		res, err = conn.Stream(run, st, &ndjsonSink{w}, observer)
+		stats.progress(res.Rows, res.Bytes)
+	}
+	// The session ends now, not once a slow reader has taken the output.
+	_ = conn.Close()
+	return w, bar, err
 }
 
 // logSettings logs where fraise will connect, never the password.

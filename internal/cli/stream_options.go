@@ -15,7 +15,10 @@ import (
 // any file is opened or connection made.
 type streamOptions struct {
 	relation string // RELATION as given, for the progress bar
+	spec     query.Spec
 	stmt     query.Statement
+	parallel int       // connections that stream (--parallel); 1: one
+	split    splitPlan // with parallel > 1
 	params   []string
 	chunk    int
 	jq       *jqSettings // nil without --jq
@@ -33,7 +36,10 @@ func resolveStream(cmd *cobra.Command, app *app, relArg string) (*streamOptions,
 		return nil, err
 	}
 	o := &streamOptions{relation: relArg, params: s.strs("param")}
-	if o.stmt, o.chunk, err = buildStatement(s, relArg); err != nil {
+	if o.spec, o.stmt, o.chunk, err = buildStatement(s, relArg); err != nil {
+		return nil, err
+	}
+	if err = o.parseParallel(s); err != nil {
 		return nil, err
 	}
 	if o.jq, err = compileJQ(s, app.stderr); err != nil {
@@ -81,35 +87,52 @@ func (o *streamOptions) wireStatement() wire.Statement {
 // buildStatement reads the query settings — RELATION, --column, --where,
 // --order-by, --limit, --offset — into the one statement a stream runs,
 // with --chunk-size.
-func buildStatement(s *settings, relArg string) (query.Statement, int, error) {
+func buildStatement(s *settings, relArg string) (query.Spec, query.Statement, int, error) {
 	var none query.Statement
+	var spec query.Spec
 	rel, err := query.ParseRelation(relArg)
 	if err != nil {
-		return none, 0, err
+		return spec, none, 0, err
 	}
 	col, err := query.ParseColumn(s.str("column"))
 	if err != nil {
-		return none, 0, err
+		return spec, none, 0, err
 	}
 	limit, offset := s.int("limit"), s.int("offset")
 	if limit < 0 && s.given("limit") {
 		// Only the absence of --limit means no limit.
-		return none, 0, &usageError{fmt.Errorf("--limit must be 0 or more, got %d; leave it out for no limit", limit)}
+		return spec, none, 0, &usageError{fmt.Errorf("--limit must be 0 or more, got %d; leave it out for no limit", limit)}
 	}
 	if offset < 0 {
-		return none, 0, &usageError{fmt.Errorf("--offset must be 0 or more, got %d", offset)}
+		return spec, none, 0, &usageError{fmt.Errorf("--offset must be 0 or more, got %d", offset)}
 	}
 	chunk := int(min(s.int("chunk-size"), math.MaxInt32))
 	if chunk < 1 {
-		return none, 0, &usageError{fmt.Errorf("--chunk-size must be at least 1, got %d", chunk)}
+		return spec, none, 0, &usageError{fmt.Errorf("--chunk-size must be at least 1, got %d", chunk)}
 	}
-	stmt, err := query.Build(query.Spec{
+	spec = query.Spec{
 		Relation: rel, Column: col,
 		Where:   s.strs("where"),
 		OrderBy: s.str("order-by"),
 		Limit:   limit, Offset: offset,
-	})
-	return stmt, chunk, err
+	}
+	stmt, err := query.Build(spec)
+	return spec, stmt, chunk, err
+}
+
+// parseParallel reads --parallel and --split-by.
+func (o *streamOptions) parseParallel(s *settings) error {
+	n := s.int("parallel")
+	if n < 1 || n > maxParallel {
+		return &usageError{fmt.Errorf("--parallel must be between 1 and %d, got %d", maxParallel, n)}
+	}
+	o.parallel = int(n)
+	if n > 1 && (o.spec.Limit >= 0 || o.spec.Offset > 0) {
+		return &usageError{errors.New("--limit and --offset cannot be split across connections: leave them out with --parallel, or run on one connection")}
+	}
+	var err error
+	o.split, err = parseSplit(s.str("split-by"), o.spec.OrderBy, n)
+	return err
 }
 
 // statementError carries the statement a failed stream ran, for the
@@ -122,10 +145,12 @@ type statementError struct {
 func (e *statementError) Error() string { return e.err.Error() }
 func (e *statementError) Unwrap() error { return e.err }
 
-// withStatement attaches stmt to err, if any.
+// withStatement attaches stmt to err, if any, unless err has a statement
+// already (a parallel run's range).
 func withStatement(err error, stmt *query.Statement) error {
-	if err == nil {
-		return nil
+	var se *statementError
+	if err == nil || errors.As(err, &se) {
+		return err
 	}
 	return &statementError{err: err, stmt: stmt}
 }

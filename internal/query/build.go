@@ -22,6 +22,24 @@ type Spec struct {
 	Limit int64
 	// Offset is the OFFSET; zero or negative means none.
 	Offset int64
+	// Range, when set, keeps only the rows whose split key falls in it
+	// (--parallel): one more condition, ANDed with Where.
+	Range *Range
+}
+
+// Range is a slice of a split key's values: the rows whose key is at
+// least the parameter $Param (when Lo) and below the next parameter (when
+// Hi), or, when Null, the rows whose key is NULL. Without either bound
+// and without Null it is every row whose key is not NULL.
+type Range struct {
+	// Key is the split key, the user's own SQL expression.
+	Key string
+	// Lo and Hi say which bounds are bound as parameters.
+	Lo, Hi bool
+	// Null selects the rows whose key IS NULL; Lo and Hi are then false.
+	Null bool
+	// Param is the number of the first bound's parameter: $Param.
+	Param int
 }
 
 // Part names the part of the statement a fragment of user SQL is placed
@@ -34,6 +52,8 @@ const (
 	PartWhere Part = iota + 1
 	// PartOrderBy is the ORDER BY list (Spec.OrderBy).
 	PartOrderBy
+	// PartSplitBy is the split key of a parallel run (Spec.Range.Key).
+	PartSplitBy
 )
 
 // String names the part as SQL does: WHERE, ORDER BY.
@@ -43,6 +63,8 @@ func (p Part) String() string {
 		return "WHERE"
 	case PartOrderBy:
 		return "ORDER BY"
+	case PartSplitBy:
+		return "split key"
 	}
 	return "Part(" + strconv.Itoa(int(p)) + ")"
 }
@@ -86,20 +108,9 @@ func Build(spec Spec) (Statement, error) {
 		return Statement{}, errors.New("query: no column given")
 	}
 	var b builder
-	b.text("SELECT " + QuoteIdent(spec.Column) + "\nFROM " + spec.Relation.String())
-	for i, w := range spec.Where {
-		if err := checkFragment(PartWhere, w); err != nil {
-			return Statement{}, err
-		}
-		if i == 0 {
-			b.text("\nWHERE (\n")
-		} else {
-			b.text("\n) AND (\n")
-		}
-		b.fragment(PartWhere, w)
-	}
-	if len(spec.Where) > 0 {
-		b.text("\n)")
+	b.text("SELECT " + QuoteIdent(spec.Column))
+	if err := b.fromWhere(spec); err != nil {
+		return Statement{}, err
 	}
 	if spec.OrderBy != "" {
 		if err := checkFragment(PartOrderBy, spec.OrderBy); err != nil {
@@ -120,6 +131,52 @@ func Build(spec Spec) (Statement, error) {
 	return Statement{SQL: b.sb.String(), Fragments: b.frags}, nil
 }
 
+// BuildExtent renders the statement that finds a split key's extent over
+// the rows spec selects (its Range and ORDER BY, LIMIT, OFFSET are not
+// used): one row of the key's type OID, and its least and greatest
+// values as text (NULL when no row has a key).
+func BuildExtent(spec Spec, key string) (Statement, error) {
+	if err := checkFragment(PartSplitBy, key); err != nil {
+		return Statement{}, err
+	}
+	var b builder
+	b.text("SELECT pg_typeof(min((\n")
+	b.fragment(PartSplitBy, key)
+	b.text("\n)))::oid::int8, min((\n")
+	b.fragment(PartSplitBy, key)
+	b.text("\n))::text, max((\n")
+	b.fragment(PartSplitBy, key)
+	b.text("\n))::text")
+	spec.Range = nil
+	if err := b.fromWhere(spec); err != nil {
+		return Statement{}, err
+	}
+	return Statement{SQL: b.sb.String(), Fragments: b.frags}, nil
+}
+
+// fromWhere writes the FROM and WHERE clauses of spec.
+func (b *builder) fromWhere(spec Spec) error {
+	b.text("\nFROM " + spec.Relation.String())
+	for i, w := range spec.Where {
+		if err := checkFragment(PartWhere, w); err != nil {
+			return err
+		}
+		if i == 0 {
+			b.text("\nWHERE (\n")
+		} else {
+			b.text("\n) AND (\n")
+		}
+		b.fragment(PartWhere, w)
+	}
+	if spec.Range != nil {
+		return b.rangeCondition(*spec.Range, len(spec.Where) > 0)
+	}
+	if len(spec.Where) > 0 {
+		b.text("\n)")
+	}
+	return nil
+}
+
 func checkFragment(part Part, s string) error {
 	if strings.TrimSpace(s) == "" {
 		return &FragmentError{Part: part, Reason: "the SQL fragment is empty; give an expression or leave the flag out"}
@@ -130,6 +187,48 @@ func checkFragment(part Part, s string) error {
 	if !utf8.ValidString(s) {
 		return &FragmentError{Part: part, Reason: "the SQL fragment is not valid UTF-8"}
 	}
+	return nil
+}
+
+// rangeCondition writes r's condition, after the user's conditions when
+// more.
+func (b *builder) rangeCondition(r Range, more bool) error {
+	if err := checkFragment(PartSplitBy, r.Key); err != nil {
+		return err
+	}
+	if more {
+		b.text("\n) AND (\n")
+	} else {
+		b.text("\nWHERE (\n")
+	}
+	key := func() {
+		b.text("(\n")
+		b.fragment(PartSplitBy, r.Key)
+		b.text("\n)")
+	}
+	param := r.Param
+	switch {
+	case r.Null:
+		key()
+		b.text(" IS NULL")
+	case !r.Lo && !r.Hi:
+		key()
+		b.text(" IS NOT NULL")
+	default:
+		if r.Lo {
+			key()
+			b.text(" >= $" + strconv.Itoa(param))
+			param++
+		}
+		if r.Lo && r.Hi {
+			b.text(" AND ")
+		}
+		if r.Hi {
+			key()
+			b.text(" < $" + strconv.Itoa(param))
+		}
+	}
+	b.text("\n)")
 	return nil
 }
 

@@ -54,6 +54,11 @@ type Statement struct {
 	// *RowTooLargeError before reading it; zero means 1 GB, the most a
 	// server can send.
 	MaxRowSize int64
+	// Snapshot, when set, is a snapshot exported by another session
+	// (Conn.ExportSnapshot), imported as the transaction's first
+	// statement: the statement sees exactly what that session sees. An
+	// import the server refuses fails the statement at StepBegin.
+	Snapshot SnapshotID
 }
 
 // bindParams returns the parameters as a Bind sends them: text, one copy.

@@ -30,6 +30,10 @@ const clientCheckInterval = time.Second
 // transaction, so that they never leak into a pooled server session.
 func beginSQL(st Statement, clientCheck bool) string {
 	sql := BeginSQL
+	if st.Snapshot != "" {
+		// First: the import must come before any query of the transaction.
+		sql += "; SET TRANSACTION SNAPSHOT '" + string(st.Snapshot) + "'"
+	}
 	if st.Timeout > 0 {
 		sql += "; SET LOCAL statement_timeout = " + strconv.FormatInt(max(st.Timeout.Milliseconds(), 1), 10)
 	}

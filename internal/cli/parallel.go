@@ -1,0 +1,364 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"github.com/fraiseql/fraise/internal/filter"
+	"github.com/fraiseql/fraise/internal/output"
+	"github.com/fraiseql/fraise/internal/query"
+	"github.com/fraiseql/fraise/internal/wire"
+)
+
+// partBudget is the memory each range's output may hold before it goes
+// to disk: four write buffers.
+const partBudget = 4 * output.DefaultBufferSize
+
+// parallelRun is one --parallel run: a leader whose snapshot every worker
+// imports, and the ranges of the split key the workers take in turn, each
+// range's lines going to its own part of the output, written in order.
+type parallelRun struct {
+	run    *wire.Stop
+	o      *streamOptions
+	stats  *runStats
+	log    *slog.Logger
+	snap   *wire.Snapshot
+	ranges []keyRange
+	parts  []*output.Part
+
+	mu     sync.Mutex
+	err    error // the first error of a worker or the writer
+	cutAt  int   // a halt's range: later ranges are not written; -1 none
+	halted error
+}
+
+// streamParallel streams on o.parallel connections into a writer to dest,
+// as streamSingle does on one.
+func streamParallel(run *wire.Stop, app *app, o *streamOptions, dest *output.Dest, stats *runStats) (*output.NDJSON, *progress, error) {
+	ctx := run.Context()
+	leader, err := wire.Connect(ctx, o.conn)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer leader.Close()
+	app.setStage(stageQuery, "")
+	stats.server = leader.ServerParam("server_version")
+	pr := &parallelRun{run: run, o: o, stats: stats, log: o.obs.logger(), cutAt: -1}
+	if err := pr.prepare(ctx, leader); err != nil {
+		return nil, nil, err
+	}
+	workers, err := pr.connect(ctx)
+	defer func() {
+		for _, c := range workers {
+			_ = c.Close()
+		}
+	}()
+	if err != nil {
+		return nil, nil, err
+	}
+	w := output.NewAsyncNDJSON(ctx, dest.Writer(), output.Options{ChunkRows: o.chunk, Array: o.out.array()})
+	stats.out = w
+	var bar *progress
+	if o.obs.progress {
+		bar = startProgress(app.stderr, safeText(o.relation), stats)
+	}
+	err = pr.stream(workers, w, spillDir(o.out.path))
+	if err == nil {
+		err = pr.snap.Release(ctx)
+	}
+	return w, bar, err
+}
+
+// spillDir is where the lines of ranges ahead of the output wait: beside
+// the output file, else in TMPDIR.
+func spillDir(path string) string {
+	if path == "" {
+		return ""
+	}
+	return filepath.Dir(path)
+}
+
+// prepare exports the leader's snapshot and, under it, checks the split
+// key, the server's room for the workers, and finds the ranges.
+func (pr *parallelRun) prepare(ctx context.Context, leader *wire.Conn) error {
+	o := pr.o
+	snap, err := leader.ExportSnapshot(ctx, o.wireStatement())
+	if err != nil {
+		return &parallelError{msg: "the server could not export a snapshot for the other connections", err: err,
+			hint: "--parallel needs pg_export_snapshot() (PostgreSQL 9.2 and later, standbys from 10) and a session the pooler does not share; run without --parallel"}
+	}
+	pr.snap = snap
+	if err := pr.checkKey(ctx); err != nil {
+		return err
+	}
+	if err := pr.checkRoom(ctx); err != nil {
+		return err
+	}
+	c := &cutter{snap: snap, spec: o.spec, params: o.params, plan: o.split, parts: rangesPerWorker * o.parallel}
+	cuts, err := c.cuts(ctx)
+	if err != nil {
+		return err
+	}
+	pr.ranges = rangesFrom(cuts, o.split)
+	pr.stats.parallel = newParallelStats(o.parallel, len(pr.ranges), o.split.key, c.how)
+	pr.log.Info("split", "key", o.split.key, "ranges", len(pr.ranges), "how", c.how, "snapshot", string(snap.ID))
+	if o.obs.progress {
+		if n, err := snap.Estimate(ctx, o.stmt.SQL, o.params); err == nil {
+			pr.stats.estimate.Store(n)
+		} else {
+			return err
+		}
+	}
+	return nil
+}
+
+// idColumnSQL counts the relation's columns named id.
+const idColumnSQL = `SELECT count(*) FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'id' AND attnum > 0 AND NOT attisdropped`
+
+// checkKey checks that a relation split by its id column by default has
+// one.
+func (pr *parallelRun) checkKey(ctx context.Context) error {
+	if !pr.o.split.defaultID {
+		return nil
+	}
+	var n string
+	err := pr.snap.Query(ctx, idColumnSQL, []string{pr.o.spec.Relation.String()}, func(v [][]byte) error {
+		n = string(v[0])
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if n != "1" {
+		return &usageError{fmt.Errorf("--parallel splits the rows by ranges of a key, and %s has no column named id: give --split-by EXPR "+
+			"(an indexed column or expression), or --order-by with one expression", safeText(pr.o.relation))}
+	}
+	return nil
+}
+
+// roomSQL is how many more client connections the server takes, roles
+// without reserved slots counted.
+const roomSQL = `SELECT current_setting('max_connections')::int
+ - current_setting('superuser_reserved_connections')::int
+ - coalesce(current_setting('reserved_connections', true)::int, 0)
+ - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int`
+
+// checkRoom refuses a run the server has no room for, before it opens
+// any other connection.
+func (pr *parallelRun) checkRoom(ctx context.Context) error {
+	var room int
+	err := pr.snap.Query(ctx, roomSQL, nil, func(v [][]byte) error {
+		room, _ = strconv.Atoi(string(v[0]))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if n := pr.o.parallel; room < n {
+		return &parallelError{connection: true,
+			msg:  fmt.Sprintf("the server has room for %d more connections (max_connections), and --parallel %d needs %d besides this one", max(room, 0), n, n),
+			hint: fmt.Sprintf("run with --parallel %d or fewer, or when the server is less busy", max(room, 1))}
+	}
+	return nil
+}
+
+// connect opens the workers' connections, all at once.
+func (pr *parallelRun) connect(ctx context.Context) ([]*wire.Conn, error) {
+	conns := make([]*wire.Conn, pr.o.parallel)
+	errs := make([]error, len(conns))
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conns[i], errs[i] = wire.Connect(ctx, pr.o.conn)
+		}()
+	}
+	wg.Wait()
+	var open []*wire.Conn
+	for _, c := range conns {
+		if c != nil {
+			open = append(open, c)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return open, &parallelError{msg: fmt.Sprintf("%d of the %d connections of --parallel could not be opened", len(conns)-len(open), len(conns)),
+			err: firstNonNil(errs), hint: "check the server's max_connections and the pooler's pool size, or run with a smaller --parallel"}
+	}
+	return open, nil
+}
+
+func firstNonNil(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stream runs the ranges on the workers, each taking the next range when
+// done with one, while the writer writes the ranges' lines in order.
+func (pr *parallelRun) stream(workers []*wire.Conn, w *output.NDJSON, dir string) error {
+	ctx := pr.run.Context()
+	pr.parts = output.NewParts(ctx, len(pr.ranges), dir, partBudget)
+	next := make(chan int, len(pr.ranges))
+	for i := range pr.ranges {
+		next <- i
+	}
+	close(next)
+	merged := make(chan error, 1)
+	go func() {
+		err := output.Merge(pr.parts, w)
+		if err != nil {
+			pr.fail(err)
+		}
+		merged <- err
+	}()
+	var wg sync.WaitGroup
+	for i, conn := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pr.work(i, conn, next)
+		}()
+	}
+	wg.Wait()
+	<-merged
+	pr.stats.parallel.setSpilled(spilledParts(pr.parts))
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if pr.err != nil {
+		return pr.err
+	}
+	return pr.halted
+}
+
+// work runs ranges from next on conn until there are none, or the run
+// stops or is cut.
+func (pr *parallelRun) work(worker int, conn *wire.Conn, next <-chan int) {
+	for i := range next {
+		if pr.run.Context().Err() != nil || pr.cut(i) {
+			pr.parts[i].Drop()
+			continue
+		}
+		err := pr.runRange(worker, conn, i)
+		if errors.Is(err, output.ErrPartDropped) {
+			continue // a halt in an earlier range: this one is not written
+		}
+		var he *filter.HaltError
+		if errors.As(err, &he) {
+			pr.halt(i, err)
+			continue
+		}
+		if err != nil {
+			pr.fail(err)
+			return
+		}
+	}
+}
+
+// runRange streams range i on conn into its part of the output.
+func (pr *parallelRun) runRange(worker int, conn *wire.Conn, i int) error {
+	o, part := pr.o, pr.parts[i]
+	st, stmt, err := pr.statement(i)
+	if err != nil {
+		return err
+	}
+	nd := output.NewNDJSON(part, output.Options{ChunkRows: o.chunk})
+	var lastRows, lastBytes int64
+	count := func(rows, bytes int64) {
+		pr.stats.addProgress(rows-lastRows, bytes-lastBytes)
+		lastRows, lastBytes = rows, bytes
+	}
+	obs := wire.Observer{Progress: count}
+	var res wire.Result
+	if o.jq != nil {
+		err = filterStream(pr.run, conn, st, obs, nd, o.jq, o.chunk, pr.stats, func(r wire.Result) { res = r })
+	} else {
+		res, err = conn.Stream(pr.run, st, &ndjsonSink{nd}, obs)
+	}
+	count(res.Rows, res.Bytes)
+	pr.stats.parallel.add(worker, res)
+	var he *filter.HaltError
+	if err == nil || errors.As(err, &he) {
+		if ferr := nd.Flush(); ferr != nil {
+			return ferr
+		}
+		if cerr := part.Close(); cerr != nil {
+			return cerr
+		}
+	}
+	return withStatement(err, &stmt)
+}
+
+// statement is range i's statement: the user's, ANDed with the range.
+func (pr *parallelRun) statement(i int) (wire.Statement, query.Statement, error) {
+	o := pr.o
+	spec := o.spec
+	r, bounds := pr.ranges[i].spec(o.split.key, len(o.params)+1)
+	spec.Range = r
+	stmt, err := query.Build(spec)
+	if err != nil {
+		return wire.Statement{}, stmt, err
+	}
+	st := o.wireStatement()
+	st.SQL = stmt.SQL
+	st.Params = append(append([]string(nil), o.params...), bounds...)
+	st.Snapshot = pr.snap.ID
+	return st, stmt, nil
+}
+
+// fail records the run's first error and stops every session.
+func (pr *parallelRun) fail(err error) {
+	pr.mu.Lock()
+	if pr.err == nil {
+		pr.err = err
+	}
+	pr.mu.Unlock()
+	pr.run.Cancel(err)
+}
+
+// halt ends the output after range i's lines (jq's halt there): the ranges
+// after it are not written, those before are.
+func (pr *parallelRun) halt(i int, err error) {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if pr.cutAt >= 0 && pr.cutAt < i {
+		return
+	}
+	pr.cutAt, pr.halted = i, err
+	for _, p := range pr.parts[i+1:] {
+		p.Drop()
+	}
+}
+
+// cut reports whether range i comes after a halt.
+func (pr *parallelRun) cut(i int) bool {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	return pr.cutAt >= 0 && i > pr.cutAt
+}
+
+// parallelError is a parallel run that cannot go on: what failed, the
+// server's error if any, and what to do.
+type parallelError struct {
+	msg        string
+	err        error
+	hint       string
+	connection bool // exit 3: no room for the connections
+}
+
+func (e *parallelError) Error() string {
+	if e.err == nil {
+		return "--parallel: " + e.msg
+	}
+	return "--parallel: " + e.msg + ": " + e.err.Error()
+}
+
+func (e *parallelError) Unwrap() error { return e.err }
