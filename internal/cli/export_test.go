@@ -11,3 +11,11 @@ func SetStatementGrace(t *testing.T, d time.Duration) {
 	statementGrace = d
 	t.Cleanup(func() { statementGrace = old })
 }
+
+// SetParallelWithoutSnapshot makes --parallel's workers skip the
+// snapshot import for t: what the consistency test must be seen to fail
+// with.
+func SetParallelWithoutSnapshot(t *testing.T) {
+	importSnapshot = false
+	t.Cleanup(func() { importSnapshot = true })
+}

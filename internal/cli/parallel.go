@@ -15,6 +15,10 @@ import (
 	"github.com/fraiseql/fraise/internal/wire"
 )
 
+// importSnapshot is false only in the test that shows what a run
+// without a shared snapshot gets wrong.
+var importSnapshot = true
+
 // partBudget is the memory each range's output may hold before it goes
 // to disk: four write buffers.
 const partBudget = 4 * output.DefaultBufferSize
@@ -310,7 +314,9 @@ func (pr *parallelRun) statement(i int) (wire.Statement, query.Statement, error)
 	st := o.wireStatement()
 	st.SQL = stmt.SQL
 	st.Params = append(append([]string(nil), o.params...), bounds...)
-	st.Snapshot = pr.snap.ID
+	if importSnapshot {
+		st.Snapshot = pr.snap.ID
+	}
 	return st, stmt, nil
 }
 

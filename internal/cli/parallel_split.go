@@ -31,11 +31,13 @@ type splitPlan struct {
 }
 
 // parseSplit decides the split key from --split-by and --order-by.
-func parseSplit(splitBy, orderBy string, parallel int64) (splitPlan, error) {
+// parallelGiven says whether --parallel was set at all: --split-by without
+// it is a mistake, with --parallel 1 a run on one connection.
+func parseSplit(splitBy, orderBy string, parallel int64, parallelGiven bool) (splitPlan, error) {
+	if splitBy != "" && !parallelGiven {
+		return splitPlan{}, &usageError{errors.New("--split-by applies to a parallel run: give --parallel N as well, or leave --split-by out")}
+	}
 	if parallel == 1 {
-		if splitBy != "" {
-			return splitPlan{}, &usageError{errors.New("--split-by applies to a parallel run: give --parallel N (2 or more) as well, or leave --split-by out")}
-		}
 		return splitPlan{}, nil
 	}
 	var ok query.OrderKey
@@ -215,8 +217,10 @@ func intCuts(lo, hi string, n int) []string {
 // interpolate cuts lo..hi into parts of equal width in the server, in the
 // key's type, and returns the distinct cuts strictly inside, ascending.
 func (c *cutter) interpolate(ctx context.Context, typ, expr, lo, hi string) ([]string, error) {
-	sql := "SELECT v::text FROM (SELECT DISTINCT " + expr + " AS v FROM generate_series(1, $3::int - 1) g) s" +
-		" WHERE v > $1::" + typ + " AND v < $2::" + typ + " ORDER BY v"
+	// Ordered by the value, not its text ("s.v": the bare name would be
+	// the output column's).
+	sql := "SELECT s.v::text AS cut FROM (SELECT DISTINCT " + expr + " AS v FROM generate_series(1, $3::int - 1) g) s" +
+		" WHERE s.v > $1::" + typ + " AND s.v < $2::" + typ + " ORDER BY s.v"
 	var cuts []string
 	err := c.snap.Query(ctx, sql, []string{lo, hi, fmt.Sprint(c.parts)}, func(v [][]byte) error {
 		if len(v) == 1 && v[0] != nil {

@@ -131,7 +131,7 @@ func (o *streamOptions) parseParallel(s *settings) error {
 		return &usageError{errors.New("--limit and --offset cannot be split across connections: leave them out with --parallel, or run on one connection")}
 	}
 	var err error
-	o.split, err = parseSplit(s.str("split-by"), o.spec.OrderBy, n)
+	o.split, err = parseSplit(s.str("split-by"), o.spec.OrderBy, n, s.given("parallel"))
 	return err
 }
 
