@@ -92,6 +92,9 @@ var errClasses = []errClass{
 	{name: "connection settings", match: is[*wire.ConfigError], exit: exitWith(ExitUsage)},
 
 	// Advice fraise knows better than the server's SQLSTATE.
+	{name: "parallel: no room", match: isWith(func(e *parallelError) bool { return e.connection }), exit: exitWith(ExitConnection)},
+	{name: "parallel", match: isWith(func(e *parallelError) bool { return e.hint != "" }),
+		advice: func(err error) string { return first[*parallelError](err).hint }},
 	{name: "authentication not attempted", match: is[*wire.AuthError],
 		advice: func(err error) string { return first[*wire.AuthError](err).Hint }},
 	{name: "column type", match: is[*wire.ColumnError],
@@ -282,7 +285,16 @@ var sqlStateAdvices = map[string]stateAdvice{
 	"57P05": {advice: "the server closed the idle session (idle_session_timeout); retry"},
 	"57P03": {advice: "the server is starting up or shutting down; retry in a moment"},
 	"53300": {advice: "the server has no free connection slots; retry later"},
+	"22023": {byMessage: []messageAdvice{
+		{[]string{"snapshot"}, snapshotGoneAdvice},
+	}},
 }
+
+// snapshotGoneAdvice is the advice when a --parallel connection could not
+// import the run's snapshot.
+const snapshotGoneAdvice = "--parallel's connections could not import the snapshot they share: the connection that exported it ended " +
+	"(terminated, or idle_in_transaction_session_timeout). Nothing inconsistent was written; retry, or run on one connection"
+
 
 // sqlStateAdvice is the advice on the first server error in err's chain,
 // by its SQLSTATE and message, or "".

@@ -20,8 +20,22 @@ import (
 var importSnapshot = true
 
 // partBudget is the memory each range's output may hold before it goes
-// to disk: four write buffers.
-const partBudget = 4 * output.DefaultBufferSize
+// to disk. Ranges are cut to about half of it (rangeBytes), so that a
+// range runs ahead of the output in memory, and only one much larger than
+// the planner expected spills.
+const partBudget = 2 << 20
+
+// rangeBytes is the size of output a range is cut for.
+const rangeBytes = partBudget / 2
+
+// maxRanges bounds the ranges of a run: each costs a round trip and a
+// plan.
+const maxRanges = 1024
+
+// openPerWorker is how many parts per connection may be open at once:
+// started and not yet written out. With partBudget, it bounds the memory
+// the ranges ahead of the output hold.
+const openPerWorker = 2
 
 // parallelRun is one --parallel run: a leader whose snapshot every worker
 // imports, and the ranges of the split key the workers take in turn, each
@@ -73,7 +87,12 @@ func streamParallel(run *wire.Stop, app *app, o *streamOptions, dest *output.Des
 	}
 	err = pr.stream(workers, w, spillDir(o.out.path))
 	if err == nil {
-		err = pr.snap.Release(ctx)
+		// Every range has imported the snapshot and read its rows: a
+		// leader that cannot end its transaction itself (its connection
+		// lost) has had it ended by the server, and changes nothing read.
+		if rerr := pr.snap.Release(ctx); rerr != nil {
+			pr.log.Info("leader's ROLLBACK failed after every range was read", "error", rerr.Error())
+		}
 	}
 	return w, bar, err
 }
@@ -93,8 +112,7 @@ func (pr *parallelRun) prepare(ctx context.Context, leader *wire.Conn) error {
 	o := pr.o
 	snap, err := leader.ExportSnapshot(ctx, o.wireStatement())
 	if err != nil {
-		return &parallelError{msg: "the server could not export a snapshot for the other connections", err: err,
-			hint: "--parallel needs pg_export_snapshot() (PostgreSQL 9.2 and later, standbys from 10) and a session the pooler does not share; run without --parallel"}
+		return &parallelError{msg: "the server could not export a snapshot for the other connections", err: err, hint: exportHint}
 	}
 	pr.snap = snap
 	if err := pr.checkKey(ctx); err != nil {
@@ -103,7 +121,14 @@ func (pr *parallelRun) prepare(ctx context.Context, leader *wire.Conn) error {
 	if err := pr.checkRoom(ctx); err != nil {
 		return err
 	}
-	c := &cutter{snap: snap, spec: o.spec, params: o.params, plan: o.split, parts: rangesPerWorker * o.parallel}
+	rows, width, err := snap.Estimate(ctx, o.stmt.SQL, o.params)
+	if err != nil {
+		return err
+	}
+	if o.obs.progress {
+		pr.stats.estimate.Store(rows)
+	}
+	c := &cutter{snap: snap, spec: o.spec, params: o.params, plan: o.split, parts: rangeCount(rows, width, o.parallel)}
 	cuts, err := c.cuts(ctx)
 	if err != nil {
 		return err
@@ -111,14 +136,16 @@ func (pr *parallelRun) prepare(ctx context.Context, leader *wire.Conn) error {
 	pr.ranges = rangesFrom(cuts, o.split)
 	pr.stats.parallel = newParallelStats(o.parallel, len(pr.ranges), o.split.key, c.how)
 	pr.log.Info("split", "key", o.split.key, "ranges", len(pr.ranges), "how", c.how, "snapshot", string(snap.ID))
-	if o.obs.progress {
-		if n, err := snap.Estimate(ctx, o.stmt.SQL, o.params); err == nil {
-			pr.stats.estimate.Store(n)
-		} else {
-			return err
-		}
-	}
 	return nil
+}
+
+// rangeCount is how many ranges to cut the key into: enough that each
+// holds about rangeBytes of output by the planner's estimate, and at
+// least rangesPerWorker per connection, so that a skewed key does not
+// leave connections idle.
+func rangeCount(rows, width int64, conns int) int {
+	n := rows * max(width, 1) / rangeBytes
+	return int(min(max(n, int64(rangesPerWorker*conns)), maxRanges))
 }
 
 // idColumnSQL counts the relation's columns named id.
@@ -166,7 +193,7 @@ func (pr *parallelRun) checkRoom(ctx context.Context) error {
 	if n := pr.o.parallel; room < n {
 		return &parallelError{connection: true,
 			msg:  fmt.Sprintf("the server has room for %d more connections (max_connections), and --parallel %d needs %d besides this one", max(room, 0), n, n),
-			hint: fmt.Sprintf("run with --parallel %d or fewer, or when the server is less busy", max(room, 1))}
+			hint: parallelRoomHint(room)}
 	}
 	return nil
 }
@@ -192,7 +219,7 @@ func (pr *parallelRun) connect(ctx context.Context) ([]*wire.Conn, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return open, &parallelError{msg: fmt.Sprintf("%d of the %d connections of --parallel could not be opened", len(conns)-len(open), len(conns)),
-			err: firstNonNil(errs), hint: "check the server's max_connections and the pooler's pool size, or run with a smaller --parallel"}
+			err: firstNonNil(errs), hint: connectionsHint}
 	}
 	return open, nil
 }
@@ -216,9 +243,12 @@ func (pr *parallelRun) stream(workers []*wire.Conn, w *output.NDJSON, dir string
 		next <- i
 	}
 	close(next)
+	// A range starts only while fewer than openPerWorker per connection
+	// are open: started and not written out yet.
+	open := make(chan struct{}, openPerWorker*len(workers))
 	merged := make(chan error, 1)
 	go func() {
-		err := output.Merge(pr.parts, w)
+		err := output.Merge(pr.parts, w, func(int) { <-open })
 		if err != nil {
 			pr.fail(err)
 		}
@@ -229,7 +259,7 @@ func (pr *parallelRun) stream(workers []*wire.Conn, w *output.NDJSON, dir string
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pr.work(i, conn, next)
+			pr.work(i, conn, next, open)
 		}()
 	}
 	wg.Wait()
@@ -244,10 +274,23 @@ func (pr *parallelRun) stream(workers []*wire.Conn, w *output.NDJSON, dir string
 }
 
 // work runs ranges from next on conn until there are none, or the run
-// stops or is cut.
-func (pr *parallelRun) work(worker int, conn *wire.Conn, next <-chan int) {
-	for i := range next {
-		if pr.run.Context().Err() != nil || pr.cut(i) {
+// stops or is cut, each once there is room for it among the open. The room
+// is taken before the range, so that ranges start in order of it: the
+// next range to write out has always started, or has room to.
+func (pr *parallelRun) work(worker int, conn *wire.Conn, next <-chan int, open chan struct{}) {
+	ctx := pr.run.Context()
+	for {
+		select {
+		case open <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		i, more := <-next
+		if !more {
+			<-open
+			return
+		}
+		if ctx.Err() != nil || pr.cut(i) {
 			pr.parts[i].Drop()
 			continue
 		}
@@ -285,7 +328,7 @@ func (pr *parallelRun) runRange(worker int, conn *wire.Conn, i int) error {
 	if o.jq != nil {
 		err = filterStream(pr.run, conn, st, obs, nd, o.jq, o.chunk, pr.stats, func(r wire.Result) { res = r })
 	} else {
-		res, err = conn.Stream(pr.run, st, &ndjsonSink{nd}, obs)
+		res, err = conn.Stream(pr.run, st, &rangeSink{ndjsonSink{nd}, part}, obs)
 	}
 	count(res.Rows, res.Bytes)
 	pr.stats.parallel.add(worker, res)
@@ -299,6 +342,23 @@ func (pr *parallelRun) runRange(worker int, conn *wire.Conn, i int) error {
 		}
 	}
 	return withStatement(err, &stmt)
+}
+
+// rangeSink is the sink of one range's rows: its part of the output,
+// flushed only while the part goes out as it comes.
+type rangeSink struct {
+	ndjsonSink
+	part *output.Part
+}
+
+func (s *rangeSink) Flush() error {
+	if !s.part.Head() {
+		return nil // not written yet: no hurry, and fewer, larger writes
+	}
+	if err := s.w.Flush(); err != nil {
+		return err
+	}
+	return s.part.Flush()
 }
 
 // statement is range i's statement: the user's, ANDed with the range.
@@ -349,6 +409,21 @@ func (pr *parallelRun) cut(i int) bool {
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	return pr.cutAt >= 0 && i > pr.cutAt
+}
+
+// Advice on a parallel run that cannot start.
+const (
+	exportHint      = "--parallel needs pg_export_snapshot() (standbys from PostgreSQL 10) in a transaction of its own; run without --parallel"
+	connectionsHint = "check the server's max_connections and a pooler's pool size (--parallel N needs N+1 connections), or run with a smaller --parallel"
+)
+
+// parallelRoomHint is the advice when the server has room for room more
+// connections.
+func parallelRoomHint(room int) string {
+	if room < 2 {
+		return "run on one connection (leave --parallel out), or when the server is less busy"
+	}
+	return fmt.Sprintf("run with --parallel %d or fewer, or when the server is less busy", room)
 }
 
 // parallelError is a parallel run that cannot go on: what failed, the

@@ -294,3 +294,75 @@ func balanceSum(t *testing.T, args []string) int {
 	}
 	return sum
 }
+
+// TestParallelNoRoom: a server without room for N more connections is
+// refused before any is opened (exit 3), saying how many would fit.
+func TestParallelNoRoom(t *testing.T) {
+	pgtest.Require(t)
+	ctx := context.Background()
+	srv, err := pgtest.Start(ctx, pgtest.Options{NoFixtures: true, Settings: map[string]string{"max_connections": "6"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if _, err := srv.Psql(ctx, "CREATE TABLE t (id int, data jsonb); GRANT SELECT ON t TO PUBLIC"); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := run(t, "stream", "t", "-d", srv.ConnString(pgtest.RoleTrust, false), "--parallel", "4")
+	t.Log(stderr)
+	if code != 3 || !strings.Contains(stderr, "max_connections") || !strings.Contains(stderr, "hint: run with --parallel") || out != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 3 and how many fit", code, out, stderr)
+	}
+}
+
+// TestParallelExportRefused: a server that does not let the role export a
+// snapshot fails the run before anything is streamed (exit 4), saying
+// that --parallel needs it.
+func TestParallelExportRefused(t *testing.T) {
+	srv := parallelServer(t)
+	ctx := context.Background()
+	if _, err := srv.Psql(ctx, "REVOKE EXECUTE ON FUNCTION pg_export_snapshot() FROM PUBLIC"); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _, _ = srv.Psql(ctx, "GRANT EXECUTE ON FUNCTION pg_export_snapshot() TO PUBLIC") }()
+	code, out, stderr := run(t, "stream", "v_par_items", "-d", srv.ConnString(pgtest.RoleTrust, false), "--parallel", "2")
+	t.Log(stderr)
+	if code != 4 || !strings.Contains(stderr, "could not export a snapshot") || !strings.Contains(stderr, "permission denied") || out != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 4 and why", code, out, stderr)
+	}
+}
+
+// TestParallelLeaderGone: when the connection holding the shared snapshot
+// ends while ranges are still to start, the next range cannot import it
+// and the run fails (exit 4, saying so) rather than read another snapshot.
+func TestParallelLeaderGone(t *testing.T) {
+	srv := parallelServer(t)
+	const app = "fraise-test-parallel-leader-gone"
+	dsn := srv.ConnString(pgtest.RoleTrust, false) + " application_name=" + app
+	type result struct {
+		code           int
+		stdout, stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		var stdout bytes.Buffer
+		code, stderr := runGuarded(t, &stdout, "stream", "v_par_items", "-d", dsn, "--parallel", "2", "--order-by", "id",
+			"--where", "id <= 4000 AND pg_sleep(0.001) IS NOT NULL")
+		done <- result{code, stdout.String(), stderr}
+	}()
+	// The leader: idle in its transaction, its last statement not a
+	// range's (those select "data"), nor BEGIN or ROLLBACK.
+	leader := "SELECT pid FROM pg_stat_activity WHERE application_name = '" + app + "' AND state = 'idle in transaction'" +
+		` AND query NOT LIKE 'SELECT "data"%' AND query NOT LIKE 'BEGIN%' AND query <> 'ROLLBACK'`
+	awaitCount(t, srv, "SELECT count(*) FROM ("+leader+") l", "1")
+	if _, err := srv.Psql(context.Background(), "SELECT pg_terminate_backend(pid) FROM ("+leader+") l"); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	t.Log(r.stderr)
+	if r.code != 4 || !strings.Contains(r.stderr, "invalid snapshot identifier") || !strings.Contains(r.stderr, "could not import the snapshot they share") {
+		t.Errorf("exit %d, stderr %q; want exit 4 and the snapshot gone", r.code, r.stderr)
+	}
+	checkLines(t, r.stdout)
+	awaitLeftNothing(t, srv, app)
+}

@@ -41,6 +41,7 @@ var documentedSQLStates = []struct{ code, message string }{
 	{"57P05", "terminating connection due to idle-session timeout"},
 	{"53300", "sorry, too many clients already"},
 	{"40001", "canceling statement due to conflict with recovery"},
+	{"22023", `invalid snapshot identifier: "00000003-0000001B-1"`},
 }
 
 // documentedExitCodes are the exit codes a heading must name ("## Exit 3: …").
@@ -166,6 +167,10 @@ func TestTroubleshootingAdvice(t *testing.T) {
 		"certificate":       conn(wire.StepVerify),
 		"session check":     conn(wire.StepCheck),
 		"multiple commands": pg("42601", "cannot insert multiple commands into a prepared statement"),
+		"parallel, no room": &parallelError{connection: true, msg: "the server has room for 2 more connections (max_connections), and --parallel 4 needs 4 besides this one",
+			hint: parallelRoomHint(2)},
+		"parallel, no export": &parallelError{msg: "the server could not export a snapshot for the other connections", err: pg("0A000", "x"), hint: exportHint},
+		"parallel, connections": &parallelError{msg: "1 of the 4 connections of --parallel could not be opened", err: conn(wire.StepStartup), hint: connectionsHint},
 	}
 	for _, s := range documentedSQLStates {
 		errs[s.code+" "+s.message] = pg(s.code, s.message)

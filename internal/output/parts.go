@@ -1,13 +1,14 @@
 // The output of a parallel run: one Part per range of the split key,
 // filled by whichever worker runs the range, written out by Merge in the
 // ranges' order, each whole. A part keeps its lines in memory up to a
-// budget; past it, or once its range is done while earlier ones are still
-// being written, they go to a temporary file, unlinked as soon as it is
+// budget; past it they go to a temporary file, unlinked as soon as it is
 // made, so that nothing outlives the run however it ends. The part Merge
-// is writing is never spilled: its worker waits for Merge instead, as a
-// single-connection run waits for its reader. Memory is so bounded by the
-// number of workers, not of ranges; disk holds what runs ahead of the
-// output.
+// is writing is never spilled: once Merge has caught up with it, its
+// worker writes to the output itself, and waits for it as a
+// single-connection run waits for its reader. Memory is bounded by the
+// budget times the parts open at once, which the caller bounds (Merge's
+// written); disk holds only what a range larger than the budget runs
+// ahead of the output.
 
 package output
 
@@ -42,7 +43,8 @@ type Part struct {
 	file     *os.File // spilled lines, after the blocks
 	fileEnd  int64
 	fileRead int64
-	head     bool // Merge is writing this part
+	head     bool    // Merge is writing this part
+	direct   *NDJSON // set once Merge has caught up with it: Write writes here itself
 	done     bool
 	dropped  bool // its lines are not wanted (Drop)
 	spills   int  // times the part went to disk (stats)
@@ -77,6 +79,15 @@ func (p *Part) Write(b []byte) (int, error) {
 		case p.dropped:
 			p.mu.Unlock()
 			return 0, ErrPartDropped
+		case p.direct != nil:
+			// Merge has handed the output over until Close: no copy, no
+			// wake-up, as on one connection.
+			w := p.direct
+			p.mu.Unlock()
+			if err := w.WriteLines(b, bytes.Count(b, newline)); err != nil {
+				return 0, err
+			}
+			return len(b), nil
 		case p.file == nil && p.mem+len(b) <= p.budget:
 			p.blocks = append(p.blocks, append([]byte(nil), b...))
 			p.mem += len(b)
@@ -102,18 +113,35 @@ func (p *Part) Write(b []byte) (int, error) {
 	}
 }
 
-// Close says the range is done: every line has been written. A part that
-// Merge is not writing yet leaves memory for its file.
+// Head reports whether the part's lines go out as they come: Merge is
+// writing it. Flushing a part that is not is pointless.
+func (p *Part) Head() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.head
+}
+
+// Flush pushes the lines written so far towards the output when Merge has
+// handed it over (a slow range still reaches its reader promptly).
+func (p *Part) Flush() error {
+	p.mu.Lock()
+	w := p.direct
+	p.mu.Unlock()
+	if w == nil {
+		return nil
+	}
+	return w.Flush()
+}
+
+// Close says the range is done: every line has been written. What it
+// holds in memory stays there until Merge takes it: the caller bounds how
+// many parts are open at once (see Merge).
 func (p *Part) Close() error {
 	p.mu.Lock()
-	var err error
-	if !p.head && !p.dropped && len(p.blocks) > 0 {
-		err = p.spill(nil)
-	}
-	p.done = true
+	p.done, p.direct = true, nil
 	p.mu.Unlock()
 	signal(p.changed)
-	return err
+	return nil
 }
 
 // Spilled reports how many times the part's lines went to disk.
@@ -164,8 +192,10 @@ func spillError(dir string, err error) error {
 }
 
 // take returns the part's next lines, in memory or read from its file into
-// buf, or done once every line has been taken.
-func (p *Part) take(buf []byte) (lines [][]byte, done bool, err error) {
+// buf, or done once every line has been taken. Once it has taken every
+// line written so far, with carry (a cut line) empty, it hands w over to
+// the part's writer until Close.
+func (p *Part) take(buf []byte, w *NDJSON, carry bool) (lines [][]byte, done bool, err error) {
 	for {
 		p.mu.Lock()
 		p.head = true
@@ -188,6 +218,12 @@ func (p *Part) take(buf []byte) (lines [][]byte, done bool, err error) {
 			p.release()
 			p.mu.Unlock()
 			return nil, true, nil
+		case !carry:
+			// Caught up: what comes next goes straight out, and a file
+			// already read to its end is done with.
+			p.release()
+			p.fileRead, p.fileEnd = 0, 0
+			p.direct = w
 		}
 		p.mu.Unlock()
 		select {
@@ -236,10 +272,13 @@ func signal(ch chan struct{}) {
 }
 
 // Merge writes the parts' lines to w in the parts' order, each part whole
-// before the next, taking each part's lines as they arrive. It returns
+// before the next, taking each part's lines as they arrive, and calls
+// written, when set, with each part's index once the part is written:
+// callers that start a part only when an earlier one is written bound
+// the memory the parts hold. It returns
 // once the last part is written, at the end of the parts' context (its
 // cause), or at w's error. Whatever it has not written is discarded.
-func Merge(parts []*Part, w *NDJSON) error {
+func Merge(parts []*Part, w *NDJSON, written func(i int)) error {
 	defer func() {
 		for _, p := range parts {
 			p.Discard()
@@ -247,9 +286,9 @@ func Merge(parts []*Part, w *NDJSON) error {
 	}()
 	buf := make([]byte, spillRead)
 	var carry []byte // a line cut by a read of the file
-	for _, p := range parts {
+	for i, p := range parts {
 		for {
-			chunks, done, err := p.take(buf)
+			chunks, done, err := p.take(buf, w, len(carry) > 0)
 			if err != nil {
 				return err
 			}
@@ -264,6 +303,9 @@ func Merge(parts []*Part, w *NDJSON) error {
 		}
 		if len(carry) > 0 {
 			return fmt.Errorf("a range's output ended inside a line (%d bytes)", len(carry))
+		}
+		if written != nil {
+			written(i)
 		}
 	}
 	return nil

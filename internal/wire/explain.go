@@ -18,16 +18,26 @@ const explainPrefix = "EXPLAIN (FORMAT JSON) "
 
 // planRows reads the top plan node's row estimate from EXPLAIN's JSON.
 func planRows(text []byte) (int64, error) {
+	rows, _, err := planSize(text)
+	return rows, err
+}
+
+// planSize reads the top plan node's estimates from EXPLAIN's JSON: its
+// rows and their average width in bytes.
+func planSize(text []byte) (rows, width int64, err error) {
 	var out []struct {
 		Plan struct {
-			Rows *float64 `json:"Plan Rows"`
+			Rows  *float64 `json:"Plan Rows"`
+			Width float64  `json:"Plan Width"`
 		} `json:"Plan"`
 	}
 	if err := json.Unmarshal(text, &out); err != nil || len(out) == 0 || out[0].Plan.Rows == nil {
-		return 0, &ProtocolError{Msg: fmt.Sprintf("EXPLAIN (FORMAT JSON) returned no plan rows: %.200q", text)}
+		return 0, 0, &ProtocolError{Msg: fmt.Sprintf("EXPLAIN (FORMAT JSON) returned no plan rows: %.200q", text)}
 	}
-	// The planner's estimate is at least 1 and well inside int64; a reply
-	// that says otherwise is clamped rather than converted (Go leaves a
-	// float64 beyond int64 undefined).
-	return int64(min(max(*out[0].Plan.Rows, 0), 1<<62)), nil
+	// The planner's estimates are well inside int64; a reply that says
+	// otherwise is clamped rather than converted (Go leaves a float64
+	// beyond int64 undefined).
+	return clampEstimate(*out[0].Plan.Rows), clampEstimate(out[0].Plan.Width), nil
 }
+
+func clampEstimate(f float64) int64 { return int64(min(max(f, 0), 1<<62)) }

@@ -96,17 +96,17 @@ func (s *Snapshot) Release(ctx context.Context) error {
 
 // Estimate returns the planner's estimate of the rows sql returns, with
 // params, under the leader's snapshot (EXPLAIN, as a stream's
-// Observer.Estimate is told).
-func (s *Snapshot) Estimate(ctx context.Context, sql string, params []string) (int64, error) {
+// Observer.Estimate is told), and their average width in bytes.
+func (s *Snapshot) Estimate(ctx context.Context, sql string, params []string) (rows, width int64, err error) {
 	var text []byte
-	err := s.Query(ctx, explainPrefix+sql, params, func(values [][]byte) error {
+	err = s.Query(ctx, explainPrefix+sql, params, func(values [][]byte) error {
 		if len(values) > 0 {
 			text = append(text, values[0]...)
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return planRows(text)
+	return planSize(text)
 }
