@@ -295,7 +295,6 @@ var sqlStateAdvices = map[string]stateAdvice{
 const snapshotGoneAdvice = "--parallel's connections could not import the snapshot they share: the connection that exported it ended " +
 	"(terminated, or idle_in_transaction_session_timeout). Nothing inconsistent was written; retry, or run on one connection"
 
-
 // sqlStateAdvice is the advice on the first server error in err's chain,
 // by its SQLSTATE and message, or "".
 func sqlStateAdvice(err error) string {

@@ -169,7 +169,7 @@ func TestTroubleshootingAdvice(t *testing.T) {
 		"multiple commands": pg("42601", "cannot insert multiple commands into a prepared statement"),
 		"parallel, no room": &parallelError{connection: true, msg: "the server has room for 2 more connections (max_connections), and --parallel 4 needs 4 besides this one",
 			hint: parallelRoomHint(2)},
-		"parallel, no export": &parallelError{msg: "the server could not export a snapshot for the other connections", err: pg("0A000", "x"), hint: exportHint},
+		"parallel, no export":   &parallelError{msg: "the server could not export a snapshot for the other connections", err: pg("0A000", "x"), hint: exportHint},
 		"parallel, connections": &parallelError{msg: "1 of the 4 connections of --parallel could not be opened", err: conn(wire.StepStartup), hint: connectionsHint},
 	}
 	for _, s := range documentedSQLStates {
