@@ -45,6 +45,7 @@ type parallelRun struct {
 	o      *streamOptions
 	stats  *runStats
 	log    *slog.Logger
+	warn   func(string) // nil with --quiet
 	snap   *wire.Snapshot
 	ranges []keyRange
 	parts  []*output.Part
@@ -67,6 +68,9 @@ func streamParallel(run *wire.Stop, app *app, o *streamOptions, dest *output.Des
 	app.setStage(stageQuery, "")
 	stats.server = leader.ServerParam("server_version")
 	pr := &parallelRun{run: run, o: o, stats: stats, log: o.obs.logger(), cutAt: -1}
+	if !o.obs.quiet {
+		pr.warn = app.warn
+	}
 	if err := pr.prepare(ctx, leader); err != nil {
 		return nil, nil, err
 	}
@@ -132,6 +136,9 @@ func (pr *parallelRun) prepare(ctx context.Context, leader *wire.Conn) error {
 	cuts, err := c.cuts(ctx)
 	if err != nil {
 		return err
+	}
+	if len(cuts) == 0 && c.uncut && pr.warn != nil {
+		pr.warn(fmt.Sprintf("--parallel: the split key %s could not be cut into ranges (%s): one connection streams every row", safeText(o.split.key), c.how))
 	}
 	pr.ranges = rangesFrom(cuts, o.split)
 	pr.stats.parallel = newParallelStats(o.parallel, len(pr.ranges), o.split.key, c.how)

@@ -138,6 +138,9 @@ type cutter struct {
 	parts  int // ranges wanted, NULL keys' aside
 	// how says how the cuts were found, for --verbose and --stats.
 	how string
+	// uncut is set when the key has several values but no way was found
+	// to cut it.
+	uncut bool
 }
 
 // cuts returns the cut points of the key, ascending, strictly increasing.
@@ -257,7 +260,7 @@ ORDER BY c.oid, b.i`
 func (c *cutter) histogram(ctx context.Context) ([]string, error) {
 	col, err := query.ParseColumn(c.plan.key)
 	if err != nil {
-		c.how = "none: the key is not a column with statistics"
+		c.how, c.uncut = "not a column with statistics, nor a number, date or timestamp", true
 		return nil, nil
 	}
 	var bounds []string
@@ -278,7 +281,7 @@ func (c *cutter) histogram(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	if tables != 1 || len(bounds) < 2 {
-		c.how = "none: no statistics for the key's column (ANALYZE it, or split by a number, date or timestamp)"
+		c.how, c.uncut = "no statistics for its column: ANALYZE the table, or split by a number, date or timestamp", true
 		return nil, nil
 	}
 	c.how = "histogram of the key's column (pg_stats)"

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fraiseql/fraise/internal/cli"
 	"github.com/fraiseql/fraise/internal/pgtest"
@@ -365,4 +368,32 @@ func TestParallelLeaderGone(t *testing.T) {
 	}
 	checkLines(t, r.stdout)
 	awaitLeftNothing(t, srv, app)
+}
+
+// TestParallelBehindASmallTransactionPool: behind PgBouncer in
+// transaction mode with fewer server connections than --parallel opens,
+// the first connection's transaction holds one and the ranges take turns
+// on the rest: the same bytes as one connection.
+func TestParallelBehindASmallTransactionPool(t *testing.T) {
+	srv := parallelServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	p, err := srv.StartPgBouncer(ctx, pgtest.PoolerOptions{Mode: "transaction", PoolSize: 2})
+	if errors.Is(err, pgtest.ErrNoPooler) && os.Getenv("CI") != "true" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	args := []string{"stream", "v_par_items", "--order-by", "id", "-d", p.ConnString(pgtest.RoleTrust, false)}
+	code, want, stderr := run(t, args...)
+	if code != 0 {
+		t.Fatalf("one connection: exit %d, stderr %q", code, stderr)
+	}
+	code, got, stderr := run(t, append(args, "--parallel", "4", "--stats")...)
+	if code != 0 || got != want {
+		t.Fatalf("--parallel 4 through a pool of 2: exit %d, stderr %q, same bytes: %v", code, stderr, got == want)
+	}
+	checkSplit(t, stderr, "4")
 }
