@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -104,10 +105,13 @@ func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())) 
 
 // write prints the summary as one line.
 func (s *runStats) write(w io.Writer, code int) {
-	b, _ := json.Marshal(s.line(code))
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // a split key's "->>" stays readable
+	_ = enc.Encode(s.line(code))
 	// The server's version string is the server's: a C1 control in it,
 	// which JSON leaves as it is, is escaped, as JSON allows.
-	_, _ = io.WriteString(w, safeText(string(b))+"\n")
+	_, _ = io.WriteString(w, safeText(strings.TrimSuffix(b.String(), "\n"))+"\n")
 }
 
 // progress records the rows received so far and their value bytes, as

@@ -49,6 +49,12 @@ removed and a previous FILE is left as it was. A .gz or .zst suffix (or
 --compress) compresses; --format json writes one array instead of lines. A
 destination that cannot be written ends the run with exit 6.
 
+--parallel N streams on N more connections that read one exported
+snapshot, each taking ranges of a key (--split-by, by default the single
+--order-by expression or the id column), and writes exactly the bytes one
+connection writes, ranges in key order. A range that cannot import the
+snapshot fails the run (exit 4); too few free connections is exit 3.
+
 --stats prints one JSON line of counters on stderr at the end; a progress
 bar shows on stderr when it is a terminal (--progress); --verbose logs the
 run's steps (never a password); --quiet prints only errors.
@@ -70,7 +76,8 @@ const streamExample = `  fraise stream v_user
   fraise stream v_user --jq 'select(.age > $min) | {id, email}' --argjson min 30
   fraise stream v_user --jq .email -r | sort -u
   fraise stream v_order -o orders.ndjson.zst --stats --quiet
-  fraise stream v_user --format json -o users.json`
+  fraise stream v_user --format json -o users.json
+  fraise stream v_order --parallel 4 --order-by id -o orders.ndjson.zst`
 
 func newStreamCmd(app *app) *cobra.Command {
 	cmd := &cobra.Command{
