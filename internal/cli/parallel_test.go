@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -396,4 +397,36 @@ func TestParallelBehindASmallTransactionPool(t *testing.T) {
 		t.Fatalf("--parallel 4 through a pool of 2: exit %d, stderr %q, same bytes: %v", code, stderr, got == want)
 	}
 	checkSplit(t, stderr, "4")
+}
+
+// TestParallelInterrupt: SIGINT stops every connection of a parallel run
+// together: at most one cancel request per connection, exit 130, whole
+// lines, and nothing of the run left on the server.
+func TestParallelInterrupt(t *testing.T) {
+	srv := parallelServer(t)
+	const app = "fraise-test-parallel-interrupt"
+	var stdout bytes.Buffer
+	cmd, br := startFraise(t, &stdout, "stream", "v_par_items", "--parallel", "3", "--order-by", "id", "--verbose",
+		"--where", "pg_sleep(0.002) IS NOT NULL", "-d", srv.ConnString(pgtest.RoleTrust, false)+" application_name="+app)
+	awaitCount(t, srv, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"+app+"' AND state = 'active'", "3")
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	for {
+		line, err := br.ReadString('\n')
+		log.WriteString(line)
+		if err != nil {
+			break
+		}
+	}
+	_ = cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Errorf("exit %d, want 130; stderr:\n%s", code, log.String())
+	}
+	if n := strings.Count(log.String(), "cancel request delivered"); n < 1 || n > 3 {
+		t.Errorf("%d cancel requests delivered, want one per connection streaming (1 to 3)", n)
+	}
+	checkLines(t, stdout.String())
+	awaitLeftNothing(t, srv, app)
 }
