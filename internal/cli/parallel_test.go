@@ -430,3 +430,35 @@ func TestParallelInterrupt(t *testing.T) {
 	checkLines(t, stdout.String())
 	awaitLeftNothing(t, srv, app)
 }
+
+// TestParallelBrokenConnections: a connection that goes silent (with
+// --idle-timeout: exit 4) or is lost (exit 3) ends the whole run, as on one
+// connection: whole lines, and nothing of the run left on the server.
+func TestParallelBrokenConnections(t *testing.T) {
+	srv := parallelServer(t)
+	for i, tc := range []struct {
+		name  string
+		plan  proxyPlan
+		flags []string
+		code  int
+		want  string
+	}{
+		// Connection 0 is the one that exports the snapshot; 1 streams.
+		{"silent", proxyPlan{StallAfter: 256 << 10, Nth: 1}, []string{"--idle-timeout", "500ms"}, 4, "no data from the server for 500ms"},
+		{"lost", proxyPlan{StallAfter: 256 << 10, HangUpBurst: 1000, Nth: 1}, nil, 3, "lost the connection"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newProxy(t, srv, tc.plan)
+			app := fmt.Sprintf("fraise-test-parallel-broken-%d", i)
+			var stdout bytes.Buffer
+			args := append([]string{"stream", "v_par_items", "--parallel", "2", "--order-by", "id", "-d", p.conninfo(srv, app)}, tc.flags...)
+			code, stderr := runGuarded(t, &stdout, args...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, tc.code, tc.want)
+			}
+			checkLines(t, stdout.String())
+			p.awaitClosed(t)
+			awaitLeftNothing(t, srv, app)
+		})
+	}
+}

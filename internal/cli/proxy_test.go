@@ -69,6 +69,9 @@ type proxyPlan struct {
 	// and closes the connection in good order, so that the client gets
 	// them all and then the end of the stream.
 	HangUpBurst int
+	// Nth is the connection, in the order accepted from 0, that the plan
+	// applies to; the others only forward.
+	Nth int
 }
 
 // forwardAll is the plan of a proxy that only forwards.
@@ -145,11 +148,11 @@ func (p *proxy) handle(client *net.TCPConn) {
 		c.close()
 		return
 	}
-	first := len(p.conns) == 0
+	nth := len(p.conns)
 	p.conns = append(p.conns, c)
 	p.mu.Unlock()
 	plan := forwardAll
-	if first {
+	if nth == p.plan.Nth {
 		plan = p.plan
 	}
 	p.wg.Add(2)
