@@ -54,6 +54,7 @@ type parallelRun struct {
 	err    error // the first error of a worker or the writer
 	cutAt  int   // a halt's range: later ranges are not written; -1 none
 	halted error
+	rows   []int64 // each range's rows, once streamed
 }
 
 // streamParallel streams on o.parallel connections into a writer to dest,
@@ -245,6 +246,7 @@ func firstNonNil(errs []error) error {
 func (pr *parallelRun) stream(workers []*wire.Conn, w *output.NDJSON, dir string) error {
 	ctx := pr.run.Context()
 	pr.parts = output.NewParts(ctx, len(pr.ranges), dir, partBudget)
+	pr.rows = make([]int64, len(pr.ranges))
 	next := make(chan int, len(pr.ranges))
 	for i := range pr.ranges {
 		next <- i
@@ -277,6 +279,9 @@ func (pr *parallelRun) stream(workers []*wire.Conn, w *output.NDJSON, dir string
 	if pr.err != nil {
 		return pr.err
 	}
+	if pr.halted != nil {
+		pr.globalRow(pr.cutAt, pr.halted)
+	}
 	return pr.halted
 }
 
@@ -305,8 +310,7 @@ func (pr *parallelRun) work(worker int, conn *wire.Conn, next <-chan int, open c
 		if errors.Is(err, output.ErrPartDropped) {
 			continue // a halt in an earlier range: this one is not written
 		}
-		var he *filter.HaltError
-		if errors.As(err, &he) {
+		if endsOutput(err) {
 			pr.halt(i, err)
 			continue
 		}
@@ -339,8 +343,10 @@ func (pr *parallelRun) runRange(worker int, conn *wire.Conn, i int) error {
 	}
 	count(res.Rows, res.Bytes)
 	pr.stats.parallel.add(worker, res)
-	var he *filter.HaltError
-	if err == nil || errors.As(err, &he) {
+	pr.mu.Lock()
+	pr.rows[i] = res.Rows
+	pr.mu.Unlock()
+	if err == nil || endsOutput(err) {
 		if ferr := nd.Flush(); ferr != nil {
 			return ferr
 		}
@@ -395,6 +401,33 @@ func (pr *parallelRun) fail(err error) {
 	}
 	pr.mu.Unlock()
 	pr.run.Cancel(err)
+}
+
+// endsOutput reports whether err, a range's, ends the output at its row
+// as on one connection: jq's halt or halt_error, or a row --jq failed on.
+// The ranges before it are written whole, then its lines before the row.
+func endsOutput(err error) bool {
+	var he *filter.HaltError
+	var re *filter.RowError
+	return errors.As(err, &he) || errors.As(err, &re)
+}
+
+// globalRow makes the row number in err, counted in range i, a number in
+// the whole output, as one connection counts it. Called once every range
+// before i is streamed.
+func (pr *parallelRun) globalRow(i int, err error) {
+	var before int64
+	for _, n := range pr.rows[:i] {
+		before += n
+	}
+	var he *filter.HaltError
+	var re *filter.RowError
+	switch {
+	case errors.As(err, &he) && he.Row > 0:
+		he.Row += before
+	case errors.As(err, &re):
+		re.Row += before
+	}
 }
 
 // halt ends the output after range i's lines (jq's halt there): the ranges

@@ -462,3 +462,38 @@ func TestParallelBrokenConnections(t *testing.T) {
 		})
 	}
 }
+
+// TestParallelJQEnds: jq's halt and halt_error in one range, and a row the
+// expression fails on, end the output where one connection's ends, with
+// the same exit code and message (its row counted in the whole output):
+// the ranges before it whole, nothing of those after it.
+func TestParallelJQEnds(t *testing.T) {
+	srv := parallelServer(t)
+	dsn := srv.ConnString(pgtest.RoleTrust, false)
+	for _, tc := range []struct {
+		name string
+		jq   string
+		code int
+	}{
+		{"halt", "if .id == 12345 then halt else .id end", 0},
+		{"halt_error", `if .id == 12345 then "stop\n" | halt_error else .id end`, 5},
+		{"a failing row", "if .id == 12345 then error(\"bad row\") else .id end", 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"stream", "v_par_items", "-d", dsn, "--order-by", "id", "--jq", tc.jq}
+			code, want, stderr := run(t, args...)
+			if code != tc.code {
+				t.Fatalf("one connection: exit %d, stderr %q", code, stderr)
+			}
+			for _, n := range []string{"2", "4"} {
+				code, got, gotErr := run(t, append(args, "--parallel", n)...)
+				if code != tc.code || gotErr != stderr {
+					t.Errorf("--parallel %s: exit %d, stderr %q; one connection: exit %d, stderr %q", n, code, gotErr, tc.code, stderr)
+				}
+				if got != want {
+					t.Errorf("--parallel %s: %d lines, one connection %d", n, strings.Count(got, "\n"), strings.Count(want, "\n"))
+				}
+			}
+		})
+	}
+}

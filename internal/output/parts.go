@@ -308,7 +308,9 @@ func Merge(parts []*Part, w *NDJSON, written func(i int)) error {
 			written(i)
 		}
 	}
-	return nil
+	// The last lines go out now: the run may end with an error, after
+	// which nothing more is flushed.
+	return w.Flush()
 }
 
 // writeWhole writes carry and c's whole lines to w, and returns what is
