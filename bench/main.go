@@ -108,6 +108,9 @@ func run(ctx context.Context) error {
 	if err := seed(ctx, srv, b.smoke, b.logf); err != nil {
 		return err
 	}
+	if err := keyed(ctx, srv, b.logf); err != nil {
+		return err
+	}
 
 	rep := &report{started: time.Now(), smoke: b.smoke, rounds: b.rounds}
 	if err := rep.describe(ctx, b); err != nil {
