@@ -66,6 +66,7 @@ func run(ctx context.Context) error {
 	skipLatency := flag.Bool("no-latency", false, "skip the memory, huge-row, early-exit, first-row and connection measurements")
 	skipJQ := flag.Bool("no-jq", false, "skip the --jq comparison with psql | jq")
 	skipOutput := flag.Bool("no-output", false, "skip the output-file and compression comparison")
+	skipParallel := flag.Bool("no-parallel", false, "skip the --parallel measurements ("+parallelViewNames()+")")
 	flag.Parse()
 	if _, err := os.Stat("bench/pgxloop/go.mod"); err != nil {
 		return fmt.Errorf("run me from the repository root (go run ./bench): %w", err)
@@ -130,6 +131,11 @@ func run(ctx context.Context) error {
 			return fmt.Errorf("%s: %w", d.name(), err)
 		}
 		rep.sets = append(rep.sets, r)
+	}
+	if !*skipParallel {
+		if rep.parallel, err = b.parallelAll(ctx, *only); err != nil {
+			return err
+		}
 	}
 	if !*skipJQ {
 		for _, c := range jqCases {
