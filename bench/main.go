@@ -9,7 +9,8 @@
 // Commands run alternately, round after round, each writing to a pipe
 // that the harness drains; wall time, CPU and peak RSS come from the
 // process's own rusage (wait4). Every run's output is checked: row counts
-// for all, and exact byte counts for the raw-value commands.
+// for all, exact byte counts for the raw-value commands, and a checksum
+// of the bytes in the --parallel section.
 package main
 
 import (

@@ -196,7 +196,7 @@ func parallelSection(w *strings.Builder, results []*parallelResult) {
 		"Speed-up is the one-connection run's median wall time over the command's. "+
 		"*fraise CPU* is its user+sys (wait4 rusage); *machine busy* is the whole machine's user+nice+system+irq+softirq over the run (/proc/stat), "+
 		"so that machine busy − fraise CPU ≈ the server's backends and the harness draining the pipe: *server share* is that over machine busy "+
-		"(anything else running on the machine counts too). Ranges, split from, skew (the busiest connection's rows over the mean) and spilled ranges "+
+		"(anything else running on the machine counts too; /proc/stat counts in 10 ms ticks, so short runs read coarsely). Ranges, split from, skew (the busiest connection's rows over the mean) and spilled ranges "+
 		"are from one more run with `--stats`.\n")
 	for _, r := range results {
 		r.table(w)
