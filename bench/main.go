@@ -9,7 +9,8 @@
 // Commands run alternately, round after round, each writing to a pipe
 // that the harness drains; wall time, CPU and peak RSS come from the
 // process's own rusage (wait4). Every run's output is checked: row counts
-// for all, and exact byte counts for the raw-value commands.
+// for all, exact byte counts for the raw-value commands, and a checksum
+// of the bytes in the --parallel section.
 package main
 
 import (
@@ -66,6 +67,7 @@ func run(ctx context.Context) error {
 	skipLatency := flag.Bool("no-latency", false, "skip the memory, huge-row, early-exit, first-row and connection measurements")
 	skipJQ := flag.Bool("no-jq", false, "skip the --jq comparison with psql | jq")
 	skipOutput := flag.Bool("no-output", false, "skip the output-file and compression comparison")
+	skipParallel := flag.Bool("no-parallel", false, "skip the --parallel measurements ("+parallelViewNames()+")")
 	flag.Parse()
 	if _, err := os.Stat("bench/pgxloop/go.mod"); err != nil {
 		return fmt.Errorf("run me from the repository root (go run ./bench): %w", err)
@@ -108,6 +110,9 @@ func run(ctx context.Context) error {
 	if err := seed(ctx, srv, b.smoke, b.logf); err != nil {
 		return err
 	}
+	if err := keyed(ctx, srv, b.logf); err != nil {
+		return err
+	}
 
 	rep := &report{started: time.Now(), smoke: b.smoke, rounds: b.rounds}
 	if err := rep.describe(ctx, b); err != nil {
@@ -127,6 +132,11 @@ func run(ctx context.Context) error {
 			return fmt.Errorf("%s: %w", d.name(), err)
 		}
 		rep.sets = append(rep.sets, r)
+	}
+	if !*skipParallel {
+		if rep.parallel, err = b.parallelAll(ctx, *only); err != nil {
+			return err
+		}
 	}
 	if !*skipJQ {
 		for _, c := range jqCases {

@@ -20,6 +20,7 @@ type report struct {
 	rounds   int
 	machine  []string
 	sets     []*setResult
+	parallel []*parallelResult
 	jq       []*jqResult
 	jqRounds int
 	memory   *memResult
@@ -79,6 +80,7 @@ func (r *report) write(dir string) (string, error) {
 	for _, s := range r.sets {
 		s.table(&w)
 	}
+	parallelSection(&w, r.parallel)
 	jqSection(&w, r.jq, r.jqRounds)
 	outputSection(&w, r.outputs)
 	lifecycleSection(&w, r.memory, r.huge, r.early)

@@ -5,9 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
+	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -121,6 +124,13 @@ type sample struct {
 	outBytes  int64
 	outLines  int64
 	firstLine time.Duration // until the first newline reached the reader
+	// busy is the whole machine's busy CPU time over the run, with
+	// runOpts.machine.
+	busy time.Duration
+	// sum is the output's CRC-32C, with runOpts.hash.
+	sum uint32
+	// stderr is what the command wrote there, with runOpts.keepStderr.
+	stderr []byte
 }
 
 // runOpts adjusts one run.
@@ -132,7 +142,18 @@ type runOpts struct {
 	// readAfter delays the first read of the pipe, as a consumer busy at
 	// first: the command blocks once the pipe's buffer is full.
 	readAfter time.Duration
+	// hash has the drain checksum the output (CRC-32C, which the CPU
+	// computes at many GB/s), so that equal outputs can be told apart
+	// from outputs of equal size.
+	hash bool
+	// machine records the machine's busy CPU time over the run.
+	machine bool
+	// keepStderr keeps the command's standard error in the sample.
+	keepStderr bool
 }
+
+// crc32c is the Castagnoli table: hardware-computed on amd64 and arm64.
+var crc32c = crc32.MakeTable(crc32.Castagnoli)
 
 // measure runs argv with its standard output on a pipe that the harness
 // drains (counting bytes and lines), and returns the wall time, the
@@ -148,6 +169,10 @@ func (b *bench) measure(ctx context.Context, argv []string, o runOpts) (sample, 
 	if err != nil {
 		return s, err
 	}
+	var busy time.Duration
+	if o.machine {
+		busy = machineBusy()
+	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return s, err
@@ -158,6 +183,28 @@ func (b *bench) measure(ctx context.Context, argv []string, o runOpts) (sample, 
 		case <-ctx.Done():
 		}
 	}
+	if err := b.drain(out, o, start, &s); err != nil {
+		return s, err
+	}
+	_ = out.Close()
+	werr := cmd.Wait()
+	s.wall = time.Since(start)
+	if o.machine {
+		s.busy = machineBusy() - busy
+	}
+	s.cpu, s.maxRSS = usage(cmd.ProcessState)
+	if o.keepStderr {
+		s.stderr = stderr.Bytes()
+	}
+	if werr != nil && !(o.stopAfterFirst && killedByPipe(werr)) {
+		return s, fmt.Errorf("%s: %w\n%s", argv[0], werr, stderr.Bytes())
+	}
+	return s, nil
+}
+
+// drain reads the command's output until its end (or its first line,
+// with stopAfterFirst) into s's counts.
+func (b *bench) drain(out io.Reader, o runOpts, start time.Time, s *sample) error {
 	buf := b.readBuf
 	for {
 		n, rerr := out.Read(buf)
@@ -168,28 +215,48 @@ func (b *bench) measure(ctx context.Context, argv []string, o runOpts) (sample, 
 					if o.stopAfterFirst {
 						s.outBytes += int64(i + 1)
 						s.outLines = 1
-						break
+						return nil
 					}
 				}
 			}
 			s.outBytes += int64(n)
 			s.outLines += int64(bytes.Count(buf[:n], []byte{'\n'}))
+			if o.hash {
+				s.sum = crc32.Update(s.sum, crc32c, buf[:n])
+			}
 		}
 		if rerr == io.EOF {
-			break
+			return nil
 		}
 		if rerr != nil {
-			return s, rerr
+			return rerr
 		}
 	}
-	_ = out.Close()
-	werr := cmd.Wait()
-	s.wall = time.Since(start)
-	s.cpu, s.maxRSS = usage(cmd.ProcessState)
-	if werr != nil && !(o.stopAfterFirst && killedByPipe(werr)) {
-		return s, fmt.Errorf("%s: %w\n%s", argv[0], werr, stderr.Bytes())
+}
+
+// machineBusy returns the whole machine's busy CPU time since boot, from
+// /proc/stat's first line: user, nice, system, irq and softirq, counted
+// in USER_HZ ticks (100 a second on Linux, whatever the kernel's HZ);
+// zero where there is no /proc/stat.
+func machineBusy() time.Duration {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
 	}
-	return s, nil
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line)
+	if len(f) < 8 || f[0] != "cpu" {
+		return 0
+	}
+	var ticks int64
+	for _, i := range []int{1, 2, 3, 6, 7} {
+		v, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return 0
+		}
+		ticks += v
+	}
+	return time.Duration(ticks) * (time.Second / 100)
 }
 
 // killedByPipe reports whether a command ended from SIGPIPE, which is how
