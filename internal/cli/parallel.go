@@ -311,8 +311,7 @@ func (pr *parallelRun) work(worker int, conn *wire.Conn, next <-chan int, open c
 			continue // a halt in an earlier range: this one is not written
 		}
 		if endsOutput(err) {
-			pr.halt(i, err)
-			continue
+			continue // the output ends in this range (runRange cut it)
 		}
 		if err != nil {
 			pr.fail(err)
@@ -346,6 +345,11 @@ func (pr *parallelRun) runRange(worker int, conn *wire.Conn, i int) error {
 	pr.mu.Lock()
 	pr.rows[i] = res.Rows
 	pr.mu.Unlock()
+	if endsOutput(err) {
+		// Later parts go before this one ends: Merge, waiting on it,
+		// must not start on the next.
+		pr.halt(i, err)
+	}
 	if err == nil || endsOutput(err) {
 		if ferr := nd.Flush(); ferr != nil {
 			return ferr

@@ -53,7 +53,9 @@ func parseSplit(splitBy, orderBy string, parallel int64, parallelGiven bool) (sp
 			"give --order-by %q, …, or leave --order-by out", splitBy, ok.Expr, splitBy)}
 	case splitBy != "":
 		return splitPlan{key: splitBy, desc: ok.Desc, nullsFirst: ok.NullsFirst}, nil
-	case orderBy != "" && ok.Alone && ok.Expr != "":
+	case orderBy != "" && ok.Expr == "":
+		return splitPlan{}, &usageError{fmt.Errorf("--parallel finds no key in --order-by %q: give --split-by", orderBy)}
+	case orderBy != "" && ok.Alone:
 		return splitPlan{key: ok.Expr, desc: ok.Desc, nullsFirst: ok.NullsFirst}, nil
 	case orderBy != "":
 		return splitPlan{}, &usageError{fmt.Errorf("--parallel splits the rows by ranges of one key, and --order-by %q has several expressions: "+

@@ -45,6 +45,8 @@ type Part struct {
 	fileRead int64
 	head     bool    // Merge is writing this part
 	direct   *NDJSON // set once Merge has caught up with it: Write writes here itself
+	cut      []byte  // with direct, a line not yet ended, for the next Write
+	cutErr   error   // the part ended inside a line: Merge stops at it
 	done     bool
 	dropped  bool // its lines are not wanted (Drop)
 	spills   int  // times the part went to disk (stats)
@@ -78,17 +80,23 @@ func (p *Part) Write(b []byte) (int, error) {
 		switch {
 		case p.dropped:
 			p.mu.Unlock()
+			if p.ctx.Err() != nil {
+				return 0, context.Cause(p.ctx) // Merge gave up: the run's stop says why
+			}
 			return 0, ErrPartDropped
 		case p.direct != nil:
 			// Merge has handed the output over until Close: no copy, no
 			// wake-up, as on one connection.
 			w := p.direct
 			p.mu.Unlock()
-			if err := w.WriteLines(b, bytes.Count(b, newline)); err != nil {
+			if err := p.writeDirect(w, b); err != nil {
 				return 0, err
 			}
 			return len(b), nil
-		case p.file == nil && p.mem+len(b) <= p.budget:
+		case p.file == nil && (p.mem+len(b) <= p.budget || p.head && p.mem == 0):
+			// The second: Merge is writing the part and has taken all it
+			// held, so b goes in whatever its size; a line larger than the
+			// budget would wait for room that never comes.
 			p.blocks = append(p.blocks, append([]byte(nil), b...))
 			p.mem += len(b)
 			p.mu.Unlock()
@@ -133,15 +141,45 @@ func (p *Part) Flush() error {
 	return w.Flush()
 }
 
+// writeDirect writes b to the output Merge handed over, whole lines only:
+// a line b ends inside of (a large value, written apart from its newline)
+// waits in cut for the rest. Only the part's writer calls it, until Close.
+func (p *Part) writeDirect(w *NDJSON, b []byte) error {
+	if len(p.cut) > 0 {
+		nl := bytes.IndexByte(b, '\n')
+		if nl < 0 {
+			p.cut = append(p.cut, b...)
+			return nil
+		}
+		p.cut = append(p.cut, b[:nl+1]...)
+		if err := w.WriteLines(p.cut, 1); err != nil {
+			return err
+		}
+		p.cut, b = p.cut[:0], b[nl+1:]
+	}
+	end := bytes.LastIndexByte(b, '\n') + 1
+	if end > 0 {
+		if err := w.WriteLines(b[:end], bytes.Count(b[:end], newline)); err != nil {
+			return err
+		}
+	}
+	p.cut = append(p.cut, b[end:]...)
+	return nil
+}
+
 // Close says the range is done: every line has been written. What it
 // holds in memory stays there until Merge takes it: the caller bounds how
 // many parts are open at once (see Merge).
 func (p *Part) Close() error {
 	p.mu.Lock()
-	p.done, p.direct = true, nil
+	if len(p.cut) > 0 {
+		p.cutErr = errCutLine(len(p.cut))
+	}
+	err := p.cutErr
+	p.done, p.direct, p.cut = true, nil, nil
 	p.mu.Unlock()
 	signal(p.changed)
-	return nil
+	return err
 }
 
 // Spilled reports how many times the part's lines went to disk.
@@ -216,14 +254,16 @@ func (p *Part) take(buf []byte, w *NDJSON, carry bool) (lines [][]byte, done boo
 			return [][]byte{buf[:n]}, false, nil
 		case p.done:
 			p.release()
+			err := p.cutErr
 			p.mu.Unlock()
-			return nil, true, nil
-		case !carry:
+			return nil, err == nil, err
+		case !carry && p.direct == nil:
 			// Caught up: what comes next goes straight out, and a file
 			// already read to its end is done with.
 			p.release()
 			p.fileRead, p.fileEnd = 0, 0
 			p.direct = w
+			signal(p.room) // a writer waiting for room writes itself now
 		}
 		p.mu.Unlock()
 		select {
@@ -255,9 +295,11 @@ func (p *Part) Drop() {
 	signal(p.room)
 }
 
-// Discard drops what the part holds: its memory and its file.
+// Discard drops what the part holds, its memory and its file, once Merge
+// is over: a later Write fails with ErrPartDropped, and makes no file.
 func (p *Part) Discard() {
 	p.mu.Lock()
+	p.dropped = true
 	p.blocks, p.mem = nil, 0
 	p.release()
 	p.mu.Unlock()
@@ -302,7 +344,7 @@ func Merge(parts []*Part, w *NDJSON, written func(i int)) error {
 			}
 		}
 		if len(carry) > 0 {
-			return fmt.Errorf("a range's output ended inside a line (%d bytes)", len(carry))
+			return errCutLine(len(carry))
 		}
 		if written != nil {
 			written(i)
@@ -311,6 +353,12 @@ func Merge(parts []*Part, w *NDJSON, written func(i int)) error {
 	// The last lines go out now: the run may end with an error, after
 	// which nothing more is flushed.
 	return w.Flush()
+}
+
+// errCutLine is the error of a part whose lines do not end whole: n bytes
+// after the last newline.
+func errCutLine(n int) error {
+	return fmt.Errorf("a range's output ended inside a line (%d bytes)", n)
 }
 
 // writeWhole writes carry and c's whole lines to w, and returns what is
