@@ -24,7 +24,7 @@ import (
 // with values spread over lines.
 const parallelFixtures = `
 DROP VIEW IF EXISTS v_par_items, v_par_nokey, v_par_json, v_par_accounts CASCADE;
-DROP TABLE IF EXISTS par_items, par_json, par_accounts CASCADE;
+DROP TABLE IF EXISTS par_items, par_json, par_accounts, par_big CASCADE;
 DROP PROCEDURE IF EXISTS par_transfers(int);
 CREATE TABLE par_items (id int PRIMARY KEY, k int, t text, ts timestamptz, n numeric, data jsonb NOT NULL);
 INSERT INTO par_items
@@ -45,6 +45,9 @@ CREATE TABLE par_json (id int PRIMARY KEY, data json);
 INSERT INTO par_json SELECT g, ('{"id": ' || g || E',\n "s": "a\\tb",\r\n "n": ' || g * 2 || '}')::json FROM generate_series(1, 3000) g;
 INSERT INTO par_json VALUES (3001, NULL);
 CREATE VIEW v_par_json AS SELECT id, data FROM par_json;
+CREATE TABLE par_big (id int PRIMARY KEY, data jsonb NOT NULL);
+INSERT INTO par_big SELECT g, jsonb_build_object('id', g, 'pad', repeat(md5(g::text), CASE WHEN g % 8 = 0 THEN 80000 ELSE 6000 END))
+FROM generate_series(1, 24) g;
 CREATE TABLE par_accounts (id int PRIMARY KEY, balance int NOT NULL);
 INSERT INTO par_accounts SELECT g, 1000 FROM generate_series(1, 2000) g;
 CREATE VIEW v_par_accounts AS SELECT id, jsonb_build_object('id', id, 'balance', balance) AS data FROM par_accounts;
@@ -59,7 +62,7 @@ BEGIN
     COMMIT;
   END LOOP;
 END $$;
-GRANT SELECT ON par_items, par_json, par_accounts, v_par_items, v_par_nokey, v_par_json, v_par_accounts TO PUBLIC;
+GRANT SELECT ON par_big, par_items, par_json, par_accounts, v_par_items, v_par_nokey, v_par_json, v_par_accounts TO PUBLIC;
 `
 
 var parallelOnce sync.Once
@@ -101,6 +104,8 @@ func TestParallelSameBytes(t *testing.T) {
 		{"nothing at all", []string{"v_par_items", "--order-by", "id", "--where", "false"}},
 		{"json values over several lines, and NULL", []string{"v_par_json", "--order-by", "id"}},
 		{"--format json", []string{"v_par_items", "--order-by", "id", "--format", "json"}},
+		{"rows larger than the write buffer and than a range's memory", []string{"par_big", "--order-by", "id"}},
+		{"large rows through --jq, as an array", []string{"par_big", "--order-by", "id DESC", "--jq", "{id, n: (.pad | length)}", "--format", "json"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"stream", "-d", dsn}, tc.args...)
