@@ -133,7 +133,7 @@ func (pr *parallelRun) prepare(ctx context.Context, leader *wire.Conn) error {
 	if o.obs.progress {
 		pr.stats.estimate.Store(rows)
 	}
-	c := &cutter{snap: snap, spec: o.spec, params: o.params, plan: o.split, parts: rangeCount(rows, width, o.parallel)}
+	c := &cutter{snap: snap, spec: o.spec, params: o.params, plan: o.split, parts: rangeCount(rows, width, o.parallel), conns: o.parallel}
 	cuts, err := c.cuts(ctx)
 	if err != nil {
 		return err

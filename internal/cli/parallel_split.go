@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 
 	"github.com/fraiseql/fraise/internal/query"
 	"github.com/fraiseql/fraise/internal/wire"
@@ -138,6 +139,7 @@ type cutter struct {
 	params []string
 	plan   splitPlan
 	parts  int // ranges wanted, NULL keys' aside
+	conns  int // the connections that stream
 	// how says how the cuts were found, for --verbose and --stats.
 	how string
 	// uncut is set when the key has several values but no way was found
@@ -167,6 +169,15 @@ func (c *cutter) cuts(ctx context.Context) ([]string, error) {
 		c.how = "extent: at most one key value"
 		return nil, nil
 	}
+	indexed, err := c.indexed(ctx, *lo, *hi)
+	if err != nil {
+		return nil, err
+	}
+	if !indexed {
+		// Every range scans the whole relation: one per connection.
+		c.parts = c.conns
+		defer func() { c.how += "; the key has no index: one range per connection" }()
+	}
 	switch oid {
 	case oidInt2, oidInt4, oidInt8:
 		c.how = "extent (min, max), integer"
@@ -177,6 +188,23 @@ func (c *cutter) cuts(ctx context.Context) ([]string, error) {
 		return c.interpolate(ctx, in.typ, in.expr, *lo, *hi)
 	}
 	return c.histogram(ctx)
+}
+
+// indexed reports whether the planner reads a range of the key through an
+// index (an Index Cond in its plan), not by scanning every row: only then
+// are many small ranges cheap.
+func (c *cutter) indexed(ctx context.Context, lo, hi string) (bool, error) {
+	spec := c.spec
+	spec.Range = &query.Range{Key: c.plan.key, Lo: true, Hi: true, Param: len(c.params) + 1}
+	st, err := query.Build(spec)
+	if err != nil {
+		return false, err
+	}
+	plan, err := c.snap.Plan(ctx, st.SQL, append(append([]string(nil), c.params...), lo, hi))
+	if err != nil {
+		return false, withStatement(err, &st)
+	}
+	return strings.Contains(plan, `"Index Cond"`), nil
 }
 
 // finite reports whether a key's text is not an infinity or NaN, which

@@ -98,15 +98,22 @@ func (s *Snapshot) Release(ctx context.Context) error {
 // params, under the leader's snapshot (EXPLAIN, as a stream's
 // Observer.Estimate is told), and their average width in bytes.
 func (s *Snapshot) Estimate(ctx context.Context, sql string, params []string) (rows, width int64, err error) {
+	plan, err := s.Plan(ctx, sql, params)
+	if err != nil {
+		return 0, 0, err
+	}
+	return planSize([]byte(plan))
+}
+
+// Plan returns the planner's plan for sql with params, under the leader's
+// snapshot: EXPLAIN (FORMAT JSON)'s text.
+func (s *Snapshot) Plan(ctx context.Context, sql string, params []string) (string, error) {
 	var text []byte
-	err = s.Query(ctx, explainPrefix+sql, params, func(values [][]byte) error {
+	err := s.Query(ctx, explainPrefix+sql, params, func(values [][]byte) error {
 		if len(values) > 0 {
 			text = append(text, values[0]...)
 		}
 		return nil
 	})
-	if err != nil {
-		return 0, 0, err
-	}
-	return planSize(text)
+	return string(text), err
 }
