@@ -23,7 +23,7 @@ var importSnapshot = true
 // to disk. Ranges are cut to about half of it (rangeBytes), so that a
 // range runs ahead of the output in memory, and only one much larger than
 // the planner expected spills.
-const partBudget = 2 << 20
+const partBudget = 1 << 20
 
 // rangeBytes is the size of output a range is cut for.
 const rangeBytes = partBudget / 2
@@ -90,6 +90,7 @@ func streamParallel(run *wire.Stop, app *app, o *streamOptions, dest *output.Des
 	if o.obs.progress {
 		bar = startProgress(app.stderr, safeText(o.relation), stats)
 	}
+	defer tuneGC()() // as for --jq: the heap near the live one
 	err = pr.stream(workers, w, spillDir(o.out.path))
 	if err == nil {
 		// Every range has imported the snapshot and read its rows: a

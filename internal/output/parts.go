@@ -97,7 +97,7 @@ func (p *Part) Write(b []byte) (int, error) {
 			// The second: Merge is writing the part and has taken all it
 			// held, so b goes in whatever its size; a line larger than the
 			// budget would wait for room that never comes.
-			p.blocks = append(p.blocks, append([]byte(nil), b...))
+			p.blocks = append(p.blocks, copyBlock(b))
 			p.mem += len(b)
 			p.mu.Unlock()
 			signal(p.changed)
@@ -305,6 +305,28 @@ func (p *Part) Discard() {
 	p.mu.Unlock()
 }
 
+// blocks recycles the memory of the lines parts hold, in blocks of a
+// write buffer's size: a worker's writes are at most that, but for large
+// values.
+var blocks = sync.Pool{New: func() any { b := make([]byte, 0, DefaultBufferSize); return &b }}
+
+// copyBlock returns a copy of b, in a recycled block when it fits one.
+func copyBlock(b []byte) []byte {
+	if len(b) > DefaultBufferSize {
+		return append([]byte(nil), b...)
+	}
+	blk := blocks.Get().(*[]byte)
+	return append((*blk)[:0], b...)
+}
+
+// recycle gives a block back once its lines are written.
+func recycle(b []byte) {
+	if cap(b) == DefaultBufferSize {
+		b = b[:0]
+		blocks.Put(&b)
+	}
+}
+
 // signal wakes the one waiting on ch, if any, without blocking.
 func signal(ch chan struct{}) {
 	select {
@@ -340,6 +362,9 @@ func Merge(parts []*Part, w *NDJSON, written func(i int)) error {
 			for _, c := range chunks {
 				if carry, err = writeWhole(w, carry, c); err != nil {
 					return err
+				}
+				if len(c) > 0 && &c[0] != &buf[0] {
+					recycle(c) // a block from memory, written: its lines are copied or gone out
 				}
 			}
 		}
