@@ -62,6 +62,9 @@ func resolveStream(cmd *cobra.Command, app *app, relArg string) (*streamOptions,
 	if o.obs.quiet {
 		o.conn.OnWarning, o.conn.OnNotice = nil, nil
 	}
+	// The limits bound connecting too (--idle-timeout, --statement-timeout's
+	// backstop): into the connection settings now, before any connection.
+	_ = o.wireStatement()
 	return o, nil
 }
 
