@@ -210,10 +210,7 @@ func TestParallelRefusals(t *testing.T) {
 		{"no id column", []string{"v_par_nokey", "--parallel", "2"}, "has no column named id: give --split-by"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, out, stderr := run(t, append([]string{"stream", "-d", dsn}, tc.args...)...)
-			if code != 2 || !strings.Contains(stderr, tc.want) || out != "" {
-				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and %q", code, out, stderr, tc.want)
-			}
+			checkRefused(t, 2, append([]string{"stream", "-d", dsn}, tc.args...), tc.want)
 		})
 	}
 }
@@ -317,10 +314,22 @@ func TestParallelNoRoom(t *testing.T) {
 	if _, err := srv.Psql(ctx, "CREATE TABLE t (id int, data jsonb); GRANT SELECT ON t TO PUBLIC"); err != nil {
 		t.Fatal(err)
 	}
-	code, out, stderr := run(t, "stream", "t", "-d", srv.ConnString(pgtest.RoleTrust, false), "--parallel", "4")
+	checkRefused(t, 3, []string{"stream", "t", "-d", srv.ConnString(pgtest.RoleTrust, false), "--parallel", "4"},
+		"max_connections", "hint: run with --parallel")
+}
+
+// checkRefused runs fraise with args and checks that it exits with code,
+// writes nothing on stdout, and says each of wants on stderr.
+func checkRefused(t *testing.T, code int, args []string, wants ...string) {
+	t.Helper()
+	got, out, stderr := run(t, args...)
 	t.Log(stderr)
-	if code != 3 || !strings.Contains(stderr, "max_connections") || !strings.Contains(stderr, "hint: run with --parallel") || out != "" {
-		t.Errorf("exit %d, stdout %q, stderr %q; want exit 3 and how many fit", code, out, stderr)
+	ok := got == code && out == ""
+	for _, w := range wants {
+		ok = ok && strings.Contains(stderr, w)
+	}
+	if !ok {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and %q", got, out, stderr, code, wants)
 	}
 }
 
@@ -334,11 +343,8 @@ func TestParallelExportRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _, _ = srv.Psql(ctx, "GRANT EXECUTE ON FUNCTION pg_export_snapshot() TO PUBLIC") }()
-	code, out, stderr := run(t, "stream", "v_par_items", "-d", srv.ConnString(pgtest.RoleTrust, false), "--parallel", "2")
-	t.Log(stderr)
-	if code != 4 || !strings.Contains(stderr, "could not export a snapshot") || !strings.Contains(stderr, "permission denied") || out != "" {
-		t.Errorf("exit %d, stdout %q, stderr %q; want exit 4 and why", code, out, stderr)
-	}
+	checkRefused(t, 4, []string{"stream", "v_par_items", "-d", srv.ConnString(pgtest.RoleTrust, false), "--parallel", "2"},
+		"could not export a snapshot", "permission denied")
 }
 
 // TestParallelLeaderGone: when the connection holding the shared snapshot

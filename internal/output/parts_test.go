@@ -149,6 +149,21 @@ func checkNoFiles(t *testing.T, dir string, closed bool) {
 }
 
 // firstDiff describes where got first differs from want, line by line.
+// checkMerged waits for Merge to succeed and checks that w, flushed into
+// buf, holds want.
+func checkMerged(t *testing.T, merged <-chan error, w *NDJSON, buf *bytes.Buffer, want string) {
+	t.Helper()
+	if err := awaitMerge(t, merged); err != nil {
+		t.Fatalf("Merge: %v", err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := buf.String(); got != want {
+		t.Fatal(firstDiff(got, want))
+	}
+}
+
 func firstDiff(got, want string) string {
 	g, w := strings.SplitAfter(got, "\n"), strings.SplitAfter(want, "\n")
 	for i := 0; i < len(g) || i < len(w); i++ {
@@ -219,15 +234,7 @@ func TestMergeConcurrentParts(t *testing.T) {
 			done := make(chan struct{})
 			go func() { wg.Wait(); close(done) }()
 			awaitDone(t, done, "the workers")
-			if err := awaitMerge(t, merged); err != nil {
-				t.Fatalf("Merge: %v", err)
-			}
-			if err := w.Flush(); err != nil {
-				t.Fatal(err)
-			}
-			if got := buf.String(); got != want.String() {
-				t.Fatal(firstDiff(got, want.String()))
-			}
+			checkMerged(t, merged, w, &buf, want.String())
 			if tt.budget > 0 {
 				spilled := 0
 				for _, p := range parts {
@@ -339,15 +346,7 @@ func TestPartSpill(t *testing.T) {
 	if err := parts[3].Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := awaitMerge(t, merged); err != nil {
-		t.Fatalf("Merge: %v", err)
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if got := buf.String(); got != want.String() {
-		t.Fatal(firstDiff(got, want.String()))
-	}
+	checkMerged(t, merged, w, &buf, want.String())
 	if n := parts[0].Spilled(); n != 0 {
 		t.Errorf("part 0, written while Merge wrote it: Spilled() = %d, want 0", n)
 	}
@@ -369,15 +368,7 @@ func TestPartCloseAtHead(t *testing.T) {
 	if err := parts[0].Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := awaitMerge(t, merged); err != nil {
-		t.Fatalf("Merge: %v", err)
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if want := strings.Join(lines, ""); buf.String() != want {
-		t.Fatal(firstDiff(buf.String(), want))
-	}
+	checkMerged(t, merged, w, &buf, strings.Join(lines, ""))
 	if n := parts[0].Spilled(); n != 0 {
 		t.Errorf("Spilled() = %d, want 0", n)
 	}
@@ -409,15 +400,7 @@ func TestPartHeadLineOverBudget(t *testing.T) {
 			if err := parts[0].Close(); err != nil {
 				t.Fatal(err)
 			}
-			if err := awaitMerge(t, merged); err != nil {
-				t.Fatalf("Merge: %v", err)
-			}
-			if err := w.Flush(); err != nil {
-				t.Fatal(err)
-			}
-			if want := strings.Join(tt.lines, ""); buf.String() != want {
-				t.Fatal(firstDiff(buf.String(), want))
-			}
+			checkMerged(t, merged, w, &buf, strings.Join(tt.lines, ""))
 			if n := parts[0].Spilled(); n != 0 {
 				t.Errorf("Spilled() = %d, want 0", n)
 			}
@@ -478,15 +461,7 @@ func TestPartDrop(t *testing.T) {
 			if !tt.atHead {
 				merged = mergeAsync(parts, w, cancel)
 			}
-			if err := awaitMerge(t, merged); err != nil {
-				t.Fatalf("Merge: %v", err)
-			}
-			if err := w.Flush(); err != nil {
-				t.Fatal(err)
-			}
-			if got := buf.String(); got != want.String() {
-				t.Fatal(firstDiff(got, want.String()))
-			}
+			checkMerged(t, merged, w, &buf, want.String())
 			checkNoFiles(t, dir, true)
 		})
 	}
