@@ -288,6 +288,10 @@ var sqlStateAdvices = map[string]stateAdvice{
 	"22023": {byMessage: []messageAdvice{
 		{[]string{"snapshot"}, snapshotGoneAdvice},
 	}},
+	// PostgreSQL 18 says the same as 42704, "snapshot … does not exist".
+	"42704": {byMessage: []messageAdvice{
+		{[]string{"snapshot"}, snapshotGoneAdvice},
+	}},
 }
 
 // snapshotGoneAdvice is the advice when a --parallel connection could not

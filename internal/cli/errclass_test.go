@@ -139,6 +139,8 @@ var errCases = []errCase{
 	{"parallel: no export", &parallelError{msg: "no export", err: inQuery(pgErr("42501", "permission denied for function pg_export_snapshot")), hint: exportHint}, ExitQuery, exportHint},
 	{"parallel: snapshot gone", inQuery(pgErr("22023", `invalid snapshot identifier: "00000003-0000008F-1"`)), ExitQuery, snapshotGoneAdvice},
 	{"22023 of another kind", inQuery(pgErr("22023", "invalid value for parameter")), ExitQuery, ""},
+	{"parallel: snapshot gone, PostgreSQL 18", inQuery(pgErr("42704", `snapshot "0000003A-00000012-1" does not exist`)), ExitQuery, snapshotGoneAdvice},
+	{"42704 of another kind", inQuery(pgErr("42704", `type "nope" does not exist`)), ExitQuery, ""},
 	{"connection lost", &wire.ConnLostError{Err: errors.New("unexpected EOF")}, ExitConnection, adviseConnLost},
 	{"connection lost over a server error", &wire.ConnLostError{Err: pgErr("57P01", "terminating connection due to administrator command")}, ExitConnection, adviseConnLost},
 	{"connection lost over a query error", inQuery(&wire.ConnLostError{Err: errors.New("EOF")}), ExitConnection, adviseConnLost},

@@ -375,7 +375,9 @@ func TestParallelLeaderGone(t *testing.T) {
 	}
 	r := <-done
 	t.Log(r.stderr)
-	if r.code != 4 || !strings.Contains(r.stderr, "invalid snapshot identifier") || !strings.Contains(r.stderr, "could not import the snapshot they share") {
+	gone := strings.Contains(r.stderr, "invalid snapshot identifier") || // 18: `snapshot "…" does not exist`
+		strings.Contains(r.stderr, "snapshot \"") && strings.Contains(r.stderr, "does not exist")
+	if r.code != 4 || !gone || !strings.Contains(r.stderr, "could not import the snapshot they share") {
 		t.Errorf("exit %d, stderr %q; want exit 4 and the snapshot gone", r.code, r.stderr)
 	}
 	checkLines(t, r.stdout)

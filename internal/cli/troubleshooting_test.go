@@ -42,6 +42,7 @@ var documentedSQLStates = []struct{ code, message string }{
 	{"53300", "sorry, too many clients already"},
 	{"40001", "canceling statement due to conflict with recovery"},
 	{"22023", `invalid snapshot identifier: "00000003-0000001B-1"`},
+	{"42704", `snapshot "0000003A-00000012-1" does not exist`},
 }
 
 // documentedExitCodes are the exit codes a heading must name ("## Exit 3: …").
