@@ -35,6 +35,10 @@ func dataRowValue(body []byte) ([]byte, error) {
 		return nil, badDataRow(body, end, 1, 1)
 	case bytes.IndexByte(v, 0) >= 0:
 		return nil, nulInValue(0, 1)
+	case len(v) > 0 && v[len(v)-1] == 'E':
+		// The one splice without a NUL: the row cut one byte short, its
+		// last byte the ErrorResponse's type. JSON text never ends in 'E'.
+		return nil, malformedRow("the value ends in 'E', which JSON text never does: another message (an ErrorResponse) was spliced into the row (a pooler or proxy in between may have cut it)")
 	}
 	return v, nil
 }
