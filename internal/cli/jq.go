@@ -69,6 +69,9 @@ type jqSettings struct {
 	raw     bool
 	warn    func(msg string) // nil discards warnings (--quiet)
 	log     *slog.Logger     // --verbose
+	// onSkip, when set, takes the skipped rows instead of warn (a
+	// parallel run's range: its run reports them in the output's order).
+	onSkip func(row int64, msg string)
 }
 
 // jqClock replaces, when set, the clock by which the jq pipeline measures
@@ -177,6 +180,7 @@ func filterStream(run *wire.Stop, conn *wire.Conn, st wire.Statement, obs wire.O
 		MaxRows: chunk,
 		Policy:  s.policy,
 		Warn:    s.warn,
+		OnSkip:  s.onSkip,
 		Clock:   jqClock,
 	})
 	stats.addPipe(p)

@@ -55,6 +55,11 @@ type parallelRun struct {
 	cutAt  int   // a halt's range: later ranges are not written; -1 none
 	halted error
 	rows   []int64 // each range's rows, once streamed
+
+	// With --on-jq-error skip: each range's skipped rows, told in the
+	// output's order as its range is written (written).
+	skips  []rangeSkips
+	report *filter.SkipReport
 }
 
 // streamParallel streams on o.parallel connections into a writer to dest,
@@ -248,6 +253,10 @@ func (pr *parallelRun) stream(workers []*wire.Conn, w *output.NDJSON, dir string
 	ctx := pr.run.Context()
 	pr.parts = output.NewParts(ctx, len(pr.ranges), dir, partBudget)
 	pr.rows = make([]int64, len(pr.ranges))
+	if o := pr.o.jq; o != nil && o.policy == filter.Skip {
+		pr.skips = make([]rangeSkips, len(pr.ranges))
+		pr.report = filter.NewSkipReport(o.warn)
+	}
 	next := make(chan int, len(pr.ranges))
 	for i := range pr.ranges {
 		next <- i
@@ -258,7 +267,10 @@ func (pr *parallelRun) stream(workers []*wire.Conn, w *output.NDJSON, dir string
 	open := make(chan struct{}, openPerWorker*len(workers))
 	merged := make(chan error, 1)
 	go func() {
-		err := output.Merge(pr.parts, w, func(int) { <-open })
+		err := output.Merge(pr.parts, w, func(i int) {
+			pr.written(i)
+			<-open
+		})
 		if err != nil {
 			pr.fail(err)
 		}
@@ -282,6 +294,8 @@ func (pr *parallelRun) stream(workers []*wire.Conn, w *output.NDJSON, dir string
 	}
 	if pr.halted != nil {
 		pr.globalRow(pr.cutAt, pr.halted)
+	} else if pr.report != nil {
+		pr.report.Summarize(pr.stats.rows.Load())
 	}
 	return pr.halted
 }
@@ -337,7 +351,11 @@ func (pr *parallelRun) runRange(worker int, conn *wire.Conn, i int) error {
 	obs := wire.Observer{Progress: count}
 	var res wire.Result
 	if o.jq != nil {
-		err = filterStream(pr.run, conn, st, obs, nd, o.jq, o.chunk, pr.stats, func(r wire.Result) { res = r })
+		jq := *o.jq
+		if pr.skips != nil {
+			jq.onSkip = pr.skips[i].add
+		}
+		err = filterStream(pr.run, conn, st, obs, nd, &jq, o.chunk, pr.stats, func(r wire.Result) { res = r })
 	} else {
 		res, err = conn.Stream(pr.run, st, &rangeSink{ndjsonSink{nd}, part}, obs)
 	}
@@ -408,6 +426,21 @@ func (pr *parallelRun) fail(err error) {
 	pr.run.Cancel(err)
 }
 
+// written is told by Merge that range i is written out: its skipped rows
+// are told now, numbered in the whole output.
+func (pr *parallelRun) written(i int) {
+	if pr.report == nil {
+		return
+	}
+	pr.mu.Lock()
+	var before int64
+	for _, n := range pr.rows[:i] {
+		before += n
+	}
+	pr.mu.Unlock()
+	pr.skips[i].replay(pr.report, before)
+}
+
 // endsOutput reports whether err, a range's, ends the output at its row
 // as on one connection: jq's halt or halt_error, or a row --jq failed on.
 // The ranges before it are written whole, then its lines before the row.
@@ -455,36 +488,3 @@ func (pr *parallelRun) cut(i int) bool {
 	defer pr.mu.Unlock()
 	return pr.cutAt >= 0 && i > pr.cutAt
 }
-
-// Advice on a parallel run that cannot start.
-const (
-	exportHint      = "--parallel needs pg_export_snapshot() (standbys from PostgreSQL 10) in a transaction of its own; run without --parallel"
-	connectionsHint = "check the server's max_connections and a pooler's pool size (--parallel N needs N+1 connections), or run with a smaller --parallel"
-)
-
-// parallelRoomHint is the advice when the server has room for room more
-// connections.
-func parallelRoomHint(room int) string {
-	if room < 2 {
-		return "run on one connection (leave --parallel out), or when the server is less busy"
-	}
-	return fmt.Sprintf("run with --parallel %d or fewer, or when the server is less busy", room)
-}
-
-// parallelError is a parallel run that cannot go on: what failed, the
-// server's error if any, and what to do.
-type parallelError struct {
-	msg        string
-	err        error
-	hint       string
-	connection bool // exit 3: no room for the connections
-}
-
-func (e *parallelError) Error() string {
-	if e.err == nil {
-		return "--parallel: " + e.msg
-	}
-	return "--parallel: " + e.msg + ": " + e.err.Error()
-}
-
-func (e *parallelError) Unwrap() error { return e.err }

@@ -510,3 +510,31 @@ func TestParallelJQEnds(t *testing.T) {
 		})
 	}
 }
+
+// TestParallelJQSkips: with --on-jq-error skip, the warnings and the
+// summary are one connection's, word for word: each kind of failure at
+// its first row in the whole output, the twentieth kind's notice, and
+// the counts.
+func TestParallelJQSkips(t *testing.T) {
+	srv := parallelServer(t)
+	dsn := srv.ConnString(pgtest.RoleTrust, false)
+	for _, jq := range []string{
+		`if .id % 7 == 0 then error("seven") elif .id % 11 == 0 then error("eleven \(.id % 3)") else .id end`,
+		`if .id % 5 == 0 then error("kind \(.id % 30)") else .id end`, // 30 kinds: past the 20 shown
+	} {
+		args := []string{"stream", "v_par_items", "-d", dsn, "--order-by", "id", "--jq", jq, "--on-jq-error", "skip"}
+		code, want, wantErr := run(t, args...)
+		if code != 0 || !strings.Contains(wantErr, "skipped") {
+			t.Fatalf("one connection: exit %d, stderr %q", code, wantErr)
+		}
+		for _, n := range []string{"2", "4"} {
+			code, got, gotErr := run(t, append(args, "--parallel", n)...)
+			if code != 0 || got != want {
+				t.Errorf("--parallel %s: exit %d, same output: %v", n, code, got == want)
+			}
+			if gotErr != wantErr {
+				t.Errorf("--parallel %s: stderr\n%s\none connection:\n%s", n, gotErr, wantErr)
+			}
+		}
+	}
+}

@@ -48,6 +48,10 @@ type PipelineOptions struct {
 	// Warn receives warnings about skipped rows, one line each, in row
 	// order; nil discards them.
 	Warn func(msg string)
+	// OnSkip, when set, receives each skipped row's number and message
+	// instead of Warn: for a caller that reports several pipelines' skips
+	// as one (a SkipReport), in an order of its own.
+	OnSkip func(row int64, msg string)
 	// Clock replaces, when set, the monotonic clock by which a pipeline
 	// that chooses its workers measures its throughput: the time since
 	// some fixed instant. It is for tests.
@@ -143,8 +147,7 @@ type Pipeline struct {
 	// collector's, or the caller's at level 0 once the collector is idle.
 	counts Counts // read after Close
 
-	skipped map[string]int64
-	msgs    []string
+	report *SkipReport
 }
 
 // NewPipeline starts a pipeline that filters rows with f and writes to
@@ -169,7 +172,7 @@ func NewPipeline(ctx context.Context, f *Filter, w LineWriter, opts PipelineOpti
 		slots:   make(chan struct{}, inFlight),
 		work:    make(chan *batch, inFlight),
 		order:   make(chan *batch, inFlight),
-		skipped: map[string]int64{},
+		report:  NewSkipReport(opts.Warn),
 		tune:    tune,
 		wake:    make([]chan struct{}, workers),
 		quit:    make(chan struct{}),
