@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -536,5 +538,43 @@ func TestParallelJQSkips(t *testing.T) {
 				t.Errorf("--parallel %s: stderr\n%s\none connection:\n%s", n, gotErr, wantErr)
 			}
 		}
+	}
+}
+
+// TestParallelOverTLS: every connection of a parallel run verifies the
+// server and logs in with SCRAM over TLS (the password given once), and
+// the bytes are one connection's.
+func TestParallelOverTLS(t *testing.T) {
+	srv := pgtest.RequireTLS(t)
+	dsn := "host=" + pgtest.TLSServerName + " hostaddr=127.0.0.1 port=" + strconv.Itoa(srv.ClientPort()) + " dbname=" + pgtest.Database +
+		" user=" + pgtest.RoleSCRAM + " sslmode=verify-full sslrootcert=" + srv.TLS.CACert
+	dsn += " password=" + pgtest.Password(pgtest.RoleSCRAM) // run() clears PG*
+	args := []string{"stream", "v_seq", "-d", dsn, "--order-by", "(data->>'id')::int"}
+	code, want, stderr := run(t, args...)
+	if code != 0 {
+		t.Fatalf("one connection: exit %d, stderr %q", code, stderr)
+	}
+	code, got, stderr := run(t, append(args, "--parallel", "3", "--verbose")...)
+	if code != 0 || got != want {
+		t.Fatalf("--parallel 3: exit %d, same bytes: %v, stderr %.500q", code, got == want, stderr)
+	}
+	if n := strings.Count(stderr, "tls established"); n != 4 {
+		t.Errorf("%d TLS sessions logged, want 4 (the snapshot's connection and three)", n)
+	}
+}
+
+// TestParallelProgress: the bar counts every connection's rows against
+// the planner's estimate and ends full at the real count.
+func TestParallelProgress(t *testing.T) {
+	srv := parallelServer(t)
+	dsn := srv.ConnString(pgtest.RoleTrust, false)
+	code, screen := runOnTerminal(t, "stream", "v_par_items", "--parallel", "3", "--order-by", "id",
+		"--where", "id <= 3000 AND pg_sleep(0.0004) IS NOT NULL", "-d", dsn)
+	if code != 0 {
+		t.Fatalf("exit %d; terminal: %q", code, screen)
+	}
+	final := regexp.MustCompile(`v_par_items: [0-9.]+ [KM]iB, [0-9]+ rows/s +100% \|[^|]*\| \(3000/3000\)`)
+	if !final.MatchString(screen) || !strings.Contains(screen, "(total estimated)") {
+		t.Errorf("no full bar at 3000/3000 after an estimate; the terminal ends with:\n%q", tail(screen))
 	}
 }
