@@ -74,6 +74,7 @@ func streamParallel(run *wire.Stop, app *app, o *streamOptions, dest *output.Des
 	app.setStage(stageQuery, "")
 	stats.server = leader.ServerParam("server_version")
 	pr := &parallelRun{run: run, o: o, stats: stats, log: o.obs.logger(), cutAt: -1}
+	defer leaveCores(leader, o.parallel, pr.log)()
 	if !o.obs.quiet {
 		pr.warn = app.warn
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -164,6 +165,13 @@ func TestParallelOverTLS(t *testing.T) {
 	}
 	if n := strings.Count(stderr, "tls established"); n != 4 {
 		t.Errorf("%d TLS sessions logged, want 4 (the snapshot's connection and three)", n)
+	}
+	// 127.0.0.1: the server is on this machine, its backends get cores.
+	if _, set := os.LookupEnv("GOMAXPROCS"); !set && runtime.NumCPU() > 1 && !strings.Contains(stderr, "leaving cores to its backends") {
+		t.Errorf("a server on 127.0.0.1 got no cores left: stderr %.300q", stderr)
+	}
+	if n := runtime.GOMAXPROCS(0); n != runtime.NumCPU() && os.Getenv("GOMAXPROCS") == "" {
+		t.Errorf("GOMAXPROCS %d after the run, want it back at %d", n, runtime.NumCPU())
 	}
 }
 
