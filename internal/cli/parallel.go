@@ -219,33 +219,23 @@ func (pr *parallelRun) connect(ctx context.Context) ([]*wire.Conn, error) {
 	errs := make([]error, len(conns))
 	var wg sync.WaitGroup
 	for i := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			conns[i], errs[i] = wire.Connect(ctx, pr.o.conn)
-		}()
+		wg.Go(func() { conns[i], errs[i] = wire.Connect(ctx, pr.o.conn) })
 	}
 	wg.Wait()
 	var open []*wire.Conn
-	for _, c := range conns {
+	var first error
+	for i, c := range conns {
 		if c != nil {
 			open = append(open, c)
+		} else if first == nil {
+			first = errs[i]
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
+	if first != nil {
 		return open, &parallelError{msg: fmt.Sprintf("%d of the %d connections of --parallel could not be opened", len(conns)-len(open), len(conns)),
-			err: firstNonNil(errs), hint: connectionsHint}
+			err: first, hint: connectionsHint}
 	}
 	return open, nil
-}
-
-func firstNonNil(errs []error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // stream runs the ranges on the workers, each taking the next range when

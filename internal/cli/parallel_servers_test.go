@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -10,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fraiseql/fraise/internal/cli"
 	"github.com/fraiseql/fraise/internal/pgtest"
@@ -124,16 +122,7 @@ func TestParallelExportRefused(t *testing.T) {
 // on the rest: the same bytes as one connection.
 func TestParallelBehindASmallTransactionPool(t *testing.T) {
 	srv := parallelServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	p, err := srv.StartPgBouncer(ctx, pgtest.PoolerOptions{Mode: "transaction", PoolSize: 2})
-	if errors.Is(err, pgtest.ErrNoPooler) && os.Getenv("CI") != "true" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := srv.RequirePgBouncer(t, pgtest.PoolerOptions{Mode: "transaction", PoolSize: 2})
 	args := []string{"stream", "v_par_items", "--order-by", "id", "-d", p.ConnString(pgtest.RoleTrust, false)}
 	code, want, stderr := run(t, args...)
 	if code != 0 {

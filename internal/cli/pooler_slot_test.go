@@ -26,14 +26,7 @@ func TestInterruptWhileWaitingForAPoolSlot(t *testing.T) {
 	srv := pgtest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	p, err := srv.StartPgBouncer(ctx, pgtest.PoolerOptions{Mode: "transaction", PoolSize: 1})
-	if errors.Is(err, pgtest.ErrNoPooler) && os.Getenv("CI") != "true" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := srv.RequirePgBouncer(t, pgtest.PoolerOptions{Mode: "transaction", PoolSize: 1})
 
 	// The holder keeps the one server connection in a transaction.
 	holder := srv.PsqlCommand(ctx, "-h", p.SocketDir, "-p", strconv.Itoa(p.Port), "-U", pgtest.RoleTrust,
@@ -53,7 +46,7 @@ func TestInterruptWhileWaitingForAPoolSlot(t *testing.T) {
 	}
 	rest, _ := io.ReadAll(br)
 	log += string(rest)
-	err = cmd.Wait()
+	err := cmd.Wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Errorf("exit = %v, want code 130\n%s", err, log)

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -306,4 +307,22 @@ func attachPooler(ctx context.Context, srv *Server) error {
 	}
 	srv.Pooler = p
 	return nil
+}
+
+// RequirePgBouncer starts a PgBouncer in front of s for tb, within a
+// minute, as Require starts a server: without the pgbouncer binary it
+// skips tb, or fails it when CI=true. The pooler is closed when tb ends.
+func (s *Server) RequirePgBouncer(tb testing.TB, opts PoolerOptions) *Pooler {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p, err := s.StartPgBouncer(ctx, opts)
+	switch {
+	case errors.Is(err, ErrNoPooler) && os.Getenv("CI") != "true":
+		tb.Skipf("pgtest: skipping, no PgBouncer: %v", err)
+	case err != nil:
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = p.Close() })
+	return p
 }

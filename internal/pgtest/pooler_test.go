@@ -3,7 +3,6 @@ package pgtest_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -23,14 +22,7 @@ func TestPgBouncer(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			p, err := s.StartPgBouncer(ctx, pgtest.PoolerOptions{Mode: mode, TLS: true})
-			if errors.Is(err, pgtest.ErrNoPooler) && os.Getenv("CI") != "true" {
-				t.Skip(err)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
+			p := s.RequirePgBouncer(t, pgtest.PoolerOptions{Mode: mode, TLS: true})
 			late := "fraise_late_" + mode
 			if _, err := s.Psql(ctx, "DROP ROLE IF EXISTS "+late+"; CREATE ROLE "+late+" LOGIN PASSWORD 'pw-late'"); err != nil {
 				t.Fatal(err)
@@ -90,15 +82,7 @@ func pooledLogin(ctx context.Context, t *testing.T, s *pgtest.Server, p *pgtest.
 // Close fail, naming its log, rather than pass unnoticed.
 func TestPgBouncerGoneIsReported(t *testing.T) {
 	s := pgtest.Require(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	p, err := s.StartPgBouncer(ctx, pgtest.PoolerOptions{Mode: "transaction"})
-	if errors.Is(err, pgtest.ErrNoPooler) && os.Getenv("CI") != "true" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := s.RequirePgBouncer(t, pgtest.PoolerOptions{Mode: "transaction"})
 	pgtest.KillPooler(p)
 	if err := p.Close(); err == nil || !strings.Contains(err.Error(), "pgbouncer had exited before Close") {
 		t.Errorf("Close after the pooler died = %v, want an error saying so", err)
