@@ -118,9 +118,7 @@ func (s *runStats) write(w io.Writer, code int) {
 // the stream tells them (wire.Observer.Progress) and as its Result gives
 // them at the end, and when the first row came.
 func (s *runStats) progress(rows, bytes int64) {
-	if rows > 0 && s.firstRow.Load() == 0 {
-		s.firstRow.Store(time.Now().UnixNano())
-	}
+	s.sawRows(rows)
 	s.rows.Store(rows)
 	s.bytes.Store(bytes)
 }
@@ -128,11 +126,16 @@ func (s *runStats) progress(rows, bytes int64) {
 // addProgress adds rows and value bytes received by one of several
 // sessions.
 func (s *runStats) addProgress(rows, bytes int64) {
+	s.sawRows(rows)
+	s.rows.Add(rows)
+	s.bytes.Add(bytes)
+}
+
+// sawRows records when the first row came, once rows have.
+func (s *runStats) sawRows(rows int64) {
 	if rows > 0 && s.firstRow.Load() == 0 {
 		s.firstRow.CompareAndSwap(0, time.Now().UnixNano())
 	}
-	s.rows.Add(rows)
-	s.bytes.Add(bytes)
 }
 
 // addPipe counts p's filtered and skipped rows in the summary.
