@@ -273,6 +273,15 @@ func (d *decoder) open(closer byte) bool {
 // reports whether another member follows; after the closer the container
 // is left.
 func (d *decoder) more(closer byte) (bool, error) {
+	more, err := d.after(closer)
+	if err == nil && !more {
+		d.depth--
+	}
+	return more, err
+}
+
+// after is more for a container outside the depth count (skipContainer).
+func (d *decoder) after(closer byte) (bool, error) {
 	d.skipSpace()
 	if d.i < len(d.s) {
 		switch d.s[d.i] {
@@ -282,7 +291,6 @@ func (d *decoder) more(closer byte) (bool, error) {
 			return true, nil
 		case closer:
 			d.i++
-			d.depth--
 			return false, nil
 		}
 	}

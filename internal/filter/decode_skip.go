@@ -61,39 +61,88 @@ func (d *decoder) skipString() error {
 	return d.errorf("unterminated string")
 }
 
-// skipContainer moves past an object or array.
+// skipContainer moves past an object or array without building it and
+// without recursion. Its nesting is not bounded by maxDepth: nothing of it
+// is built, and a server that narrows a row to what the expression
+// observes (internal/pushdown) drops such a part, so bounding it here
+// would make a row fail without narrowing and pass with it. One bit per
+// open level says whether it is an object.
 func (d *decoder) skipContainer() error {
-	obj := d.s[d.i] == '{'
-	if err := d.enter(); err != nil {
-		return err
-	}
-	closer := byte(']')
-	if obj {
-		closer = '}'
-	}
-	if d.open(closer) {
-		return nil
-	}
+	var objs []uint64 // bit n: level n is an object
+	n := 0
+	top := func() bool { return objs[(n-1)/64]&(1<<((n-1)%64)) != 0 }
 	for {
-		if obj {
-			if d.i >= len(d.s) || d.s[d.i] != '"' {
-				return d.errorf("unexpected %s where an object key should start", d.quoteAt())
+		// At a value.
+		if c := d.s[d.i]; c == '{' || c == '[' {
+			if n/64 >= len(objs) {
+				objs = append(objs, 0)
 			}
-			if err := d.skipString(); err != nil {
-				return err
+			if c == '{' {
+				objs[n/64] |= 1 << (n % 64)
+			} else {
+				objs[n/64] &^= 1 << (n % 64)
 			}
-			d.skipSpace()
-			if d.i >= len(d.s) || d.s[d.i] != ':' {
-				return d.errorf("unexpected %s after an object key; expected ':'", d.quoteAt())
-			}
+			n++
 			d.i++
 			d.skipSpace()
-		}
-		if err := d.skip(); err != nil {
+			if d.i < len(d.s) && d.s[d.i] == closerOf(top()) {
+				d.i++
+				n--
+			} else if err := d.member(top()); err != nil {
+				return err
+			} else {
+				continue
+			}
+		} else if err := d.skip(); err != nil {
 			return err
 		}
-		if more, err := d.more(closer); err != nil || !more {
+		// After a value: the next member, or the end of containers.
+		for {
+			if n == 0 {
+				return nil
+			}
+			more, err := d.after(closerOf(top()))
+			if err != nil {
+				return err
+			}
+			if more {
+				break
+			}
+			n--
+		}
+		if err := d.member(top()); err != nil {
 			return err
 		}
 	}
+}
+
+// closerOf is the byte that closes an object (obj) or an array.
+func closerOf(obj bool) byte {
+	if obj {
+		return '}'
+	}
+	return ']'
+}
+
+// member moves to the value of a container's next member: past its key,
+// in an object; it checks that a value starts there.
+func (d *decoder) member(obj bool) error {
+	if obj {
+		if d.i >= len(d.s) || d.s[d.i] != '"' {
+			return d.errorf("unexpected %s where an object key should start", d.quoteAt())
+		}
+		if err := d.skipString(); err != nil {
+			return err
+		}
+		d.skipSpace()
+		if d.i >= len(d.s) || d.s[d.i] != ':' {
+			return d.errorf("unexpected %s after an object key; expected ':'", d.quoteAt())
+		}
+		d.i++
+		d.skipSpace()
+	}
+	if d.i >= len(d.s) {
+		return d.errorf("unexpected end of input")
+	}
+	return nil
 }

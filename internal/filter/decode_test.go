@@ -122,7 +122,9 @@ func TestDecodeReplacesInvalidUTF8(t *testing.T) {
 }
 
 // TestDecodeDepthLimit checks that hostile nesting is an error, not a crash,
-// whether the value is built or skipped.
+// when the value is built, and that a skipped part is checked without
+// recursion and without the limit (a server narrowing the row would drop
+// it: see skipContainer), its syntax still checked.
 func TestDecodeDepthLimit(t *testing.T) {
 	deep := strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1)
 	var de *DepthError
@@ -130,8 +132,18 @@ func TestDecodeDepthLimit(t *testing.T) {
 		t.Errorf("nesting beyond the limit: %v, want a *DepthError at byte %d", err, maxDepth)
 	}
 	var d decoder
-	if _, err := d.decode([]byte(`{"skipped":`+deep+`}`), &demand{fields: map[string]*demand{"x": {}}}); !errors.As(err, &de) {
-		t.Errorf("skipped nesting beyond the limit: %v, want a *DepthError", err)
+	partial := &demand{}
+	partial.field("x")
+	hostile := strings.Repeat(`{"a":[`, 1_000_000) + "1" + strings.Repeat("]}", 1_000_000)
+	for _, skipped := range []string{deep, hostile, `[{"a":[1,{}]},[[],{"b":{"c":null}}]]`} {
+		if got, err := d.decode([]byte(`{"skipped":`+skipped+`,"x":2}`), partial); err != nil || !reflect.DeepEqual(got, map[string]any{"x": 2}) {
+			t.Errorf("skipped nesting %.20q…: %v, %v; want {x: 2}", skipped, got, err)
+		}
+	}
+	for _, bad := range []string{`[[1,]]`, `[{"a" 1}]`, `{"a":[}`, `[[[`, `[{1:2}]`, `[1 2]`, `{"a":1]`} {
+		if _, err := d.decode([]byte(`{"skipped":`+bad+`,"x":2}`), partial); err == nil || errors.As(err, &de) {
+			t.Errorf("skipped %q: %v, want a syntax error", bad, err)
+		}
 	}
 	ok := strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth)
 	if _, err := DecodeJSON(ok); err != nil {

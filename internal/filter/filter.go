@@ -37,6 +37,7 @@ type Options struct {
 type Filter struct {
 	query  *gojq.Query
 	opts   []gojq.CompilerOption
+	names  []string // the variables' names, "$" included, for values
 	values []any
 	raw    bool
 	// dem is what the expression can observe of a row; nil for all of it.
@@ -120,7 +121,7 @@ func Compile(expr string, opts Options) (*Filter, error) {
 	names, values := bindVars(opts.Vars)
 	out := &lockedWriter{w: opts.Stderr}
 	env := opts.Environ
-	f := &Filter{query: q, values: values, raw: opts.Raw, opts: []gojq.CompilerOption{
+	f := &Filter{query: q, names: names, values: values, raw: opts.Raw, opts: []gojq.CompilerOption{
 		gojq.WithVariables(names),
 		gojq.WithEnvironLoader(func() []string { return env }),
 		gojq.WithFunction("debug", 0, 0, out.debug),

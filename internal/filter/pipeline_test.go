@@ -202,13 +202,18 @@ func TestPipelineBadRow(t *testing.T) {
 
 // TestPipelineDeepRow checks that a row nested deeper than the decoder
 // goes is an error of its row that says so, not one calling it invalid
-// JSON (it is valid), with either policy.
+// JSON (it is valid), with either policy, when the expression observes
+// the deep part; one that does not (.a) reads the row, as it would the
+// row a server narrowed to its observed part.
 func TestPipelineDeepRow(t *testing.T) {
 	deep := `{"x":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `}`
 	rows := []string{`{"a":1}`, deep, `{"a":3}`}
+	if lines, _, err := runFilter(t, ".a", Options{}, rows, Fail, 1); err != nil || !slices.Equal(lines, []string{"1", "null", "3"}) {
+		t.Errorf(".a: lines %q, err %v; want 1, null, 3", lines, err)
+	}
 	want := "the row is JSON nested more than 10000 levels deep (at byte 10004), too deep for --jq"
-	// . builds the row whole, .a skips the rest of it.
-	for _, expr := range []string{".", ".a"} {
+	// . and .x build the deep part.
+	for _, expr := range []string{".", ".x"} {
 		lines, _, err := runFilter(t, expr, Options{}, rows, Fail, 1)
 		var re *RowError
 		var de *DepthError
