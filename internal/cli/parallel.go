@@ -127,6 +127,9 @@ func (pr *parallelRun) prepare(ctx context.Context, leader *wire.Conn) error {
 		return &parallelError{msg: "the server could not export a snapshot for the other connections", err: err, hint: exportHint}
 	}
 	pr.snap = snap
+	if err := o.narrow(ctx, snap.Query, leader.ServerParam("server_encoding")); err != nil {
+		return err
+	}
 	if err := pr.checkKey(ctx); err != nil {
 		return err
 	}

@@ -96,6 +96,9 @@ func newStreamCmd(app *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if o.explain {
+				return runExplain(cmd.Context(), app, o)
+			}
 			return withStatement(runStream(cmd.Context(), app, o), &o.stmt)
 		},
 	}
@@ -118,6 +121,7 @@ func addStreamFlags(f *pflag.FlagSet) {
 	f.String("split-by", "", "SQL `EXPR`ession whose ranges --parallel splits the rows by (default: the --order-by expression, else the id column)")
 	f.Lookup("limit").DefValue = "none"
 	addJQFlags(f)
+	addPushdownFlags(f)
 	addOutputFlags(f)
 	addLimitFlags(f)
 	addObserveFlags(f)
@@ -191,6 +195,9 @@ func streamSingle(run *wire.Stop, app *app, o *streamOptions, dest *output.Dest,
 	defer conn.Close()
 	app.setStage(stageQuery, "")
 	stats.server = conn.ServerParam("server_version")
+	if err := o.narrow(ctx, conn.QueryText, conn.ServerParam("server_encoding")); err != nil {
+		return nil, nil, err
+	}
 	w := output.NewAsyncNDJSON(ctx, dest.Writer(), output.Options{ChunkRows: o.chunk, Array: o.out.array()})
 	stats.out = w
 	var bar *progress

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/fraiseql/fraise/internal/pushdown"
 	"github.com/fraiseql/fraise/internal/query"
 	"github.com/fraiseql/fraise/internal/wire"
 	"github.com/spf13/cobra"
@@ -22,6 +23,8 @@ type streamOptions struct {
 	params   []string
 	chunk    int
 	jq       *jqSettings // nil without --jq
+	push     *pushdown.Plan // --jq's pushdown; nil without --jq or with --no-pushdown
+	explain  bool           // --explain: print the statement, stream nothing
 	limits   limits
 	out      outputSettings
 	obs      observeSettings
@@ -44,6 +47,10 @@ func resolveStream(cmd *cobra.Command, app *app, relArg string) (*streamOptions,
 	}
 	if o.jq, err = compileJQ(s, app.stderr); err != nil {
 		return nil, err
+	}
+	o.explain = s.bool("explain")
+	if o.jq != nil && !s.bool("no-pushdown") {
+		o.push = pushdown.Analyze(o.jq.f, pushdown.Options{NoSelection: o.spec.Limit >= 0 || o.spec.Offset > 0})
 	}
 	if o.limits, err = parseLimits(s); err != nil {
 		return nil, err

@@ -25,6 +25,45 @@ type Spec struct {
 	// Range, when set, keeps only the rows whose split key falls in it
 	// (--parallel): one more condition, ANDed with Where.
 	Range *Range
+	// Narrowing, when set, is fraise's own narrowing of what the server
+	// sends for --jq (internal/pushdown).
+	Narrowing *Narrowing
+}
+
+// Narrowing is SQL fraise writes, never the user, to narrow what the
+// server sends for --jq (internal/pushdown); its parameters follow the
+// user's.
+type Narrowing struct {
+	// Select, when set, is selected in place of the column, under the
+	// column's name.
+	Select string
+	// SelectNote says what Select keeps, in a comment before it.
+	SelectNote string
+	// Where are conditions ANDed with the others.
+	Where []Narrow
+}
+
+// Narrow is one condition of a Narrowing.
+type Narrow struct {
+	// SQL is the condition.
+	SQL string
+	// Note says where it comes from, in a comment before it.
+	Note string
+}
+
+// Comment renders s as an SQL comment on its own line: it cannot end
+// early, nest, or hold a control character.
+func Comment(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return ' '
+		}
+		return r
+	}, s)
+	for strings.Contains(s, "*/") || strings.Contains(s, "/*") {
+		s = strings.ReplaceAll(strings.ReplaceAll(s, "*/", "* /"), "/*", "/ *")
+	}
+	return "/* " + s + " */"
 }
 
 // Range is a slice of a split key's values: the rows whose key is at
@@ -108,7 +147,11 @@ func Build(spec Spec) (Statement, error) {
 		return Statement{}, errors.New("query: no column given")
 	}
 	var b builder
-	b.text("SELECT " + QuoteIdent(spec.Column))
+	if n := spec.Narrowing; n != nil && n.Select != "" {
+		b.text("SELECT " + Comment(n.SelectNote) + "\n" + n.Select + " AS " + QuoteIdent(spec.Column))
+	} else {
+		b.text("SELECT " + QuoteIdent(spec.Column))
+	}
 	if err := b.fromWhere(spec); err != nil {
 		return Statement{}, err
 	}
@@ -163,15 +206,35 @@ func (b *builder) fromWhere(spec Spec) error {
 		}
 		if i == 0 {
 			b.text("\nWHERE (\n")
+			b.where = true
 		} else {
 			b.text("\n) AND (\n")
 		}
 		b.fragment(PartWhere, w)
 	}
+	more := len(spec.Where) > 0
 	if spec.Range != nil {
-		return b.rangeCondition(*spec.Range, len(spec.Where) > 0)
+		if err := b.rangeCondition(*spec.Range, more); err != nil {
+			return err
+		}
+		more = false
 	}
-	if len(spec.Where) > 0 {
+	if spec.Narrowing != nil {
+		for _, w := range spec.Narrowing.Where {
+			if more {
+				b.text("\n)")
+			}
+			if b.where {
+				b.text("\nAND ")
+			} else {
+				b.text("\nWHERE ")
+			}
+			b.where = true
+			b.text(Comment(w.Note) + "\n" + w.SQL)
+			more = false
+		}
+	}
+	if more {
 		b.text("\n)")
 	}
 	return nil
@@ -201,6 +264,7 @@ func (b *builder) rangeCondition(r Range, more bool) error {
 	} else {
 		b.text("\nWHERE (\n")
 	}
+	b.where = true
 	key := func() {
 		b.text("(\n")
 		b.fragment(PartSplitBy, r.Key)
@@ -236,6 +300,7 @@ type builder struct {
 	sb    strings.Builder
 	runes int
 	frags []Fragment
+	where bool // WHERE is written
 }
 
 func (b *builder) text(s string) {

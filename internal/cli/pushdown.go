@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/fraiseql/fraise/internal/pushdown"
+	"github.com/fraiseql/fraise/internal/query"
+	"github.com/fraiseql/fraise/internal/wire"
+	"github.com/spf13/pflag"
+)
+
+// addPushdownFlags declares the flags of --jq pushdown.
+func addPushdownFlags(f *pflag.FlagSet) {
+	addBoolFlag(f, "no-pushdown", "", "run all of --jq on the client: the server sends whole rows (pushdown never changes the output, only what is sent)")
+	addBoolFlag(f, "explain", "", "print the SQL a run would send, with what --jq pushes down marked, and exit without streaming")
+}
+
+// queryFunc runs one catalog query (wire.Conn.QueryText, or a snapshot's).
+type queryFunc func(ctx context.Context, sql string, params []string, row func(values [][]byte) error) error
+
+// columnTypeSQL finds the type of the streamed column; no row when the
+// relation or column does not exist (the stream then says so itself).
+const columnTypeSQL = `SELECT a.atttypid::int8 FROM pg_catalog.pg_attribute a WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped`
+
+// narrow writes o's --jq pushdown into its statement for the server q
+// runs on, whose server_encoding is encoding: it looks the column's type
+// up, and binds the plan's parameters after the user's. Without a plan,
+// or when the column is neither json nor jsonb, the statement is left as
+// it is.
+func (o *streamOptions) narrow(ctx context.Context, q queryFunc, encoding string) error {
+	if o.push == nil || o.push.Empty() {
+		o.logPushdown(o.pushNotes())
+		return nil
+	}
+	var oid int64 = -1
+	err := q(ctx, columnTypeSQL, []string{o.spec.Relation.String(), o.spec.Column}, func(v [][]byte) error {
+		n, err := strconv.ParseInt(string(v[0]), 10, 64)
+		oid = n
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if oid != wire.OIDJSON && oid != wire.OIDJSONB {
+		o.logPushdown([]string{"none: the column's type is not json or jsonb (a domain or another type, or the relation was not found)"})
+		return nil
+	}
+	n, params, notes := o.push.Render(pushdown.Target{
+		Column: o.spec.Column, JSONB: oid == wire.OIDJSONB,
+		UTF8: strings.EqualFold(encoding, "UTF8"), FirstParam: len(o.params) + 1,
+	})
+	o.logPushdown(append(o.pushNotes(), notes...))
+	if n == nil {
+		return nil
+	}
+	spec := o.spec
+	spec.Narrowing = n
+	stmt, err := query.Build(spec)
+	if err != nil {
+		return err
+	}
+	o.spec, o.stmt = spec, stmt
+	o.params = append(o.params[:len(o.params):len(o.params)], params...)
+	return nil
+}
+
+// pushNotes are the plan's notes, or why there is none.
+func (o *streamOptions) pushNotes() []string {
+	switch {
+	case o.jq == nil:
+		return nil
+	case o.push == nil:
+		return []string{"none: --no-pushdown"}
+	}
+	return o.push.Notes()
+}
+
+func (o *streamOptions) logPushdown(notes []string) {
+	log := o.obs.logger()
+	if log == nil {
+		return
+	}
+	for _, n := range notes {
+		log.Info("pushdown", "note", n)
+	}
+}
+
+// runExplain prints the statement a run of o would send, its parameters
+// and what --jq pushes down, after connecting to find the column's type.
+func runExplain(ctx context.Context, app *app, o *streamOptions) error {
+	conn, err := wire.Connect(ctx, o.conn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := o.narrow(ctx, conn.QueryText, conn.ServerParam("server_encoding")); err != nil {
+		return err
+	}
+	return writeExplain(app.stdout, o)
+}
+
+// writeExplain writes o's statement, parameters and pushdown notes.
+func writeExplain(w io.Writer, o *streamOptions) error {
+	var b strings.Builder
+	b.WriteString("-- the statement fraise sends, in a READ ONLY transaction that ends with ROLLBACK\n")
+	if o.parallel > 1 {
+		fmt.Fprintf(&b, "-- (--parallel %d: each connection adds a range of %s)\n", o.parallel, safeText(o.split.key))
+	}
+	for _, line := range strings.Split(o.stmt.SQL+";", "\n") {
+		b.WriteString(safeText(line) + "\n")
+	}
+	for i, p := range o.params {
+		fmt.Fprintf(&b, "-- $%d = %s\n", i+1, safeText(quoteLiteral(p)))
+	}
+	for _, n := range o.pushNotes() {
+		fmt.Fprintf(&b, "-- pushdown %s\n", safeText(n))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// quoteLiteral quotes s as an SQL string literal.
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
