@@ -22,7 +22,7 @@ type streamOptions struct {
 	split    splitPlan // with parallel > 1
 	params   []string
 	chunk    int
-	jq       *jqSettings // nil without --jq
+	jq       *jqSettings    // nil without --jq
 	push     *pushdown.Plan // --jq's pushdown; nil without --jq or with --no-pushdown
 	explain  bool           // --explain: print the statement, stream nothing
 	limits   limits
