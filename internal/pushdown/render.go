@@ -11,6 +11,13 @@ import (
 	"github.com/itchyny/gojq"
 )
 
+// mutation, set by tests only, breaks one rule of the translation, so
+// that the differential tests can show they catch it: "collate" compares
+// strings in the database's collation, "types" drops rows whose value is
+// not of the literal's type, "margin" compares numbers exactly where
+// float64 rounding could turn the answer.
+var mutation string
+
 // Target is the column a plan is written for.
 type Target struct {
 	// Column is the column's name, unquoted.
@@ -229,6 +236,9 @@ func (w *writer) compare(col string, c cmpCond) (t, d string) {
 	// outcome gives the condition for a value of rank r.
 	outcome := func(r int) (string, string) {
 		if r != rl || c.l.kind < litNumber {
+			if mutation == "types" && r != rl {
+				return "FALSE", "TRUE"
+			}
 			if ranked(r, rl, c.op) {
 				return "TRUE", "FALSE"
 			}
@@ -301,6 +311,9 @@ func (w *writer) numbers(v string, c cmpCond) (t, d string) {
 	}
 	l := w.param(c.l.text, "numeric")
 	margin := "(abs(" + l + ") * 1e-14 + 1e-300)"
+	if mutation == "margin" {
+		margin = "0"
+	}
 	apart := func(a, b string) string { return "(" + a + " - " + b + " > " + margin + ")" }
 	switch c.op {
 	case gojq.OpLt:
@@ -321,6 +334,9 @@ func (w *writer) numbers(v string, c cmpCond) (t, d string) {
 // UTF-8, which COLLATE "C" is.
 func (w *writer) strings(v string, c cmpCond) (t, d string) {
 	s := "((" + v + " #>> '{}') COLLATE \"C\")"
+	if mutation == "collate" {
+		s = "(" + v + " #>> '{}')"
+	}
 	l := w.param(c.l.text, "text")
 	ops := map[gojq.Operator][2]string{
 		gojq.OpEq: {"=", "<>"}, gojq.OpNe: {"<>", "="},
