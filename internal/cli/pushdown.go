@@ -32,8 +32,9 @@ const columnTypeSQL = `SELECT a.atttypid::int8 FROM pg_catalog.pg_attribute a WH
 // or when the column is neither json nor jsonb, the statement is left as
 // it is.
 func (o *streamOptions) narrow(ctx context.Context, q queryFunc, encoding string) error {
+	o.pushed = o.pushNotes()
 	if o.push == nil || o.push.Empty() {
-		o.logPushdown(o.pushNotes())
+		o.logPushdown()
 		return nil
 	}
 	var oid int64 = -1
@@ -46,14 +47,21 @@ func (o *streamOptions) narrow(ctx context.Context, q queryFunc, encoding string
 		return err
 	}
 	if oid != wire.OIDJSON && oid != wire.OIDJSONB {
-		o.logPushdown([]string{"none: the column's type is not json or jsonb (a domain or another type, or the relation was not found)"})
+		o.pushed = []string{"none: the column's type is not json or jsonb (a domain or another type, or the relation was not found)"}
+		o.logPushdown()
 		return nil
+	}
+	width, err := o.rowWidth(ctx, q)
+	if err != nil {
+		return err
 	}
 	n, params, notes := o.push.Render(pushdown.Target{
 		Column: o.spec.Column, JSONB: oid == wire.OIDJSONB,
 		UTF8: strings.EqualFold(encoding, "UTF8"), FirstParam: len(o.params) + 1,
+		Width: width,
 	})
-	o.logPushdown(append(o.pushNotes(), notes...))
+	o.pushed = append(o.pushed, notes...)
+	o.logPushdown()
 	if n == nil {
 		return nil
 	}
@@ -68,6 +76,25 @@ func (o *streamOptions) narrow(ctx context.Context, q queryFunc, encoding string
 	return nil
 }
 
+// rowWidth is the planner's estimate of the column's bytes per row
+// (EXPLAIN of the bare SELECT: no user SQL in it), when the plan has a
+// projection to weigh; 0 otherwise.
+func (o *streamOptions) rowWidth(ctx context.Context, q queryFunc) (int64, error) {
+	if !o.push.Projects() {
+		return 0, nil
+	}
+	sql := "EXPLAIN (FORMAT JSON) SELECT " + query.QuoteIdent(o.spec.Column) + " FROM " + o.spec.Relation.String()
+	var plan []byte
+	if err := q(ctx, sql, nil, func(v [][]byte) error {
+		plan = append(plan, v[0]...)
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	_, width, err := wire.PlanSize(plan)
+	return width, err
+}
+
 // pushNotes are the plan's notes, or why there is none.
 func (o *streamOptions) pushNotes() []string {
 	switch {
@@ -79,12 +106,13 @@ func (o *streamOptions) pushNotes() []string {
 	return o.push.Notes()
 }
 
-func (o *streamOptions) logPushdown(notes []string) {
+// logPushdown tells --verbose what was pushed, and why not the rest.
+func (o *streamOptions) logPushdown() {
 	log := o.obs.logger()
 	if log == nil {
 		return
 	}
-	for _, n := range notes {
+	for _, n := range o.pushed {
 		log.Info("pushdown", "note", n)
 	}
 }
@@ -116,7 +144,7 @@ func writeExplain(w io.Writer, o *streamOptions) error {
 	for i, p := range o.params {
 		fmt.Fprintf(&b, "-- $%d = %s\n", i+1, safeText(quoteLiteral(p)))
 	}
-	for _, n := range o.pushNotes() {
+	for _, n := range o.pushed {
 		fmt.Fprintf(&b, "-- pushdown %s\n", safeText(n))
 	}
 	_, err := io.WriteString(w, b.String())

@@ -25,6 +25,7 @@ type streamOptions struct {
 	jq       *jqSettings    // nil without --jq
 	push     *pushdown.Plan // --jq's pushdown; nil without --jq or with --no-pushdown
 	explain  bool           // --explain: print the statement, stream nothing
+	pushed   []string       // what was pushed and why not the rest, once narrowed
 	limits   limits
 	out      outputSettings
 	obs      observeSettings

@@ -33,7 +33,6 @@ func Analyze(f *filter.Filter, opts Options) *Plan {
 	p := &Plan{}
 	if o := f.Observed(); !o.Whole {
 		p.observed = o
-		p.notes = append(p.notes, "projection: the server sends only "+describe(o))
 	} else {
 		p.notes = append(p.notes, "projection: none, the expression may observe whole rows")
 	}
@@ -43,6 +42,9 @@ func Analyze(f *filter.Filter, opts Options) *Plan {
 
 // Empty reports whether the plan narrows nothing.
 func (p *Plan) Empty() bool { return p.observed == nil && len(p.conds) == 0 }
+
+// Projects reports whether the plan narrows the rows' values.
+func (p *Plan) Projects() bool { return p.observed != nil }
 
 // Notes say what the plan pushes and why something is not pushed.
 func (p *Plan) Notes() []string { return p.notes }

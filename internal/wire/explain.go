@@ -41,3 +41,7 @@ func planSize(text []byte) (rows, width int64, err error) {
 }
 
 func clampEstimate(f float64) int64 { return int64(min(max(f, 0), 1<<62)) }
+
+// PlanSize reads the top plan node's row and width estimates from the text
+// of EXPLAIN (FORMAT JSON).
+func PlanSize(text []byte) (rows, width int64, err error) { return planSize(text) }
