@@ -15,6 +15,9 @@
 // cannot turn the answer, with a margin where it could; anything not
 // proven safe is not pushed.
 //
-// Analyze reads the expression once; Render writes the SQL for a column
-// of type json or jsonb, every key and value bound as a parameter.
+// Analyze reads the expression once; Render writes the SQL for a jsonb
+// column, every key and value bound as a parameter. Nothing is pushed on
+// a json column, whose text the server would parse again for each
+// operator (render.go, jsonNote), nor a projection where rows are small
+// (MinProjectWidth).
 package pushdown
