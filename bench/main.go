@@ -67,6 +67,7 @@ func run(ctx context.Context) error {
 	skipLatency := flag.Bool("no-latency", false, "skip the memory, huge-row, early-exit, first-row and connection measurements")
 	skipJQ := flag.Bool("no-jq", false, "skip the --jq comparison with psql | jq")
 	skipOutput := flag.Bool("no-output", false, "skip the output-file and compression comparison")
+	skipPushdown := flag.Bool("no-pushdown", false, "skip the --jq pushdown comparison")
 	skipParallel := flag.Bool("no-parallel", false, "skip the --parallel measurements ("+parallelViewNames()+")")
 	flag.Parse()
 	if _, err := os.Stat("bench/pgxloop/go.mod"); err != nil {
@@ -148,6 +149,19 @@ func run(ctx context.Context) error {
 				return fmt.Errorf("jq %s on %s: %w", c.filter, c.view, err)
 			}
 			rep.jq = append(rep.jq, r)
+		}
+		rep.jqRounds = b.jqRounds()
+	}
+	if !*skipPushdown {
+		for _, c := range pushCases {
+			if *only != "" && !slices.Contains(strings.Split(*only, ","), c.view) {
+				continue
+			}
+			r, err := b.pushdown(ctx, c)
+			if err != nil {
+				return fmt.Errorf("pushdown %s on %s: %w", c.filter, c.view, err)
+			}
+			rep.pushdown = append(rep.pushdown, r)
 		}
 		rep.jqRounds = b.jqRounds()
 	}

@@ -22,6 +22,7 @@ type report struct {
 	sets     []*setResult
 	parallel []*parallelResult
 	jq       []*jqResult
+	pushdown []*pushResult
 	jqRounds int
 	memory   *memResult
 	huge     *hugeResult
@@ -82,6 +83,7 @@ func (r *report) write(dir string) (string, error) {
 	}
 	parallelSection(&w, r.parallel)
 	jqSection(&w, r.jq, r.jqRounds)
+	pushdownSection(&w, r.pushdown, r.jqRounds)
 	outputSection(&w, r.outputs)
 	lifecycleSection(&w, r.memory, r.huge, r.early)
 	for _, l := range []*latency{r.firstRow, r.connect} {

@@ -34,6 +34,15 @@ numbers as the server sent them unless computed. It is compiled before
 connecting. A row it fails on stops the stream with exit 5, or with
 --on-jq-error skip is dropped with a warning.
 
+--jq is pushed down to the server where that pays, without changing one
+output byte: on a jsonb column whose rows the planner puts at 512 bytes or
+more, the server sends only the parts the expression can observe; rows a
+leading select(...) certainly drops are not sent (not with --limit or
+--offset, which count the rows sent). fraise still runs the whole
+expression on every row it receives. --explain prints the statement with
+what is pushed marked, and exits without streaming; --no-pushdown sends
+whole rows.
+
 A reader that goes away (| head, | true) ends the run at once, quietly, with
 exit 0; SIGINT or SIGTERM cancels the query, drains the server for 5 s at
 most and exits 130 or 143. Either way the server is told to cancel, and
