@@ -25,9 +25,9 @@ type Target struct {
 	// JSONB is set for a jsonb column, clear for json: nothing is pushed
 	// on json (see jsonNote).
 	JSONB bool
-	// UTF8 is set when the server's encoding is UTF8: strings are then
-	// compared by code point with COLLATE "C"; otherwise string
-	// comparisons stay on the client.
+	// UTF8 is set when the server's encoding is UTF8. Otherwise nothing
+	// is pushed: a key or string the encoding cannot hold would fail the
+	// statement, and strings would not compare by code point.
 	UTF8 bool
 	// FirstParam is the number of the first parameter the plan may bind
 	// ($FirstParam): the user's come before.
@@ -65,6 +65,9 @@ func (p *Plan) Render(t Target) (*query.Narrowing, []string, []string) {
 	if !t.JSONB {
 		return nil, nil, []string{jsonNote}
 	}
+	if !t.UTF8 {
+		return nil, nil, []string{"none: the server's encoding is not UTF8, which every key and string of the expression may not fit"}
+	}
 	w := &writer{t: t, params: map[string]int{}}
 	col := query.QuoteIdent(t.Column)
 	n := &query.Narrowing{}
@@ -77,10 +80,6 @@ func (p *Plan) Render(t Target) (*query.Narrowing, []string, []string) {
 		notes = append(notes, "projection: the server sends only "+describe(p.observed))
 	}
 	for _, c := range p.conds {
-		if !t.UTF8 && comparesStrings(c) {
-			notes = append(notes, "selection: select("+c.String()+") stays on the client: the server's encoding is not UTF8, so its strings cannot be compared by code point")
-			continue
-		}
 		_, d := w.cond(c)
 		n.Where = append(n.Where, query.Narrow{
 			SQL:  "NOT COALESCE(" + d + ", false)",
@@ -249,19 +248,6 @@ func (w *writer) reaches(col string, p path) string {
 // isFalse is true when the json value v is false.
 func (w *writer) isFalse(v string) string {
 	return "(" + v + " = 'false'::jsonb)"
-}
-
-// comparesStrings reports whether c compares a value with a string.
-func comparesStrings(c cond) bool {
-	switch c := c.(type) {
-	case boolCond:
-		return comparesStrings(c.a) || comparesStrings(c.b)
-	case notCond:
-		return comparesStrings(c.c)
-	case cmpCond:
-		return c.l.kind == litString
-	}
-	return false
 }
 
 // Ranks of jq's types, in its order; a boolean's is its literal kind's.

@@ -35,13 +35,17 @@ type Spec struct {
 // user's.
 type Narrowing struct {
 	// Select, when set, is selected in place of the column, under the
-	// column's name.
+	// name NarrowedName: not the column's, which an ORDER BY naming the
+	// column would then take for it.
 	Select string
 	// SelectNote says what Select keeps, in a comment before it.
 	SelectNote string
 	// Where are conditions ANDed with the others.
 	Where []Narrow
 }
+
+// NarrowedName names the narrowed value in the select list.
+const NarrowedName = "fraise:narrowed"
 
 // Narrow is one condition of a Narrowing.
 type Narrow struct {
@@ -148,7 +152,7 @@ func Build(spec Spec) (Statement, error) {
 	}
 	var b builder
 	if n := spec.Narrowing; n != nil && n.Select != "" {
-		b.text("SELECT " + Comment(n.SelectNote) + "\n" + n.Select + " AS " + QuoteIdent(spec.Column))
+		b.text("SELECT " + Comment(n.SelectNote) + "\n" + n.Select + " AS " + QuoteIdent(NarrowedName))
 	} else {
 		b.text("SELECT " + QuoteIdent(spec.Column))
 	}
