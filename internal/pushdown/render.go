@@ -270,14 +270,17 @@ func (w *writer) byType(v string, by [rankObject + 1]string) string {
 		{"string", by[rankString]}, {"array", by[rankArray]}, {"object", by[rankObject]},
 	}
 	var b strings.Builder
-	b.WriteString("CASE " + w.typeOf(v))
 	for _, a := range arms {
 		if a.sql != by[rankNull] {
 			b.WriteString(" WHEN '" + a.name + "' THEN " + a.sql)
 		}
 	}
-	b.WriteString(" ELSE " + by[rankNull] + " END")
-	return b.String()
+	if b.Len() == 0 {
+		// Every type gives the same (.a >= null), but a CASE needs a WHEN;
+		// and v stays written, for the parameters it binds are sent.
+		b.WriteString(" WHEN 'null' THEN " + by[rankNull])
+	}
+	return "CASE " + w.typeOf(v) + b.String() + " ELSE " + by[rankNull] + " END"
 }
 
 // ranked is jq's answer to a OP b for values of ranks a and b where the
