@@ -124,16 +124,17 @@ func TestAnalyzeRefuses(t *testing.T) {
 }
 
 // TestRenderNoUTF8 proves that on a server whose encoding is not UTF8 a
-// condition comparing strings stays on the client with a note, while one
-// that does not is still written.
+// condition comparing strings stays on the client with a note, and so do
+// the selects after it (they may drop only rows it certainly keeps),
+// while one before it is still written, its parameters from FirstParam.
 func TestRenderNoUTF8(t *testing.T) {
-	p := analyze(t, `select(.a > "x") | select(.b > 1)`, Options{})
+	p := analyze(t, `select(.b > 1) | select(.a > "x") | select(.c)`, Options{})
 	n, params, notes := p.Render(Target{Column: "data", JSONB: true, UTF8: false, FirstParam: 3})
 	if n == nil || len(n.Where) != 1 || !strings.Contains(n.Where[0].Note, ".b > 1") {
 		t.Fatalf("narrowing %+v, want only .b > 1", n)
 	}
-	if len(notes) != 1 || !strings.Contains(notes[0], "not UTF8") {
-		t.Errorf("notes %q, want one on the encoding", notes)
+	if len(notes) != 2 || !strings.Contains(notes[0], "not UTF8") || !strings.Contains(notes[1], "select(.c)") {
+		t.Errorf("notes %q, want one on the encoding and one on select(.c)", notes)
 	}
 	if !strings.Contains(n.Where[0].SQL, "$3::") || strings.Contains(n.Where[0].SQL, "$1::") {
 		t.Errorf("parameters must start at $3: %s", n.Where[0].SQL)

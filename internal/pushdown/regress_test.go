@@ -37,3 +37,17 @@ func TestComparisonDecidedByTypes(t *testing.T) {
 	regress(t, []string{`select(.c >= null)`, `select(.a.b < null)`, `select(null <= .x) | .x`}, false)
 	regress(t, []string{`select(.a < null | not) | select(.b)`, `select((.c >= null) and .a)`}, true)
 }
+
+// TestLaterSelectKeepsRowsEarlierFails proves that in select(A) |
+// select(B) the condition of B drops only rows A certainly keeps: it used
+// to drop, alone, a row on which A fails (.a.b with .a an array; .x
+// indexed on a root array), so the error jq reports on that row vanished
+// with pushdown.
+func TestLaterSelectKeepsRowsEarlierFails(t *testing.T) {
+	regress(t, []string{
+		`select(.a.b == "x" or .x) | select(.x != "A")`,
+		`select(.a.b) | select(.c == null)`,
+		`select(has("a")) | select(.x) | {x}`,
+		`select(.c.d > 0) | select(.a.b | not) | select(.x)`,
+	}, true)
+}

@@ -45,12 +45,23 @@ func (p *Plan) Render(t Target) (*query.Narrowing, []string, []string) {
 		n.Select = w.guard(col, w.project(col, p.observed), col)
 		n.SelectNote = "fraise --jq pushdown: only " + describe(p.observed)
 	}
-	for _, c := range p.conds {
+	// select(A) | select(B) certainly drops a row when A certainly drops
+	// it, or when A certainly keeps it and B certainly drops it: B's
+	// condition alone could drop a row on which A fails.
+	var before []string
+	for i, c := range p.conds {
 		if !t.UTF8 && comparesStrings(c) {
 			notes = append(notes, "selection: select("+c.String()+") stays on the client: the server's encoding is not UTF8, so its strings cannot be compared by code point")
-			continue
+			for _, c := range p.conds[i+1:] {
+				notes = append(notes, "selection: select("+c.String()+") stays on the client: a select before it does")
+			}
+			break
 		}
-		_, d := w.cond(c)
+		tc, d := w.cond(c)
+		if len(before) > 0 {
+			d = "(" + strings.Join(before, " AND ") + " AND " + d + ")"
+		}
+		before = append(before, tc)
 		n.Where = append(n.Where, query.Narrow{
 			SQL:  "(" + w.guard(col, "NOT COALESCE("+d+", false)", "TRUE") + ")",
 			Note: "fraise --jq pushdown: rows select(" + c.String() + ") certainly drops",
