@@ -123,7 +123,7 @@ func TestMutationsCaught(t *testing.T) {
 				name = icuDatabase
 			}
 			d := openDB(t, name)
-			exprs := append(mutationCases[m], corpus(*diffSeed, 100)...)
+			exprs := append(mutationCases[m], corpus(*diffSeed, 30)...)
 			found := func() (n int, first string) {
 				for _, expr := range exprs {
 					for _, c := range []column{docsJSON, docsJSONB} {

@@ -30,8 +30,8 @@ const icuDatabase = "fraise_icu"
 // fixtureSeed seeds the generated documents of the fixed corpus.
 const fixtureSeed = 20261207
 
-// docRows is the number of generated rows of pd_docs, besides the fixed ones.
-const docRows = 200
+// docRows is the number of generated rows of pd_docs, besides the ~140 fixed ones.
+const docRows = 60
 
 // jsonOnlyDocs are documents jsonb refuses (a \u0000, lone surrogates) or
 // changes (duplicate keys), for a json column only.
