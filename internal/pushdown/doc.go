@@ -8,7 +8,8 @@
 // absent, anything that is not an object sent whole. The selection adds,
 // for each select(COND) at the head of the expression, a condition that
 // is false only for rows on which COND certainly yields false or null and
-// no error, so that every row jq would keep, or fail on, is still sent.
+// no error, and every select before it certainly yields true, so that
+// every row jq would keep, or fail on, is still sent.
 // Comparisons follow jq's order across types (null < false < true <
 // numbers < strings < arrays < objects), strings compare by code point
 // (COLLATE "C"), and numbers compare exactly where rounding to float64

@@ -79,8 +79,16 @@ func (p *Plan) Render(t Target) (*query.Narrowing, []string, []string) {
 		n.SelectNote = "fraise --jq pushdown: only " + describe(p.observed)
 		notes = append(notes, "projection: the server sends only "+describe(p.observed))
 	}
+	// select(A) | select(B) certainly drops a row when A certainly drops
+	// it, or when A certainly keeps it and B certainly drops it: B's
+	// condition alone could drop a row on which A fails.
+	var before []string
 	for _, c := range p.conds {
-		_, d := w.cond(c)
+		tc, d := w.cond(c)
+		if len(before) > 0 {
+			d = "(" + strings.Join(before, " AND ") + " AND " + d + ")"
+		}
+		before = append(before, tc)
 		n.Where = append(n.Where, query.Narrow{
 			SQL:  "NOT COALESCE(" + d + ", false)",
 			Note: "fraise --jq pushdown: rows select(" + c.String() + ") certainly drops",
@@ -303,14 +311,17 @@ func (w *writer) byType(v string, by [rankObject + 1]string) string {
 		{"string", by[rankString]}, {"array", by[rankArray]}, {"object", by[rankObject]},
 	}
 	var b strings.Builder
-	b.WriteString("CASE " + w.typeOf(v))
 	for _, a := range arms {
 		if a.sql != by[rankNull] {
 			b.WriteString(" WHEN '" + a.name + "' THEN " + a.sql)
 		}
 	}
-	b.WriteString(" ELSE " + by[rankNull] + " END")
-	return b.String()
+	if b.Len() == 0 {
+		// Every type gives the same (.a >= null), but a CASE needs a WHEN;
+		// and v stays written, for the parameters it binds are sent.
+		b.WriteString(" WHEN 'null' THEN " + by[rankNull])
+	}
+	return "CASE " + w.typeOf(v) + b.String() + " ELSE " + by[rankNull] + " END"
 }
 
 // ranked is jq's answer to a OP b for values of ranks a and b where the

@@ -1,0 +1,159 @@
+package pushdown
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/fraiseql/fraise/internal/filter"
+)
+
+// analyze compiles expr with vars (name, --arg string or --argjson text
+// when it starts with "json:") and analyzes it.
+func analyze(t *testing.T, expr string, opts Options, vars ...[2]string) *Plan {
+	t.Helper()
+	var fv []filter.Var
+	for _, v := range vars {
+		var val any = v[1]
+		if text, ok := strings.CutPrefix(v[1], "json:"); ok {
+			var err error
+			if val, err = filter.DecodeJSON(text); err != nil {
+				t.Fatalf("DecodeJSON(%q): %v", text, err)
+			}
+		}
+		fv = append(fv, filter.Var{Name: v[0], Value: val})
+	}
+	f, err := filter.Compile(expr, filter.Options{Vars: fv})
+	if err != nil {
+		t.Fatalf("Compile(%q): %v", expr, err)
+	}
+	return Analyze(f, opts)
+}
+
+func condStrings(p *Plan) []string {
+	var s []string
+	for _, c := range p.conds {
+		s = append(s, c.String())
+	}
+	return s
+}
+
+// TestAnalyzePushes proves which select conditions Analyze translates and
+// into what: paths, comparisons either way round, has, not, and/or,
+// $variables from --arg and --argjson, and a chain of selects.
+func TestAnalyzePushes(t *testing.T) {
+	tests := []struct {
+		expr string
+		vars [][2]string
+		want []string
+	}{
+		{`select(.a > 1)`, nil, []string{`.a > 1`}},
+		{`select(.a.b == "x")`, nil, []string{`.a.b == "x"`}},
+		{`select(."k-1" != null)`, nil, []string{`."k-1" != null`}},
+		{`select(.["k"] <= -2.5)`, nil, []string{`.k <= -2.5`}},
+		{`select(has("k"))`, nil, []string{`has("k")`}},
+		{`select(.a | has("k"))`, nil, []string{`.a | has("k")`}},
+		{`select(.a and (.b or .c))`, nil, []string{`(.a and (.b or .c))`}},
+		{`select(.a | not)`, nil, []string{`(.a | not)`}},
+		{`select(not)`, nil, []string{`(. | not)`}},
+		{`select(.a == null)`, nil, []string{`.a == null`}},
+		{`select(.a == true or .a == false)`, nil, []string{`(.a == true or .a == false)`}},
+		{`select(.x < $v)`, [][2]string{{"v", "abc"}}, []string{`.x < "abc"`}},
+		{`select(.x < $v)`, [][2]string{{"v", "json:1.10"}}, []string{`.x < 1.10`}},
+		{`select(.x == $v)`, [][2]string{{"v", "json:null"}}, []string{`.x == null`}},
+		{`select(.x >= $v)`, [][2]string{{"v", "json:9223372036854775808"}}, []string{`.x >= 9223372036854775808`}},
+		{`select(1 < .a)`, nil, []string{`.a > 1`}},
+		{`select("b" >= .a)`, nil, []string{`.a <= "b"`}},
+		{`select(-1 == .a)`, nil, []string{`.a == -1`}},
+		{`select(.a) | select(.b)`, nil, []string{`.a`, `.b`}},
+		{`select(.a) | select(.b > 2) | {a, b}`, nil, []string{`.a`, `.b > 2`}},
+		{`select(.a > 1e300)`, nil, []string{`.a > 1e300`}},
+		{`select(.a) | select(.b % 2 == 0)`, nil, []string{`.a`}},
+	}
+	for _, tt := range tests {
+		p := analyze(t, tt.expr, Options{}, tt.vars...)
+		if got := condStrings(p); strings.Join(got, "; ") != strings.Join(tt.want, "; ") {
+			t.Errorf("%s %v: pushed %q, want %q (notes %q)", tt.expr, tt.vars, got, tt.want, p.Notes())
+		}
+	}
+}
+
+// TestAnalyzeRefuses proves that conditions Render could get wrong stay on
+// the client, each with a note saying why (or, for a select that is not
+// at the head, silently): arithmetic, definitions, array indexes, ?,
+// variable bindings, numbers past 1e300, non-literal $variables, and
+// --limit/--offset (NoSelection).
+func TestAnalyzeRefuses(t *testing.T) {
+	tests := []struct {
+		expr string
+		opts Options
+		vars [][2]string
+		note string // a note must contain it; "" when none is required
+	}{
+		{`select(.id % 3 == 0)`, Options{}, nil, "is not translated"},
+		{`def f: .; select(.a)`, Options{}, nil, "defines functions"},
+		{`select(.a[0] > 1)`, Options{}, nil, "is not translated"},
+		{`select(.a? > 1)`, Options{}, nil, "is not translated"},
+		{`select(.a?)`, Options{}, nil, "is not translated"},
+		{`select(.[] > 1)`, Options{}, nil, "is not translated"},
+		{`. as $x | select(.a)`, Options{}, nil, ""},
+		{`select(.a as $x | $x)`, Options{}, nil, "is not translated"},
+		{`select(.a > 1e301)`, Options{}, nil, "is not translated"},
+		{`select(.a < -1e400)`, Options{}, nil, "is not translated"},
+		{`select(.a == $v)`, Options{}, [][2]string{{"v", "json:1e301"}}, "is not translated"},
+		{`select(.a == $v)`, Options{}, [][2]string{{"v", `json:{"a":1}`}}, "is not translated"},
+		{`select(.a == $v)`, Options{}, [][2]string{{"v", `json:[1]`}}, "is not translated"},
+		{`select(.a == .b)`, Options{}, nil, "is not translated"},
+		{`select(.a == "x\(.b)")`, Options{}, nil, "is not translated"},
+		{`select(.a | length > 1)`, Options{}, nil, "is not translated"},
+		{`select(has(.k))`, Options{}, nil, "is not translated"},
+		{`select(.a, .b)`, Options{}, nil, "is not translated"},
+		{`select(empty)`, Options{}, nil, "is not translated"},
+		{`.a | select(.b)`, Options{}, nil, ""},
+		{`select(.a)`, Options{NoSelection: true}, nil, "--limit and --offset"},
+		{`select(.a > 1) | select(.b)`, Options{NoSelection: true}, nil, "--limit and --offset"},
+	}
+	for _, tt := range tests {
+		p := analyze(t, tt.expr, tt.opts, tt.vars...)
+		if got := condStrings(p); len(got) != 0 {
+			t.Errorf("%s: pushed %q, want nothing (notes %q)", tt.expr, got, p.Notes())
+		}
+		if tt.note != "" && !strings.Contains(strings.Join(p.Notes(), "\n"), tt.note) {
+			t.Errorf("%s: notes %q, want one containing %q", tt.expr, p.Notes(), tt.note)
+		}
+	}
+}
+
+// TestRenderNoUTF8 proves that nothing is pushed on a server whose
+// encoding is not UTF8, nor on a json column, each with its note, and
+// that on a jsonb column of a UTF8 server the parameters start at
+// FirstParam.
+func TestRenderNoUTF8(t *testing.T) {
+	p := analyze(t, `select(.b > 1) | select(.a > "x") | select(.c)`, Options{})
+	if n, params, notes := p.Render(Target{Column: "data", JSONB: true, UTF8: false, FirstParam: 3}); n != nil || params != nil || len(notes) != 1 || !strings.Contains(notes[0], "not UTF8") {
+		t.Errorf("not UTF8: narrowing %+v, params %q, notes %q; want none, and a note on the encoding", n, params, notes)
+	}
+	if n, params, notes := p.Render(Target{Column: "data", JSONB: false, UTF8: true, FirstParam: 3}); n != nil || params != nil || len(notes) != 1 || !strings.Contains(notes[0], "json") {
+		t.Errorf("json: narrowing %+v, params %q, notes %q; want none, and a note on json", n, params, notes)
+	}
+	n, params, _ := p.Render(Target{Column: "data", JSONB: true, UTF8: true, FirstParam: 3})
+	if n == nil || len(n.Where) != 3 || len(params) == 0 {
+		t.Fatalf("UTF8 jsonb: narrowing %+v, params %q; want three conditions", n, params)
+	}
+	for _, w := range n.Where {
+		if !strings.Contains(w.SQL, "$3::") || strings.Contains(w.SQL, "$1::") {
+			t.Errorf("parameters must start at $3: %s", w.SQL)
+		}
+	}
+}
+
+// TestRenderEmpty proves that an expression observing whole rows with
+// nothing pushed gives no narrowing at all.
+func TestRenderEmpty(t *testing.T) {
+	p := analyze(t, `.`, Options{})
+	if !p.Empty() {
+		t.Fatalf("plan for . is not empty: %q", p.Notes())
+	}
+	if n, params, _ := p.Render(Target{Column: "data", JSONB: true, UTF8: true, FirstParam: 1}); n != nil || params != nil {
+		t.Errorf("Render of an empty plan: %+v %q", n, params)
+	}
+}
