@@ -147,7 +147,8 @@ var pushdownExprs = []struct {
 // TestPushdownSameBytes proves that pushdown never changes the output:
 // for each expression form, on the jsonb view and on the json view, with
 // --where, --order-by and --param, fraise prints the same bytes with and
-// without pushdown.
+// without pushdown; with --parallel 2 --order-by id it prints the bytes
+// one connection prints without pushdown.
 func TestPushdownSameBytes(t *testing.T) {
 	srv := pushdownServer(t)
 	dsn := srv.ConnString(pgtest.RoleTrust, false)
@@ -161,6 +162,13 @@ func TestPushdownSameBytes(t *testing.T) {
 				}
 				samePushdown(t, append(base, "--where", "id % 3 <> $1", "--param", "1", "--order-by", "id DESC")...)
 				samePushdown(t, append(base, "--where", "id > $1", "--where", "id < $2", "--param", "20", "--param", "1003", "--order-by", "data->>'name', id")...)
+				code, par, stderr := run(t, append(base, "--order-by", "id", "--parallel", "2")...)
+				if code != 0 {
+					t.Fatalf("--parallel 2: exit %d, stderr %q", code, stderr)
+				}
+				if par != out {
+					t.Fatalf("--parallel 2: %d bytes, one connection without pushdown %d; first difference at byte %d", len(par), len(out), firstDiff(par, out))
+				}
 			})
 		}
 	}
