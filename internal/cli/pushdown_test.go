@@ -408,3 +408,45 @@ func TestPushdownSameErrors(t *testing.T) {
 }
 
 var rowNumber = regexp.MustCompile(`jq error on row [0-9]+`)
+
+// TestPushdownCollation proves that string comparisons are pushed by code
+// point, as jq compares, whatever the database's collation: in a database
+// whose default collation is ICU's root locale (where "a" < "B"), selects
+// with every string operator print the same as --no-pushdown. Skipped
+// where the server cannot create such a database (before PostgreSQL 15,
+// or without ICU).
+func TestPushdownCollation(t *testing.T) {
+	srv := pushdownServer(t)
+	ctx := context.Background()
+	_, _ = srv.Psql(ctx, "DROP DATABASE IF EXISTS fraise_pd_icu")
+	if _, err := srv.Psql(ctx, "CREATE DATABASE fraise_pd_icu TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'und' LOCALE 'C'"); err != nil {
+		t.Skipf("no ICU database: %v", err)
+	}
+	const setup = `CREATE TABLE pd_names (id int PRIMARY KEY, data jsonb);
+INSERT INTO pd_names SELECT g, jsonb_build_object('id', g, 's', (ARRAY['a', 'B', 'b', 'A', 'é', 'e', 'Z', 'z', 'ä', '_', '1'])[g]) FROM generate_series(1, 11) g;
+CREATE VIEW v_pd_names_json AS SELECT id, data::json AS data FROM pd_names;
+GRANT SELECT ON pd_names, v_pd_names_json TO PUBLIC;
+SELECT count(*) FROM pd_names WHERE data->>'s' > 'B';`
+	out, err := srv.Psql(ctx, setup, "-d", "fraise_pd_icu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(out) == "8" {
+		t.Fatalf("the database orders strings by code point: %s", out)
+	}
+	dsn := strings.Replace(srv.ConnString(pgtest.RoleTrust, false), "dbname="+pgtest.Database, "dbname=fraise_pd_icu", 1)
+	for _, view := range []string{"pd_names", "v_pd_names_json"} {
+		for _, op := range []string{"<", "<=", ">", ">=", "==", "!="} {
+			jq := `select(.s ` + op + ` "B") | .s`
+			t.Run(view+"/"+jq, func(t *testing.T) {
+				args := []string{"stream", view, "-d", dsn, "--order-by", "id", "--jq", jq}
+				if samePushdown(t, args...) == "" {
+					t.Fatal("no output")
+				}
+				if !strings.Contains(explain(t, args...), `COLLATE "C"`) {
+					t.Error("the select is not pushed")
+				}
+			})
+		}
+	}
+}
