@@ -345,11 +345,3 @@ func (w *writer) strings(v string, c cmpCond) (t, d string) {
 	}[c.op]
 	return s + " " + ops[0] + " " + l, s + " " + ops[1] + " " + l
 }
-
-// typeName is the column's type: json or jsonb.
-func (w *writer) typeName() string {
-	if w.t.JSONB {
-		return "jsonb"
-	}
-	return "json"
-}
