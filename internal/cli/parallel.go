@@ -127,6 +127,7 @@ func (pr *parallelRun) prepare(ctx context.Context, leader *wire.Conn) error {
 		return &parallelError{msg: "the server could not export a snapshot for the other connections", err: err, hint: exportHint}
 	}
 	pr.snap = snap
+	user := len(o.params) // the user's parameters, before --jq pushdown's
 	if err := o.narrow(ctx, snap.Query, leader.ServerParam("server_encoding")); err != nil {
 		return err
 	}
@@ -143,7 +144,12 @@ func (pr *parallelRun) prepare(ctx context.Context, leader *wire.Conn) error {
 	if o.obs.progress {
 		pr.stats.estimate.Store(rows)
 	}
-	c := &cutter{snap: snap, spec: o.spec, params: o.params, plan: o.split, parts: rangeCount(rows, width, o.parallel), conns: o.parallel}
+	// The key is cut over the rows before --jq pushdown narrows them (a
+	// superset, still cut right): the extent query does not select the
+	// projection, so the pushdown's parameters would not all be used.
+	spec := o.spec
+	spec.Narrowing = nil
+	c := &cutter{snap: snap, spec: spec, params: o.params[:user:user], plan: o.split, parts: rangeCount(rows, width, o.parallel), conns: o.parallel}
 	cuts, err := c.cuts(ctx)
 	if err != nil {
 		return err
