@@ -72,6 +72,8 @@ type jqSettings struct {
 	// onSkip, when set, takes the skipped rows instead of warn (a
 	// parallel run's range: its run reports them in the output's order).
 	onSkip func(row int64, msg string)
+	// nullDropped: the server sends a row pushdown drops as SQL NULL.
+	nullDropped bool
 }
 
 // jqClock replaces, when set, the clock by which the jq pipeline measures
@@ -182,6 +184,8 @@ func filterStream(run *wire.Stop, conn *wire.Conn, st wire.Statement, obs wire.O
 		Warn:    s.warn,
 		OnSkip:  s.onSkip,
 		Clock:   jqClock,
+
+		NullDropped: s.nullDropped,
 	})
 	stats.addPipe(p)
 	defer logTuning(s.log, p)

@@ -60,7 +60,7 @@ func (o *streamOptions) narrow(ctx context.Context, q queryFunc, encoding string
 		UTF8: strings.EqualFold(encoding, "UTF8"), FirstParam: len(o.params) + 1,
 		Width: width,
 	})
-	o.pushed = append(o.pushed, notes...)
+	o.pushed = notes
 	o.logPushdown()
 	if n == nil {
 		return nil
@@ -72,6 +72,7 @@ func (o *streamOptions) narrow(ctx context.Context, q queryFunc, encoding string
 		return err
 	}
 	o.spec, o.stmt = spec, stmt
+	o.jq.nullDropped = n.DropsRows
 	o.params = append(o.params[:len(o.params):len(o.params)], params...)
 	return nil
 }

@@ -51,7 +51,7 @@ func resolveStream(cmd *cobra.Command, app *app, relArg string) (*streamOptions,
 	}
 	o.explain = s.bool("explain")
 	if o.jq != nil && !s.bool("no-pushdown") {
-		o.push = pushdown.Analyze(o.jq.f, pushdown.Options{NoSelection: o.spec.Limit >= 0 || o.spec.Offset > 0})
+		o.push = pushdown.Analyze(o.jq.f)
 	}
 	if o.limits, err = parseLimits(s); err != nil {
 		return nil, err

@@ -31,8 +31,10 @@ type skip struct {
 	msg string
 }
 
-// Write queues one row's JSON text; nil is SQL NULL, filtered as null. The
-// bytes are copied. It returns the pipeline's error once there is one.
+// Write queues one row's JSON text; nil is SQL NULL, filtered as null,
+// or, with NullDropped, a row dropped (queued empty, which JSON text never
+// is). The bytes are copied. It returns the pipeline's error once there
+// is one.
 func (p *Pipeline) Write(row []byte) error {
 	if err := p.Err(); err != nil {
 		return err
@@ -44,7 +46,7 @@ func (p *Pipeline) Write(row []byte) error {
 		}
 	}
 	b := p.cur
-	if row == nil {
+	if row == nil && !p.opts.NullDropped {
 		row = nullText
 	}
 	b.data = append(b.data, row...)

@@ -52,6 +52,11 @@ type PipelineOptions struct {
 	// instead of Warn: for a caller that reports several pipelines' skips
 	// as one (a SkipReport), in an order of its own.
 	OnSkip func(row int64, msg string)
+	// NullDropped says that an SQL NULL row is one the server dropped for
+	// the expression (internal/pushdown, a select it certainly drops): it
+	// counts as a row, which the expression does not run on. A NULL value
+	// then comes as JSON null.
+	NullDropped bool
 	// Clock replaces, when set, the monotonic clock by which a pipeline
 	// that chooses its workers measures its throughput: the time since
 	// some fixed instant. It is for tests.

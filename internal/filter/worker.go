@@ -98,6 +98,18 @@ func (r *rowRunner) Next() (any, bool) {
 	text := r.b.data[r.start:end]
 	r.start = end
 	r.n, r.bad = 0, false
+	for len(text) == 0 {
+		// A row the server dropped (NullDropped): filtered, never run.
+		r.endRow()
+		if r.i+1 >= len(r.b.ends) {
+			return nil, false
+		}
+		r.i++
+		end = r.b.ends[r.i]
+		text = r.b.data[r.start:end]
+		r.start = end
+		r.n, r.bad = 0, false
+	}
 	if len(r.c.buf) >= chunkBytes && !r.pass() {
 		return nil, false
 	}

@@ -9,7 +9,7 @@ import (
 
 // analyze compiles expr with vars (name, --arg string or --argjson text
 // when it starts with "json:") and analyzes it.
-func analyze(t *testing.T, expr string, opts Options, vars ...[2]string) *Plan {
+func analyze(t *testing.T, expr string, vars ...[2]string) *Plan {
 	t.Helper()
 	var fv []filter.Var
 	for _, v := range vars {
@@ -26,7 +26,7 @@ func analyze(t *testing.T, expr string, opts Options, vars ...[2]string) *Plan {
 	if err != nil {
 		t.Fatalf("Compile(%q): %v", expr, err)
 	}
-	return Analyze(f, opts)
+	return Analyze(f)
 }
 
 func condStrings(p *Plan) []string {
@@ -70,7 +70,7 @@ func TestAnalyzePushes(t *testing.T) {
 		{`select(.a) | select(.b % 2 == 0)`, nil, []string{`.a`}},
 	}
 	for _, tt := range tests {
-		p := analyze(t, tt.expr, Options{}, tt.vars...)
+		p := analyze(t, tt.expr, tt.vars...)
 		if got := condStrings(p); strings.Join(got, "; ") != strings.Join(tt.want, "; ") {
 			t.Errorf("%s %v: pushed %q, want %q (notes %q)", tt.expr, tt.vars, got, tt.want, p.Notes())
 		}
@@ -80,40 +80,36 @@ func TestAnalyzePushes(t *testing.T) {
 // TestAnalyzeRefuses proves that conditions Render could get wrong stay on
 // the client, each with a note saying why (or, for a select that is not
 // at the head, silently): arithmetic, definitions, array indexes, ?,
-// variable bindings, numbers past 1e300, non-literal $variables, and
-// --limit/--offset (NoSelection).
+// variable bindings, numbers past 1e300 and non-literal $variables.
 func TestAnalyzeRefuses(t *testing.T) {
 	tests := []struct {
 		expr string
-		opts Options
 		vars [][2]string
 		note string // a note must contain it; "" when none is required
 	}{
-		{`select(.id % 3 == 0)`, Options{}, nil, "is not translated"},
-		{`def f: .; select(.a)`, Options{}, nil, "defines functions"},
-		{`select(.a[0] > 1)`, Options{}, nil, "is not translated"},
-		{`select(.a? > 1)`, Options{}, nil, "is not translated"},
-		{`select(.a?)`, Options{}, nil, "is not translated"},
-		{`select(.[] > 1)`, Options{}, nil, "is not translated"},
-		{`. as $x | select(.a)`, Options{}, nil, ""},
-		{`select(.a as $x | $x)`, Options{}, nil, "is not translated"},
-		{`select(.a > 1e301)`, Options{}, nil, "is not translated"},
-		{`select(.a < -1e400)`, Options{}, nil, "is not translated"},
-		{`select(.a == $v)`, Options{}, [][2]string{{"v", "json:1e301"}}, "is not translated"},
-		{`select(.a == $v)`, Options{}, [][2]string{{"v", `json:{"a":1}`}}, "is not translated"},
-		{`select(.a == $v)`, Options{}, [][2]string{{"v", `json:[1]`}}, "is not translated"},
-		{`select(.a == .b)`, Options{}, nil, "is not translated"},
-		{`select(.a == "x\(.b)")`, Options{}, nil, "is not translated"},
-		{`select(.a | length > 1)`, Options{}, nil, "is not translated"},
-		{`select(has(.k))`, Options{}, nil, "is not translated"},
-		{`select(.a, .b)`, Options{}, nil, "is not translated"},
-		{`select(empty)`, Options{}, nil, "is not translated"},
-		{`.a | select(.b)`, Options{}, nil, ""},
-		{`select(.a)`, Options{NoSelection: true}, nil, "--limit and --offset"},
-		{`select(.a > 1) | select(.b)`, Options{NoSelection: true}, nil, "--limit and --offset"},
+		{`select(.id % 3 == 0)`, nil, "is not translated"},
+		{`def f: .; select(.a)`, nil, "defines functions"},
+		{`select(.a[0] > 1)`, nil, "is not translated"},
+		{`select(.a? > 1)`, nil, "is not translated"},
+		{`select(.a?)`, nil, "is not translated"},
+		{`select(.[] > 1)`, nil, "is not translated"},
+		{`. as $x | select(.a)`, nil, ""},
+		{`select(.a as $x | $x)`, nil, "is not translated"},
+		{`select(.a > 1e301)`, nil, "is not translated"},
+		{`select(.a < -1e400)`, nil, "is not translated"},
+		{`select(.a == $v)`, [][2]string{{"v", "json:1e301"}}, "is not translated"},
+		{`select(.a == $v)`, [][2]string{{"v", `json:{"a":1}`}}, "is not translated"},
+		{`select(.a == $v)`, [][2]string{{"v", `json:[1]`}}, "is not translated"},
+		{`select(.a == .b)`, nil, "is not translated"},
+		{`select(.a == "x\(.b)")`, nil, "is not translated"},
+		{`select(.a | length > 1)`, nil, "is not translated"},
+		{`select(has(.k))`, nil, "is not translated"},
+		{`select(.a, .b)`, nil, "is not translated"},
+		{`select(empty)`, nil, "is not translated"},
+		{`.a | select(.b)`, nil, ""},
 	}
 	for _, tt := range tests {
-		p := analyze(t, tt.expr, tt.opts, tt.vars...)
+		p := analyze(t, tt.expr, tt.vars...)
 		if got := condStrings(p); len(got) != 0 {
 			t.Errorf("%s: pushed %q, want nothing (notes %q)", tt.expr, got, p.Notes())
 		}
@@ -128,7 +124,7 @@ func TestAnalyzeRefuses(t *testing.T) {
 // that on a jsonb column of a UTF8 server the parameters start at
 // FirstParam.
 func TestRenderNoUTF8(t *testing.T) {
-	p := analyze(t, `select(.b > 1) | select(.a > "x") | select(.c)`, Options{})
+	p := analyze(t, `select(.b > 1) | select(.a > "x") | select(.c)`)
 	if n, params, notes := p.Render(Target{Column: "data", JSONB: true, UTF8: false, FirstParam: 3}); n != nil || params != nil || len(notes) != 1 || !strings.Contains(notes[0], "not UTF8") {
 		t.Errorf("not UTF8: narrowing %+v, params %q, notes %q; want none, and a note on the encoding", n, params, notes)
 	}
@@ -136,20 +132,18 @@ func TestRenderNoUTF8(t *testing.T) {
 		t.Errorf("json: narrowing %+v, params %q, notes %q; want none, and a note on json", n, params, notes)
 	}
 	n, params, _ := p.Render(Target{Column: "data", JSONB: true, UTF8: true, FirstParam: 3})
-	if n == nil || len(n.Where) != 3 || len(params) == 0 {
+	if n == nil || !n.DropsRows || len(n.Notes) != 3 || len(params) == 0 {
 		t.Fatalf("UTF8 jsonb: narrowing %+v, params %q; want three conditions", n, params)
 	}
-	for _, w := range n.Where {
-		if !strings.Contains(w.SQL, "$3::") || strings.Contains(w.SQL, "$1::") {
-			t.Errorf("parameters must start at $3: %s", w.SQL)
-		}
+	if !strings.Contains(n.Select, "$3::") || strings.Contains(n.Select, "$1::") {
+		t.Errorf("parameters must start at $3: %s", n.Select)
 	}
 }
 
 // TestRenderEmpty proves that an expression observing whole rows with
 // nothing pushed gives no narrowing at all.
 func TestRenderEmpty(t *testing.T) {
-	p := analyze(t, `.`, Options{})
+	p := analyze(t, `.`)
 	if !p.Empty() {
 		t.Fatalf("plan for . is not empty: %q", p.Notes())
 	}

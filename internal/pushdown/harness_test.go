@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,10 +145,11 @@ func openDB(t *testing.T, name string) *db {
 }
 
 // rowSet is the rows a statement gave: each document (nil for NULL) and
-// its id.
+// its id; with dropped, a NULL is a row the narrowing dropped.
 type rowSet struct {
-	docs [][]byte
-	ids  []int
+	docs    [][]byte
+	ids     []int
+	dropped bool
 }
 
 // query runs sql, whose last column is the row's id, and returns the rows.
@@ -210,7 +212,7 @@ func run(f *filter.Filter, rs rowSet) (outcome, error) {
 	var buf lines
 	var bad error
 	p := filter.NewPipeline(context.Background(), f, &buf, filter.PipelineOptions{
-		Workers: 1, MaxRows: 8, Policy: filter.Skip,
+		Workers: 1, MaxRows: 8, Policy: filter.Skip, NullDropped: rs.dropped,
 		OnSkip: func(row int64, msg string) {
 			if row < 1 || row > int64(len(rs.ids)) {
 				bad = fmt.Errorf("skip of row %d out of %d", row, len(rs.ids))
@@ -258,7 +260,7 @@ var (
 type verdict struct {
 	diff    string   // "" when the outputs and errors are the same
 	pushed  bool     // a select condition was written
-	dropped int      // rows the narrowed statement did not send
+	dropped int      // rows the narrowed statement sent as dropped
 	out     string   // the output without pushdown
 	skips   []string // the failing rows without pushdown
 }
@@ -285,11 +287,11 @@ func differential(d *db, c column, expr string, vars []filter.Var, cache bool) (
 			d.full[key] = full
 		}
 	}
-	n, params, _ := Analyze(f, Options{}).Render(Target{Column: c.name, JSONB: c.jsonb, UTF8: true, FirstParam: 2})
+	n, params, _ := Analyze(f).Render(Target{Column: c.name, JSONB: c.jsonb, UTF8: true, FirstParam: 2})
 	var v verdict
 	narrowed := full
 	if n != nil {
-		v.pushed = len(n.Where) > 0
+		v.pushed = n.DropsRows
 		sql, all, err := statement(c.table, c.name, n, params)
 		if err != nil {
 			return v, err
@@ -297,8 +299,16 @@ func differential(d *db, c column, expr string, vars []filter.Var, cache bool) (
 		if narrowed, err = d.query(sql, all); err != nil {
 			return v, fmt.Errorf("the narrowed statement failed: %w\n%s\nparams %q", err, sql, all)
 		}
+		narrowed.dropped = n.DropsRows
+		if !slices.Equal(narrowed.ids, full.ids) {
+			return v, fmt.Errorf("the narrowed statement sent rows %v, not every row %v", narrowed.ids, full.ids)
+		}
+		for _, doc := range narrowed.docs {
+			if doc == nil && n.DropsRows {
+				v.dropped++
+			}
+		}
 	}
-	v.dropped = len(full.ids) - len(narrowed.ids)
 	want, err := run(f, full)
 	if err != nil {
 		return v, err
@@ -316,15 +326,12 @@ func differential(d *db, c column, expr string, vars []filter.Var, cache bool) (
 
 // firstDifference finds the first row whose outcome pushdown changed.
 func firstDifference(f *filter.Filter, full, narrowed rowSet) string {
-	j := 0
 	for i, id := range full.ids {
 		want, _ := run(f, rowSet{docs: full.docs[i : i+1], ids: full.ids[i : i+1]})
-		var got outcome
-		sent := "dropped"
-		if j < len(narrowed.ids) && narrowed.ids[j] == id {
-			got, _ = run(f, rowSet{docs: narrowed.docs[j : j+1], ids: narrowed.ids[j : j+1]})
-			sent = fmt.Sprintf("%q", narrowed.docs[j])
-			j++
+		got, _ := run(f, rowSet{docs: narrowed.docs[i : i+1], ids: narrowed.ids[i : i+1], dropped: narrowed.dropped})
+		sent := fmt.Sprintf("%q", narrowed.docs[i])
+		if narrowed.dropped && narrowed.docs[i] == nil {
+			sent = "dropped"
 		}
 		if !want.equal(got) {
 			return fmt.Sprintf("row id %d %q (sent: %s): without pushdown %q %q, with %q %q",

@@ -10,14 +10,6 @@ import (
 	"github.com/itchyny/gojq"
 )
 
-// Options say what Analyze may push.
-type Options struct {
-	// NoSelection keeps every select on the client: --limit and --offset
-	// count the rows the server sends, so dropping rows there would
-	// change which ones they count.
-	NoSelection bool
-}
-
 // Plan is what an expression lets a server narrow, for any column type.
 type Plan struct {
 	// observed is what the expression observes of a row; nil when whole.
@@ -29,14 +21,14 @@ type Plan struct {
 }
 
 // Analyze reads f's expression into a plan.
-func Analyze(f *filter.Filter, opts Options) *Plan {
+func Analyze(f *filter.Filter) *Plan {
 	p := &Plan{}
 	if o := f.Observed(); !o.Whole {
 		p.observed = o
 	} else {
 		p.notes = append(p.notes, "projection: none, the expression may observe whole rows")
 	}
-	p.selections(f.Parsed(), f.Value, opts)
+	p.selections(f.Parsed(), f.Value)
 	return p
 }
 
@@ -51,7 +43,7 @@ func (p *Plan) Notes() []string { return p.notes }
 
 // selections collects the conditions of the selects at the head of q:
 // select(A) | select(B) | … .
-func (p *Plan) selections(q *gojq.Query, v vars, opts Options) {
+func (p *Plan) selections(q *gojq.Query, v vars) {
 	for q != nil {
 		if len(q.FuncDefs) > 0 || len(q.Imports) > 0 || q.Meta != nil {
 			p.note("selection: none, the expression defines functions (select, not and has could mean something else)")
@@ -63,10 +55,6 @@ func (p *Plan) selections(q *gojq.Query, v vars, opts Options) {
 		}
 		arg, ok := selectArg(head)
 		if !ok {
-			return
-		}
-		if opts.NoSelection {
-			p.note("selection: none, --limit and --offset count the rows before --jq drops any")
 			return
 		}
 		c, err := condOf(arg, v)

@@ -58,9 +58,9 @@ const MinProjectWidth = 512
 const defaultWidth = 32
 
 // Render writes the plan for t: the narrowing, the parameters it binds
-// (from $t.FirstParam on) and notes on what it pushes and leaves out, to
-// follow the plan's Notes. A plan that
-// narrows nothing gives a nil narrowing.
+// (from $t.FirstParam on) and notes on what it pushes and leaves out (the
+// plan's Notes among them). A plan that narrows nothing gives a nil
+// narrowing.
 func (p *Plan) Render(t Target) (*query.Narrowing, []string, []string) {
 	if !t.JSONB {
 		return nil, nil, []string{jsonNote}
@@ -70,31 +70,34 @@ func (p *Plan) Render(t Target) (*query.Narrowing, []string, []string) {
 	}
 	w := &writer{t: t, params: map[string]int{}}
 	col := query.QuoteIdent(t.Column)
-	n := &query.Narrowing{}
-	var notes []string
+	n := &query.Narrowing{Select: col}
+	notes := slices.Clone(p.notes)
 	if p.observed != nil && t.Width > defaultWidth && t.Width < MinProjectWidth {
 		notes = append(notes, "projection: not pushed, the planner puts rows at "+strconv.FormatInt(t.Width, 10)+" bytes: building a narrower value costs the server more than sending rows under "+strconv.Itoa(MinProjectWidth))
 	} else if p.observed != nil {
 		n.Select = w.projection(col, p.observed)
-		n.SelectNote = "fraise --jq pushdown: only " + describe(p.observed)
+		n.Notes = append(n.Notes, "fraise --jq pushdown: only "+describe(p.observed))
 		notes = append(notes, "projection: the server sends only "+describe(p.observed))
 	}
 	// select(A) | select(B) certainly drops a row when A certainly drops
 	// it, or when A certainly keeps it and B certainly drops it: B's
 	// condition alone could drop a row on which A fails.
-	var before []string
+	var before, drops []string
 	for _, c := range p.conds {
 		tc, d := w.cond(c)
 		if len(before) > 0 {
 			d = "(" + strings.Join(before, " AND ") + " AND " + d + ")"
 		}
 		before = append(before, tc)
-		n.Where = append(n.Where, query.Narrow{
-			SQL:  "NOT COALESCE(" + d + ", false)",
-			Note: "fraise --jq pushdown: rows select(" + c.String() + ") certainly drops",
-		})
+		drops = append(drops, d)
+		n.Notes = append(n.Notes, "fraise --jq pushdown: a row select("+c.String()+") certainly drops is sent as NULL")
 	}
-	if n.Select == "" && len(n.Where) == 0 {
+	if len(drops) > 0 {
+		// Every D is true or false, never NULL (see cond).
+		n.Select = "CASE WHEN " + strings.Join(drops, " OR ") + " THEN NULL ELSE COALESCE(" + n.Select + ", 'null') END"
+		n.DropsRows = true
+	}
+	if len(n.Notes) == 0 {
 		return nil, nil, notes
 	}
 	return n, w.list, notes

@@ -34,26 +34,21 @@ type Spec struct {
 // server sends for --jq (internal/pushdown); its parameters follow the
 // user's.
 type Narrowing struct {
-	// Select, when set, is selected in place of the column, under the
-	// name NarrowedName: not the column's, which an ORDER BY naming the
-	// column would then take for it.
+	// Select is selected in place of the column, under the name
+	// NarrowedName: not the column's, which an ORDER BY naming the column
+	// would then take for it.
 	Select string
-	// SelectNote says what Select keeps, in a comment before it.
-	SelectNote string
-	// Where are conditions ANDed with the others.
-	Where []Narrow
+	// Notes say what Select does, each in a comment before it.
+	Notes []string
+	// DropsRows says that Select is SQL NULL for a row the expression
+	// certainly drops, a NULL value being sent as JSON null: the row is
+	// still sent, so that every row keeps its number (for jq's errors,
+	// --limit and --offset), but only as a NULL.
+	DropsRows bool
 }
 
 // NarrowedName names the narrowed value in the select list.
 const NarrowedName = "fraise:narrowed"
-
-// Narrow is one condition of a Narrowing.
-type Narrow struct {
-	// SQL is the condition.
-	SQL string
-	// Note says where it comes from, in a comment before it.
-	Note string
-}
 
 // Comment renders s as an SQL comment on its own line: it cannot end
 // early, nest, or hold a control character.
@@ -151,8 +146,12 @@ func Build(spec Spec) (Statement, error) {
 		return Statement{}, errors.New("query: no column given")
 	}
 	var b builder
-	if n := spec.Narrowing; n != nil && n.Select != "" {
-		b.text("SELECT " + Comment(n.SelectNote) + "\n" + n.Select + " AS " + QuoteIdent(NarrowedName))
+	if n := spec.Narrowing; n != nil {
+		b.text("SELECT ")
+		for _, note := range n.Notes {
+			b.text(Comment(note) + "\n")
+		}
+		b.text(n.Select + " AS " + QuoteIdent(NarrowedName))
 	} else {
 		b.text("SELECT " + QuoteIdent(spec.Column))
 	}
@@ -210,35 +209,15 @@ func (b *builder) fromWhere(spec Spec) error {
 		}
 		if i == 0 {
 			b.text("\nWHERE (\n")
-			b.where = true
 		} else {
 			b.text("\n) AND (\n")
 		}
 		b.fragment(PartWhere, w)
 	}
-	more := len(spec.Where) > 0
 	if spec.Range != nil {
-		if err := b.rangeCondition(*spec.Range, more); err != nil {
-			return err
-		}
-		more = false
+		return b.rangeCondition(*spec.Range, len(spec.Where) > 0)
 	}
-	if spec.Narrowing != nil {
-		for _, w := range spec.Narrowing.Where {
-			if more {
-				b.text("\n)")
-			}
-			if b.where {
-				b.text("\nAND ")
-			} else {
-				b.text("\nWHERE ")
-			}
-			b.where = true
-			b.text(Comment(w.Note) + "\n" + w.SQL)
-			more = false
-		}
-	}
-	if more {
+	if len(spec.Where) > 0 {
 		b.text("\n)")
 	}
 	return nil
@@ -268,7 +247,6 @@ func (b *builder) rangeCondition(r Range, more bool) error {
 	} else {
 		b.text("\nWHERE (\n")
 	}
-	b.where = true
 	key := func() {
 		b.text("(\n")
 		b.fragment(PartSplitBy, r.Key)
@@ -304,7 +282,6 @@ type builder struct {
 	sb    strings.Builder
 	runes int
 	frags []Fragment
-	where bool // WHERE is written
 }
 
 func (b *builder) text(s string) {

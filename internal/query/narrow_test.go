@@ -7,24 +7,22 @@ import (
 	"github.com/fraiseql/fraise/internal/query"
 )
 
-// TestBuildNarrowing: fraise's narrowing goes in the select list under its
-// own name and after every other condition, each part after a comment,
-// with the user's fragments still where Locate finds them.
+// TestBuildNarrowing: fraise's narrowing replaces the column in the
+// select list, under its own name, after its notes as comments, and the
+// user's fragments stay where Locate finds them.
 func TestBuildNarrowing(t *testing.T) {
 	rel := query.Relation{Name: "v"}
-	n := &query.Narrowing{Select: "f(\"data\")", SelectNote: "only .a", Where: []query.Narrow{{SQL: "NOT x", Note: "select(.a)"}, {SQL: "NOT y", Note: "select(.b)"}}}
+	n := &query.Narrowing{Select: "f(\"data\")", Notes: []string{"only .a", "select(.b)"}}
 	tests := []struct {
 		name string
 		spec query.Spec
 		want string
 	}{
 		{"alone", query.Spec{Relation: rel, Column: "data", Limit: -1, Narrowing: n},
-			"SELECT /* only .a */\nf(\"data\") AS \"fraise:narrowed\"\nFROM \"v\"\nWHERE /* select(.a) */\nNOT x\nAND /* select(.b) */\nNOT y"},
-		{"after --where", query.Spec{Relation: rel, Column: "data", Limit: -1, Where: []string{"a -- c"}, Narrowing: n},
-			"SELECT /* only .a */\nf(\"data\") AS \"fraise:narrowed\"\nFROM \"v\"\nWHERE (\na -- c\n)\nAND /* select(.a) */\nNOT x\nAND /* select(.b) */\nNOT y"},
-		{"after a range", query.Spec{Relation: rel, Column: "data", Limit: -1, Where: []string{"a"}, Range: &query.Range{Key: "id", Lo: true, Param: 3},
-			Narrowing: &query.Narrowing{Where: n.Where[:1]}},
-			"SELECT \"data\"\nFROM \"v\"\nWHERE (\na\n) AND (\n(\nid\n) >= $3\n)\nAND /* select(.a) */\nNOT x"},
+			"SELECT /* only .a */\n/* select(.b) */\nf(\"data\") AS \"fraise:narrowed\"\nFROM \"v\""},
+		{"with --where, a range and ORDER BY", query.Spec{Relation: rel, Column: "data", Limit: -1, Where: []string{"a -- c"},
+			Range: &query.Range{Key: "id", Lo: true, Param: 3}, OrderBy: "data", Narrowing: n},
+			"SELECT /* only .a */\n/* select(.b) */\nf(\"data\") AS \"fraise:narrowed\"\nFROM \"v\"\nWHERE (\na -- c\n) AND (\n(\nid\n) >= $3\n)\nORDER BY\ndata\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
