@@ -36,10 +36,10 @@ connecting. A row it fails on stops the stream with exit 5, or with
 
 --jq is pushed down to the server where that pays, without changing one
 output byte: on a jsonb column whose rows the planner puts at 512 bytes or
-more, the server sends only the parts the expression can observe; rows a
-leading select(...) certainly drops are not sent (not with --limit or
---offset, which count the rows sent). fraise still runs the whole
-expression on every row it receives. --explain prints the statement with
+more, the server sends only the parts the expression can observe; a row
+a leading select(...) certainly drops is sent as a bare NULL (it keeps
+its place, for --limit, --offset and error row numbers). fraise still runs
+the whole expression on every row it receives. --explain prints the statement with
 what is pushed marked, and exits without streaming; --no-pushdown sends
 whole rows.
 
