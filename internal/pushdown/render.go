@@ -123,10 +123,8 @@ func (w *writer) param(value, cast string) string {
 	return "$" + strconv.Itoa(n) + "::" + cast
 }
 
-// fn names a jsonb function: jsonb_typeof.
-func (w *writer) fn(name string) string { return "jsonb_" + name }
-
-func (w *writer) typeOf(e string) string { return w.fn("typeof") + "(" + e + ")" }
+// typeOf is the type of the jsonb value e, as jsonb_typeof names it.
+func (w *writer) typeOf(e string) string { return "jsonb_typeof(" + e + ")" }
 
 // field is e -> key.
 func (w *writer) field(e, key string) string { return "(" + e + " -> " + w.param(key, "text") + ")" }
@@ -200,7 +198,7 @@ func (w *writer) project(e string, o *filter.Observed) string {
 		args = append(args, w.param(k, "text"), w.project(v, o.Keys[k]))
 		absent = append(absent, "CASE WHEN "+v+" IS NULL THEN "+w.param(k, "text")+" END")
 	}
-	build := w.fn("build_object") + "(" + strings.Join(args, ", ") + ")"
+	build := "jsonb_build_object(" + strings.Join(args, ", ") + ")"
 	return "CASE WHEN " + isObject + " THEN " + build + " - ARRAY[" + strings.Join(absent, ", ") + "]::text[] ELSE " + e + " END"
 }
 
