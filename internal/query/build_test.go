@@ -10,6 +10,7 @@ import (
 
 func TestBuild(t *testing.T) {
 	rel := query.Relation{Name: "v_user"}
+	narrowing := &query.Narrowing{Select: "f(\"data\")", Notes: []string{"only .a", "select(.b)"}}
 	tests := []struct {
 		name string
 		spec query.Spec
@@ -25,6 +26,13 @@ func TestBuild(t *testing.T) {
 			"SELECT \"Data\"\nFROM \"Odd Schema\".\"MixedCase\"\nORDER BY\ndata->>'name' -- c\n\nLIMIT 10\nOFFSET 5"},
 		{"limit zero", query.Spec{Relation: rel, Column: "data", Limit: 0},
 			"SELECT \"data\"\nFROM \"v_user\"\nLIMIT 0"},
+		// fraise's --jq narrowing replaces the column under its own name,
+		// after its notes as comments.
+		{"narrowed", query.Spec{Relation: rel, Column: "data", Limit: -1, Narrowing: narrowing},
+			"SELECT /* only .a */\n/* select(.b) */\nf(\"data\") AS \"fraise:narrowed\"\nFROM \"v_user\""},
+		{"narrowed, with --where, a range and ORDER BY", query.Spec{Relation: rel, Column: "data", Limit: -1, Where: []string{"a -- c"},
+			Range: &query.Range{Key: "id", Lo: true, Param: 3}, OrderBy: "data", Narrowing: narrowing},
+			"SELECT /* only .a */\n/* select(.b) */\nf(\"data\") AS \"fraise:narrowed\"\nFROM \"v_user\"\nWHERE (\na -- c\n) AND (\n(\nid\n) >= $3\n)\nORDER BY\ndata\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
