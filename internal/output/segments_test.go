@@ -1,0 +1,226 @@
+package output_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fraiseql/fraise/internal/output"
+	"github.com/klauspost/compress/zstd"
+)
+
+// segmentCodecs are the compressions a resumable output is written in,
+// each with the reader of the whole file.
+var segmentCodecs = []struct {
+	file   string
+	c      output.Compression
+	decode func(io.Reader) (io.Reader, error)
+}{
+	{"out.ndjson", output.None, func(r io.Reader) (io.Reader, error) { return r, nil }},
+	{"out.ndjson.gz", output.Gzip, func(r io.Reader) (io.Reader, error) { return gzip.NewReader(r) }},
+	{"out.ndjson.zst", output.Zstd, func(r io.Reader) (io.Reader, error) { return zstd.NewReader(r) }},
+}
+
+var testID = output.Identity{Hash: "h1", Values: map[string]string{"relation": "v", "where": "a"}}
+
+// writeSegment writes lines first..last-1 into the current segment and
+// seals it with the last one's key.
+func writeSegment(t *testing.T, s *output.Segments, first, last int) {
+	t.Helper()
+	w, err := s.Writer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := first; i < last; i++ {
+		fmt.Fprintf(w, "{\"id\":%d,\"s\":\"%s\"}\n", i, strings.Repeat("x", i%50))
+	}
+	if err := s.Seal([]string{fmt.Sprint(last - 1)}, int64(last-first), int64(last-first)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wantLines(first, last int) string {
+	var b strings.Builder
+	for i := first; i < last; i++ {
+		fmt.Fprintf(&b, "{\"id\":%d,\"s\":\"%s\"}\n", i, strings.Repeat("x", i%50))
+	}
+	return b.String()
+}
+
+// TestSegmentsResume: segments sealed by a run that then dies (an open,
+// unsealed segment left behind) are taken up by the next run of the same
+// command, which appends and publishes; the file decompresses to exactly
+// the lines of every sealed segment, in order, the unsealed part not
+// among them, and the directory is gone.
+func TestSegmentsResume(t *testing.T) {
+	for _, tc := range segmentCodecs {
+		t.Run(tc.file, func(t *testing.T) {
+			name := filepath.Join(t.TempDir(), tc.file)
+			s, err := output.OpenSegments(name, tc.c, testID, false, output.Run{Server: "15"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeSegment(t, s, 0, 1000)
+			writeSegment(t, s, 1000, 2500)
+			w, err := s.Writer()
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(w, "{\"id\":\"never sealed\"}\n") // then the run is killed
+
+			s2, err := output.OpenSegments(name, tc.c, testID, false, output.Run{Server: "15"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sealed := s2.Sealed()
+			if len(sealed) != 2 || sealed[1].LastKey[0] != "2499" || sealed[1].Rows != 1500 || len(s2.Runs()) != 2 {
+				t.Fatalf("sealed %+v, runs %+v", sealed, s2.Runs())
+			}
+			if parts, _ := filepath.Glob(filepath.Join(output.ResumeDir(name), "*.part")); len(parts) != 0 {
+				t.Errorf("the unsealed segment is still there: %q", parts)
+			}
+			writeSegment(t, s2, 2500, 4000)
+			if err := s2.Publish([]byte("{\"tail\":true}\n")); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			r, err := tc.decode(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := wantLines(0, 4000) + "{\"tail\":true}\n"; string(got) != want {
+				t.Errorf("published %d bytes, want %d; first difference at %d", len(got), len(want), firstDifference(string(got), want))
+			}
+			if _, err := os.Stat(output.ResumeDir(name)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the resume directory is left: %v", err)
+			}
+		})
+	}
+}
+
+func firstDifference(a, b string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// TestSegmentsRefusals: another command, a changed, missing or corrupt
+// segment, and a manifest fraise did not write are refused with a
+// *ResumeError saying what differs and naming --resume=restart, which
+// discards them; the directory is private.
+func TestSegmentsRefusals(t *testing.T) {
+	setup := func(t *testing.T) string {
+		name := filepath.Join(t.TempDir(), "out.ndjson")
+		s, err := output.OpenSegments(name, output.None, testID, false, output.Run{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeSegment(t, s, 0, 10)
+		writeSegment(t, s, 10, 20)
+		if fi, err := os.Stat(output.ResumeDir(name)); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Errorf("resume directory: %v, mode %v; want 0700", err, fi.Mode().Perm())
+		}
+		return name
+	}
+	seg := func(name string, n int) string {
+		return filepath.Join(output.ResumeDir(name), fmt.Sprintf("segment-%06d", n))
+	}
+	for _, tc := range []struct {
+		what   string
+		change func(t *testing.T, name string) output.Identity
+		want   string
+	}{
+		{"another command", func(*testing.T, string) output.Identity {
+			return output.Identity{Hash: "h2", Values: map[string]string{"relation": "v", "where": "b"}}
+		}, `where was "a", is "b"`},
+		{"a changed segment", func(t *testing.T, name string) output.Identity {
+			if err := os.WriteFile(seg(name, 2), []byte("tampered\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return testID
+		}, "segment 2 of 2 (segment-000002) does not match its digest"},
+		{"a missing segment", func(t *testing.T, name string) output.Identity {
+			if err := os.Remove(seg(name, 1)); err != nil {
+				t.Fatal(err)
+			}
+			return testID
+		}, "segment 1 of 2 is missing"},
+		{"a manifest fraise did not write", func(t *testing.T, name string) output.Identity {
+			if err := os.WriteFile(filepath.Join(output.ResumeDir(name), "manifest.json"), []byte("{\"version\": 9}"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return testID
+		}, "its manifest is not one this fraise wrote"},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			name := setup(t)
+			id := tc.change(t, name)
+			_, err := output.OpenSegments(name, output.None, id, false, output.Run{})
+			var re *output.ResumeError
+			if !errors.As(err, &re) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "--resume=restart") {
+				t.Fatalf("OpenSegments: %v; want a *ResumeError saying %q and naming --resume=restart", err, tc.want)
+			}
+			s, err := output.OpenSegments(name, output.None, id, true, output.Run{})
+			if err != nil || len(s.Sealed()) != 0 {
+				t.Fatalf("restart: %v, sealed %d; want a fresh start", err, len(s.Sealed()))
+			}
+		})
+	}
+}
+
+// TestSegmentsPublishFails: a Publish that cannot write the output keeps
+// the segments and the manifest, so that the next run resumes.
+func TestSegmentsPublishFails(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "out.ndjson")
+	s, err := output.OpenSegments(name, output.Zstd, testID, false, output.Run{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSegment(t, s, 0, 100)
+	if err := os.Mkdir(name, 0o700); err != nil { // the output's name is taken by a directory
+		t.Fatal(err)
+	}
+	if err := s.Publish(nil); err == nil {
+		t.Fatal("Publish onto a directory succeeded")
+	}
+	if err := os.Remove(name); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := output.OpenSegments(name, output.Zstd, testID, false, output.Run{})
+	if err != nil || len(s2.Sealed()) != 1 {
+		t.Fatalf("after a failed Publish: %v, %d sealed; want the segment kept", err, len(s2.Sealed()))
+	}
+	if err := s2.Publish(nil); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := zstd.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(r)
+	if string(got) != wantLines(0, 100) {
+		t.Errorf("published %q…", got[:min(len(got), 80)])
+	}
+}
