@@ -54,6 +54,11 @@ type Statement struct {
 	// *RowTooLargeError before reading it; zero means 1 GB, the most a
 	// server can send.
 	MaxRowSize int64
+	// Extra is the number of columns the statement returns before its
+	// json or jsonb column, which is last (a resumable run's key,
+	// --resume): they are handed to the sink as text, and the sink must
+	// then be an ExtraSink.
+	Extra int
 	// Snapshot, when set, is a snapshot exported by another session
 	// (Conn.ExportSnapshot), imported as the transaction's first
 	// statement: the statement sees exactly what that session sees. An
@@ -99,6 +104,14 @@ type RowSink interface {
 	Flush() error
 }
 
+// ExtraSink is a RowSink that takes rows with extra columns
+// (Statement.Extra): each row's value and the extra columns' text (nil
+// for NULL), valid only during the call, in place of WriteValue.
+type ExtraSink interface {
+	RowSink
+	WriteRow(value []byte, extra [][]byte) error
+}
+
 // KeepMin is the size from which a value goes to a ValueKeeper's
 // KeepValue rather than WriteValue.
 const KeepMin = 1 << 20
@@ -122,18 +135,19 @@ type Result struct {
 }
 
 // oneJSONColumn returns the column when fields are one json or jsonb
-// column (a domain over them arrives as its base type).
-func oneJSONColumn(fields []pgproto3.FieldDescription) (Column, bool) {
-	if len(fields) == 1 && (fields[0].DataTypeOID == OIDJSON || fields[0].DataTypeOID == OIDJSONB) {
-		return Column{Name: string(fields[0].Name), TypeOID: fields[0].DataTypeOID}, true
+// column (a domain over them arrives as its base type), after extra
+// columns of any type.
+func oneJSONColumn(fields []pgproto3.FieldDescription, extra int) (Column, bool) {
+	if len(fields) == 1+extra && (fields[extra].DataTypeOID == OIDJSON || fields[extra].DataTypeOID == OIDJSONB) {
+		return Column{Name: string(fields[extra].Name), TypeOID: fields[extra].DataTypeOID}, true
 	}
 	return Column{}, false
 }
 
 // checkColumns is oneJSONColumn with, when fields are not one json or
 // jsonb column, a *ColumnError naming their types as the server does.
-func (c *Conn) checkColumns(fields []pgproto3.FieldDescription) (Column, error) {
-	if col, ok := oneJSONColumn(fields); ok {
+func (c *Conn) checkColumns(fields []pgproto3.FieldDescription, extra int) (Column, error) {
+	if col, ok := oneJSONColumn(fields, extra); ok {
 		return col, nil
 	}
 	ce := &ColumnError{}

@@ -60,6 +60,8 @@ type streamRun struct {
 	progress func(rows, bytes int64) // Observer.Progress
 	sink     RowSink
 	keeper   ValueKeeper // sink, when it takes large values for its own
+	extra    ExtraSink   // sink, with Statement.Extra
+	values   [][]byte    // a row's values, with Statement.Extra
 
 	res      Result
 	phase    phase
@@ -115,6 +117,13 @@ var errClientCheckRefused = errors.New("client_connection_check_interval refused
 func (c *Conn) runPipeline(l *life, sink RowSink, obs Observer) (Result, error) {
 	r := &streamRun{c: c, l: l, st: l.st, estimate: obs.Estimate, progress: obs.Progress, sink: sink, nParams: -1, tagRows: -1}
 	r.keeper, _ = sink.(ValueKeeper)
+	if r.st.Extra > 0 {
+		es, ok := sink.(ExtraSink)
+		if !ok {
+			return r.res, errors.New("wire: a statement with extra columns needs an ExtraSink")
+		}
+		r.extra = es
+	}
 	t := c.newTx(l)
 	t.sendBegin()
 	c.sendStatement(r.st, r.estimate != nil)
@@ -221,7 +230,7 @@ func (r *streamRun) outcome() error {
 	case !r.columnOK:
 		// Before the statement's own errors: the shape is checked first,
 		// and the statement was cancelled for it.
-		_, err := r.c.checkColumns(r.fields)
+		_, err := r.c.checkColumns(r.fields, r.st.Extra)
 		return err
 	case r.pgErr != nil:
 		return r.failed(&QueryError{Step: r.errPhase.step(), Err: r.pgErr})

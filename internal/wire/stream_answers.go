@@ -75,7 +75,13 @@ func (r *streamRun) row(body []byte) error {
 	if r.phase != phaseExplain && (r.phase != phaseExecute || !r.columnOK || r.l.dropsRows()) {
 		return nil // drained: not wanted, not even looked at
 	}
-	v, err := dataRowValue(body)
+	var v []byte
+	var err error
+	if r.extra != nil && r.phase == phaseExecute {
+		v, err = r.extraRow(body)
+	} else {
+		v, err = dataRowValue(body)
+	}
 	if err != nil {
 		return c.violation(r, err)
 	}
@@ -91,7 +97,9 @@ func (r *streamRun) row(body []byte) error {
 		c.cfg.logger().Info("first row", "after", time.Since(r.executed).Round(time.Microsecond))
 		r.told()
 	}
-	if r.keeper != nil && len(v) >= KeepMin {
+	if r.extra != nil {
+		err = r.extra.WriteRow(v, r.values[:r.st.Extra])
+	} else if r.keeper != nil && len(v) >= KeepMin {
 		c.rd.release()
 		err = r.keeper.KeepValue(v)
 	} else {
@@ -101,6 +109,23 @@ func (r *streamRun) row(body []byte) error {
 		return r.l.sinkError(err)
 	}
 	return nil
+}
+
+// extraRow splits a row of Statement.Extra columns and the json value,
+// last, into r.values; it checks the json value as dataRowValue does.
+func (r *streamRun) extraRow(body []byte) ([]byte, error) {
+	var err error
+	if r.values, err = dataRowValues(body, r.values[:0]); err != nil {
+		return nil, err
+	}
+	if len(r.values) != 1+r.st.Extra {
+		return nil, &ProtocolError{Msg: fmt.Sprintf("data row with %d values, expected %d", len(r.values), 1+r.st.Extra)}
+	}
+	v := r.values[r.st.Extra]
+	if len(v) > 0 && v[len(v)-1] == 'E' {
+		return nil, malformedRow("the value ends in 'E', which JSON text never does: another message (an ErrorResponse) was spliced into the row (a pooler or proxy in between may have cut it)")
+	}
+	return v, nil
 }
 
 // told tells the observer the counts so far, if it asks.
@@ -145,7 +170,7 @@ func (r *streamRun) described() error {
 	if r.nParams != len(r.st.Params) {
 		return nil // Bind fails; outcome says why
 	}
-	if col, ok := oneJSONColumn(r.fields); ok {
+	if col, ok := oneJSONColumn(r.fields, r.st.Extra); ok {
 		r.c.cfg.logger().Info("column checked", "name", col.Name, "type", map[uint32]string{OIDJSON: "json", OIDJSONB: "jsonb"}[col.TypeOID])
 		if err := r.sink.Begin(col); err != nil {
 			return r.l.sinkFailed(err)
