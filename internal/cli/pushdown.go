@@ -37,6 +37,11 @@ func (o *streamOptions) narrow(ctx context.Context, q queryFunc, encoding string
 		o.logPushdown()
 		return nil
 	}
+	if o.pushBlocked != "" {
+		o.pushed = []string{"none: " + o.pushBlocked}
+		o.logPushdown()
+		return nil
+	}
 	var oid int64 = -1
 	err := q(ctx, columnTypeSQL, []string{o.spec.Relation.String(), o.spec.Column}, func(v [][]byte) error {
 		n, err := strconv.ParseInt(string(v[0]), 10, 64)
@@ -75,6 +80,27 @@ func (o *streamOptions) narrow(ctx context.Context, q queryFunc, encoding string
 	o.jq.nullDropped = n.DropsRows
 	o.params = append(o.params[:len(o.params):len(o.params)], params...)
 	return nil
+}
+
+// pushdownBlocked says why nothing may be pushed into spec's statement
+// with params --param values, "" when something may: the narrowing must
+// not change which statement the user's SQL makes, nor which rows a limit
+// refuses.
+func pushdownBlocked(spec query.Spec, splitKey string, params int, maxRowGiven bool) string {
+	most := query.MaxPlaceholder(splitKey)
+	for _, w := range spec.Where {
+		most = max(most, query.MaxPlaceholder(w))
+	}
+	most = max(most, query.MaxPlaceholder(spec.OrderBy))
+	switch {
+	case most != params:
+		return fmt.Sprintf("the user's SQL names $%d as its last placeholder, and %d --param values are given: the statement is left as it is, for the server to say what is wrong", most, params)
+	case spec.OrderBy != "" && query.HasOrdinal(spec.OrderBy):
+		return "--order-by names a column by its position, which is the narrowed value's"
+	case maxRowGiven:
+		return "--max-row-size counts the bytes of whole rows, which pushdown would not send"
+	}
+	return ""
 }
 
 // rowWidth is the planner's estimate of the column's bytes per row

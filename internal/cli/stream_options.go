@@ -26,10 +26,13 @@ type streamOptions struct {
 	push     *pushdown.Plan // --jq's pushdown; nil without --jq or with --no-pushdown
 	explain  bool           // --explain: print the statement, stream nothing
 	pushed   []string       // what was pushed and why not the rest, once narrowed
-	limits   limits
-	out      outputSettings
-	obs      observeSettings
-	conn     *wire.Config
+	// pushBlocked says why nothing may be pushed for this statement, "" when
+	// it may.
+	pushBlocked string
+	limits      limits
+	out         outputSettings
+	obs         observeSettings
+	conn        *wire.Config
 }
 
 // resolveStream reads stream's settings (see resolveSettings) into its
@@ -52,6 +55,7 @@ func resolveStream(cmd *cobra.Command, app *app, relArg string) (*streamOptions,
 	o.explain = s.bool("explain")
 	if o.jq != nil && !s.bool("no-pushdown") {
 		o.push = pushdown.Analyze(o.jq.f)
+		o.pushBlocked = pushdownBlocked(o.spec, o.split.key, len(o.params), s.given("max-row-size"))
 	}
 	if o.limits, err = parseLimits(s); err != nil {
 		return nil, err

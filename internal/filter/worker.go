@@ -98,7 +98,7 @@ func (r *rowRunner) Next() (any, bool) {
 	text := r.b.data[r.start:end]
 	r.start = end
 	r.n, r.bad = 0, false
-	for len(text) == 0 {
+	for len(text) == 0 && r.p.opts.NullDropped {
 		// A row the server dropped (NullDropped): filtered, never run.
 		r.endRow()
 		if r.i+1 >= len(r.b.ends) {

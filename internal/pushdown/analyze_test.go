@@ -58,7 +58,7 @@ func TestAnalyzePushes(t *testing.T) {
 		{`select(.a == null)`, nil, []string{`.a == null`}},
 		{`select(.a == true or .a == false)`, nil, []string{`(.a == true or .a == false)`}},
 		{`select(.x < $v)`, [][2]string{{"v", "abc"}}, []string{`.x < "abc"`}},
-		{`select(.x < $v)`, [][2]string{{"v", "json:1.10"}}, []string{`.x < 1.10`}},
+		{`select(.x < $v)`, [][2]string{{"v", "json:1.10"}}, []string{`.x < 1.1`}},
 		{`select(.x == $v)`, [][2]string{{"v", "json:null"}}, []string{`.x == null`}},
 		{`select(.x >= $v)`, [][2]string{{"v", "json:9223372036854775808"}}, []string{`.x >= 9223372036854775808`}},
 		{`select(1 < .a)`, nil, []string{`.a > 1`}},
@@ -66,7 +66,12 @@ func TestAnalyzePushes(t *testing.T) {
 		{`select(-1 == .a)`, nil, []string{`.a == -1`}},
 		{`select(.a) | select(.b)`, nil, []string{`.a`, `.b`}},
 		{`select(.a) | select(.b > 2) | {a, b}`, nil, []string{`.a`, `.b > 2`}},
-		{`select(.a > 1e300)`, nil, []string{`.a > 1e300`}},
+		{`select(.a > 1e300)`, nil, []string{`.a > 1e+300`}},
+		// Numbers as gojq reads them: a decimal as float64, in its
+		// shortest text; an integer exactly.
+		{`select(.a > 1e-20000)`, nil, []string{`.a > 0`}},
+		{`select(.a > 0.30000000000000004)`, nil, []string{`.a > 0.30000000000000004`}},
+		{`select(.a == 123456789012345678901234567890)`, nil, []string{`.a == 123456789012345678901234567890`}},
 		{`select(.a) | select(.b % 2 == 0)`, nil, []string{`.a`}},
 	}
 	for _, tt := range tests {
@@ -101,6 +106,9 @@ func TestAnalyzeRefuses(t *testing.T) {
 		{`select(.a == $v)`, [][2]string{{"v", `json:{"a":1}`}}, "is not translated"},
 		{`select(.a == $v)`, [][2]string{{"v", `json:[1]`}}, "is not translated"},
 		{`select(.a == .b)`, nil, "is not translated"},
+		{`select(.a == "\u0000")`, nil, "is not translated"},
+		{`select(.a == $v)`, [][2]string{{"v", "x\xffy"}}, "is not translated"},
+		{`select(."k\u0000" == 1)`, nil, "is not translated"},
 		{`select(.a == "x\(.b)")`, nil, "is not translated"},
 		{`select(.a | length > 1)`, nil, "is not translated"},
 		{`select(has(.k))`, nil, "is not translated"},

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/itchyny/gojq"
 )
@@ -268,6 +269,9 @@ func pathOf(t *gojq.Term) (path, bool) {
 	default:
 		return nil, false
 	}
+	if len(t.SuffixList) >= maxPath {
+		return nil, false
+	}
 	for _, s := range t.SuffixList {
 		if s.Index == nil || s.Optional || s.Iter {
 			return nil, false
@@ -287,7 +291,7 @@ func keyOf(x *gojq.Index) (string, bool) {
 	case x.Name != "":
 		return x.Name, true
 	case x.Str != nil && len(x.Str.Queries) == 0:
-		return x.Str.Str, true
+		return x.Str.Str, sendable(x.Str.Str)
 	case !x.IsSlice && x.Start != nil && x.End == nil:
 		l, ok := literalOf(x.Start, nil)
 		return l.text, ok && l.kind == litString
@@ -318,7 +322,7 @@ func literalOf(q *gojq.Query, v vars) (lit, bool) {
 	case gojq.TermTypeNumber:
 		return numberLit(t.Number)
 	case gojq.TermTypeString:
-		if t.Str == nil || len(t.Str.Queries) > 0 {
+		if t.Str == nil || len(t.Str.Queries) > 0 || !sendable(t.Str.Str) {
 			return lit{}, false
 		}
 		return lit{kind: litString, text: t.Str.Str}, true
@@ -349,7 +353,7 @@ func valueLit(val any) (lit, bool) {
 		}
 		return lit{kind: litFalse}, true
 	case string:
-		return lit{kind: litString, text: x}, true
+		return lit{kind: litString, text: x}, sendable(x)
 	case int:
 		return numberLit(strconv.Itoa(x))
 	case float64:
@@ -362,16 +366,33 @@ func valueLit(val any) (lit, bool) {
 	return lit{}, false
 }
 
+// numberLit returns a number literal for the text s: an integer of up to
+// 300 digits as it is (gojq compares integers exactly, or rounds them as
+// it rounds the row's: exact text is right either way); any other number
+// as float64, which is what gojq makes of it, in the shortest text that
+// reads back as the same float64 (so that the server's numeric, which
+// refuses exponents past ±16383, never sees one).
 func numberLit(s string) (lit, bool) {
 	if !number.MatchString(s) {
 		return lit{}, false
+	}
+	if d := strings.TrimPrefix(s, "-"); strings.Trim(d, "0123456789") == "" && len(d) <= 300 {
+		return lit{kind: litNumber, text: s}, true
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) || math.Abs(f) > maxMagnitude {
 		return lit{}, false
 	}
-	return lit{kind: litNumber, text: s}, true
+	return lit{kind: litNumber, text: strconv.FormatFloat(f, 'g', -1, 64)}, true
 }
+
+// sendable reports whether a key or string can be bound as text: a
+// server refuses NUL and invalid UTF-8 in text, and jsonb holds neither.
+func sendable(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+
+// maxPath is the longest path pushed: each level repeats the ones above
+// it in the SQL.
+const maxPath = 32
 
 // unsupportedError says why a condition is not pushed.
 type unsupportedError struct{ what string }

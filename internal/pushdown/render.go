@@ -1,6 +1,7 @@
 package pushdown
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -72,12 +73,18 @@ func (p *Plan) Render(t Target) (*query.Narrowing, []string, []string) {
 	col := query.QuoteIdent(t.Column)
 	n := &query.Narrowing{Select: col}
 	notes := slices.Clone(p.notes)
-	if p.observed != nil && t.Width > defaultWidth && t.Width < MinProjectWidth {
-		notes = append(notes, "projection: not pushed, the planner puts rows at "+strconv.FormatInt(t.Width, 10)+" bytes: building a narrower value costs the server more than sending rows under "+strconv.Itoa(MinProjectWidth))
-	} else if p.observed != nil {
-		n.Select = w.projection(col, p.observed)
-		n.Notes = append(n.Notes, "fraise --jq pushdown: only "+describe(p.observed))
-		notes = append(notes, "projection: the server sends only "+describe(p.observed))
+	if p.observed != nil {
+		why := projectable(p.observed, 0)
+		switch {
+		case why != "":
+			notes = append(notes, "projection: not pushed, "+why)
+		case t.Width > defaultWidth && t.Width < MinProjectWidth:
+			notes = append(notes, "projection: not pushed, the planner puts rows at "+strconv.FormatInt(t.Width, 10)+" bytes: building a narrower value costs the server more than sending rows under "+strconv.Itoa(MinProjectWidth))
+		default:
+			n.Select = w.projection(col, p.observed)
+			n.Notes = append(n.Notes, "fraise --jq pushdown: only "+describe(p.observed))
+			notes = append(notes, "projection: the server sends only "+describe(p.observed))
+		}
 	}
 	// select(A) | select(B) certainly drops a row when A certainly drops
 	// it, or when A certainly keeps it and B certainly drops it: B's
@@ -101,6 +108,31 @@ func (p *Plan) Render(t Target) (*query.Narrowing, []string, []string) {
 		return nil, nil, notes
 	}
 	return n, w.list, notes
+}
+
+// maxPairs is the most keys one jsonb_build_object takes: a function
+// takes at most 100 arguments.
+const maxPairs = 50
+
+// projectable says why o cannot be narrowed on the server, "" when it can:
+// a key a server cannot take as text (jsonb holds none such, but the
+// statement would fail), or a path deeper than maxPath.
+func projectable(o *filter.Observed, depth int) string {
+	if o.Whole {
+		return ""
+	}
+	if depth > maxPath {
+		return fmt.Sprintf("it observes paths deeper than %d keys", maxPath)
+	}
+	for k, c := range o.Keys {
+		if !sendable(k) {
+			return "it observes a key holding NUL or invalid UTF-8"
+		}
+		if why := projectable(c, depth+1); why != "" {
+			return why
+		}
+	}
+	return ""
 }
 
 // writer writes SQL for one target, binding keys and literals as
@@ -165,7 +197,7 @@ func (w *writer) buildAll(col string, o *filter.Observed, p path, present *[]str
 		*present = append(*present, v+" IS NOT NULL")
 		return v, true
 	}
-	if len(o.Keys) == 0 {
+	if len(o.Keys) == 0 || len(o.Keys) > maxPairs {
 		return "", false
 	}
 	var args []string
@@ -191,14 +223,17 @@ func (w *writer) project(e string, o *filter.Observed) string {
 	if len(keys) == 0 {
 		return "CASE WHEN " + isObject + " THEN '{}'::jsonb ELSE " + e + " END"
 	}
-	args := make([]string, 0, 2*len(keys))
-	absent := make([]string, 0, len(keys))
-	for _, k := range keys {
+	var builds, args, absent []string
+	for i, k := range keys {
 		v := w.field(e, k)
 		args = append(args, w.param(k, "text"), w.project(v, o.Keys[k]))
 		absent = append(absent, "CASE WHEN "+v+" IS NULL THEN "+w.param(k, "text")+" END")
+		if len(args) == 2*maxPairs || i == len(keys)-1 {
+			builds = append(builds, "jsonb_build_object("+strings.Join(args, ", ")+")")
+			args = nil
+		}
 	}
-	build := "jsonb_build_object(" + strings.Join(args, ", ") + ")"
+	build := strings.Join(builds, " || ")
 	return "CASE WHEN " + isObject + " THEN " + build + " - ARRAY[" + strings.Join(absent, ", ") + "]::text[] ELSE " + e + " END"
 }
 
@@ -356,20 +391,23 @@ func (w *writer) numbers(v string, c cmpCond) (t, d string) {
 	if mutation == "margin" {
 		margin = "0"
 	}
-	apart := func(a, b string) string { return "(" + a + " - " + b + " > " + margin + ")" }
+	// The row's number is only compared, never computed with: a huge one
+	// would overflow numeric's arithmetic.
+	below := n + " < (" + l + " - " + margin + ")" // certainly below l for jq
+	above := n + " > (" + l + " + " + margin + ")" // certainly above l for jq
 	switch c.op {
 	case gojq.OpLt:
-		return apart(l, n), n + " >= " + l
+		return below, n + " >= " + l
 	case gojq.OpLe:
-		return n + " <= " + l, apart(n, l)
+		return n + " <= " + l, above
 	case gojq.OpGt:
-		return apart(n, l), n + " <= " + l
+		return above, n + " <= " + l
 	case gojq.OpGe:
-		return n + " >= " + l, apart(l, n)
+		return n + " >= " + l, below
 	case gojq.OpEq:
-		return n + " = " + l, "(abs(" + n + " - " + l + ") > " + margin + ")"
+		return n + " = " + l, "(" + below + " OR " + above + ")"
 	}
-	return "(abs(" + n + " - " + l + ") > " + margin + ")", n + " = " + l
+	return "(" + below + " OR " + above + ")", n + " = " + l
 }
 
 // strings compares two strings by code point, as jq does: byte order of
