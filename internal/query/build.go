@@ -28,6 +28,9 @@ type Spec struct {
 	// Narrowing, when set, is fraise's own narrowing of what the server
 	// sends for --jq (internal/pushdown).
 	Narrowing *Narrowing
+	// Resume, when set, makes the statement resumable (--resume): its
+	// ORDER BY list is the key.
+	Resume *Resume
 }
 
 // Narrowing is SQL fraise writes, never the user, to narrow what the
@@ -146,17 +149,33 @@ func Build(spec Spec) (Statement, error) {
 		return Statement{}, errors.New("query: no column given")
 	}
 	var b builder
+	var keys []OrderKey
+	b.text("SELECT ")
+	if spec.Resume != nil {
+		var err error
+		if keys, err = resumeKeys(spec); err != nil {
+			return Statement{}, err
+		}
+		b.resumeColumns(keys)
+	}
 	if n := spec.Narrowing; n != nil {
-		b.text("SELECT ")
 		for _, note := range n.Notes {
 			b.text(Comment(note) + "\n")
 		}
 		b.text(n.Select + " AS " + QuoteIdent(NarrowedName))
 	} else {
-		b.text("SELECT " + QuoteIdent(spec.Column))
+		b.text(QuoteIdent(spec.Column))
 	}
 	if err := b.fromWhere(spec); err != nil {
 		return Statement{}, err
+	}
+	if r := spec.Resume; r != nil {
+		if r.After > 0 {
+			b.resumeAfter(keys, *r, len(spec.Where) > 0 || spec.Range != nil)
+		}
+		b.text("\nWINDOW " + resumeWindow + " AS (ORDER BY\n")
+		b.fragment(PartOrderBy, spec.OrderBy)
+		b.text("\n)")
 	}
 	if spec.OrderBy != "" {
 		if err := checkFragment(PartOrderBy, spec.OrderBy); err != nil {

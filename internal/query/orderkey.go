@@ -29,8 +29,34 @@ var ErrOrderUsing = errors.New("the ORDER BY item sorts with USING")
 // dollar quotes and comments.
 func LeadingOrderKey(orderBy string) (OrderKey, error) {
 	items := splitList(orderBy)
-	k := OrderKey{Alone: len(items) == 1}
-	words := itemWords(items[0])
+	k, err := orderItem(items[0])
+	if err != nil {
+		return OrderKey{}, err
+	}
+	k.Alone = len(items) == 1
+	return k, nil
+}
+
+// OrderKeys returns every item of the ORDER BY list orderBy, split as
+// LeadingOrderKey splits it.
+func OrderKeys(orderBy string) ([]OrderKey, error) {
+	items := splitList(orderBy)
+	keys := make([]OrderKey, len(items))
+	for i, item := range items {
+		k, err := orderItem(item)
+		if err != nil {
+			return nil, err
+		}
+		k.Alone = len(items) == 1
+		keys[i] = k
+	}
+	return keys, nil
+}
+
+// orderItem reads one ORDER BY item: its expression, ASC/DESC and NULLS.
+func orderItem(item string) (OrderKey, error) {
+	var k OrderKey
+	words := itemWords(item)
 	nullsGiven := false
 	if n := len(words); n >= 2 && strings.EqualFold(words[n-2].text, "NULLS") {
 		switch {
@@ -62,7 +88,7 @@ func LeadingOrderKey(orderBy string) (OrderKey, error) {
 	if len(words) == 0 {
 		return k, nil
 	}
-	k.Expr = strings.TrimSpace(items[0][:words[len(words)-1].end])
+	k.Expr = strings.TrimSpace(item[:words[len(words)-1].end])
 	return k, nil
 }
 

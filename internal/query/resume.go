@@ -1,0 +1,129 @@
+package query
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// Resume makes a statement resumable (--resume). Its key is the ORDER BY
+// list. Before the column the statement selects each key item's text and
+// whether the row's key comes after the previous row's in the server's
+// own order (the first row's: NULL), so that a key that is not unique is
+// caught; with After, it keeps only the rows after a given key.
+type Resume struct {
+	// After is the number of the first of the parameters holding the key
+	// of the last row already written, one per key item, in the server's
+	// text form; 0 when there is none.
+	After int
+	// Types are the key items' SQL types, which those parameters are cast
+	// to, as the server names them (format_type); needed with After.
+	Types []string
+}
+
+// resumeWindow names the window the key is compared over.
+const resumeWindow = "fraise_order"
+
+// ResumeKeys returns the key items of a resumable statement's ORDER BY
+// list, checking that it has one and that every item sorts the same way
+// (the key is then compared as one row value).
+func ResumeKeys(orderBy string) ([]OrderKey, error) {
+	if strings.TrimSpace(orderBy) == "" {
+		return nil, &FragmentError{Part: PartOrderBy, Reason: "--resume needs --order-by: the key the export continues after"}
+	}
+	keys, err := OrderKeys(orderBy)
+	if err != nil {
+		return nil, &FragmentError{Part: PartOrderBy, Reason: "--resume cannot continue after a key sorted with USING"}
+	}
+	for _, k := range keys {
+		if k.Expr == "" {
+			return nil, &FragmentError{Part: PartOrderBy, Reason: "an ORDER BY item is empty"}
+		}
+		if k.Desc != keys[0].Desc {
+			return nil, &FragmentError{Part: PartOrderBy, Reason: "--resume needs every ORDER BY item sorted the same way (all ASC or all DESC), to compare the key as one row value"}
+		}
+	}
+	return keys, nil
+}
+
+// resumeKeys checks spec's resumable parts: its key, and the types of the
+// key to continue after.
+func resumeKeys(spec Spec) ([]OrderKey, error) {
+	if err := checkFragment(PartOrderBy, spec.OrderBy); err != nil {
+		return nil, err
+	}
+	keys, err := ResumeKeys(spec.OrderBy)
+	if err != nil {
+		return nil, err
+	}
+	if r := spec.Resume; r.After > 0 && len(r.Types) != len(keys) {
+		return nil, errors.New("query: the key to resume after has " + strconv.Itoa(len(r.Types)) + " types for " + strconv.Itoa(len(keys)) + " key items")
+	}
+	return keys, nil
+}
+
+// resumeColumns writes the key's texts and the order check before the
+// column.
+func (b *builder) resumeColumns(keys []OrderKey) {
+	cmp := " > "
+	if keys[0].Desc {
+		cmp = " < "
+	}
+	// Named so that no ORDER BY item names them: ORDER BY takes a plain
+	// name for an output column first, and "i"::text is named i.
+	for i, k := range keys {
+		b.text("(\n")
+		b.fragment(PartOrderBy, k.Expr)
+		b.text("\n)::text AS " + QuoteIdent("fraise:key"+strconv.Itoa(i+1)) + ", ")
+	}
+	b.text("(")
+	b.keyRow(keys, "")
+	b.text(cmp)
+	b.keyRow(keys, " OVER "+resumeWindow)
+	b.text(") AS " + QuoteIdent("fraise:after") + ",\n")
+}
+
+// keyRow writes the key as a row value; with over, each item's value on
+// the previous row (lag).
+func (b *builder) keyRow(keys []OrderKey, over string) {
+	b.text("(")
+	for i, k := range keys {
+		if i > 0 {
+			b.text(", ")
+		}
+		if over != "" {
+			b.text("lag(")
+		}
+		b.text("(\n")
+		b.fragment(PartOrderBy, k.Expr)
+		b.text("\n)")
+		if over != "" {
+			b.text(")" + over)
+		}
+	}
+	b.text(")")
+}
+
+// resumeAfter writes the condition that keeps the rows after the key in
+// parameters from r.After on.
+func (b *builder) resumeAfter(keys []OrderKey, r Resume, more bool) {
+	if more {
+		b.text("\nAND ")
+	} else {
+		b.text("\nWHERE ")
+	}
+	cmp := " > "
+	if keys[0].Desc {
+		cmp = " < "
+	}
+	b.text("(")
+	b.keyRow(keys, "")
+	b.text(cmp + "(")
+	for i := range keys {
+		if i > 0 {
+			b.text(", ")
+		}
+		b.text("$" + strconv.Itoa(r.After+i) + "::" + r.Types[i])
+	}
+	b.text("))")
+}

@@ -1,0 +1,99 @@
+package wire_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fraiseql/fraise/internal/pgtest"
+	"github.com/fraiseql/fraise/internal/query"
+	"github.com/fraiseql/fraise/internal/wire"
+)
+
+// resumeFixtures are keys of the types --resume continues after: int,
+// numeric, text in a collation that orders otherwise than bytes, a
+// timestamptz with microseconds, uuid, a composite key, and a key with a
+// duplicate.
+const resumeFixtures = `
+DROP TABLE IF EXISTS rs_keys CASCADE;
+CREATE TABLE rs_keys (i int, n numeric, t text COLLATE "C", ts timestamptz, u uuid, a int, b text, dup int, data jsonb);
+INSERT INTO rs_keys
+SELECT g, g / 7.0, (ARRAY['b', 'B', 'a', 'A', 'é', 'e', 'Z'])[1 + g % 7] || g, timestamptz '2024-01-01 00:00:00.000001+00' + g * interval '1.000001 second',
+       md5(g::text)::uuid, g % 3, 'x' || (g % 5), CASE WHEN g = 20 THEN 19 ELSE g END, jsonb_build_object('g', g)
+FROM generate_series(1, 40) g;
+GRANT SELECT ON rs_keys TO PUBLIC;
+`
+
+// TestResumableStatement runs the statement query.Build makes for
+// --resume: each row brings its key's text and whether it comes after the
+// previous row's in the server's order; continuing after a row's key,
+// bound from that text and cast to the key's type, gives exactly the rows
+// after it, for every key type; a duplicated key shows as not after.
+func TestResumableStatement(t *testing.T) {
+	srv := pgtest.Require(t)
+	if _, err := srv.Psql(context.Background(), resumeFixtures); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config(t, srv.ConnString(pgtest.RoleTrust, false))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	run := func(spec query.Spec, params []string, extra int) *keyed {
+		t.Helper()
+		st, err := query.Build(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := wire.Connect(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		var k keyed
+		if _, err := conn.Stream(wire.NewStop(ctx, nil), wire.Statement{SQL: st.SQL, Params: params, Extra: extra}, &k, wire.Observer{}); err != nil {
+			t.Fatalf("%v\n%s", err, st.SQL)
+		}
+		return &k
+	}
+	for _, tc := range []struct{ order, types string }{
+		{"i", "integer"}, {"n DESC", "numeric"}, {"t", "text"}, {"ts", "timestamp with time zone"},
+		{"u", "uuid"}, {"a, b, i", "integer,text,integer"}, {"a DESC, i DESC", "integer,integer"},
+	} {
+		t.Run(tc.order, func(t *testing.T) {
+			types := strings.Split(tc.types, ",")
+			spec := query.Spec{Relation: query.Relation{Name: "rs_keys"}, Column: "data", OrderBy: tc.order, Limit: -1,
+				Where: []string{"i > $1"}, Resume: &query.Resume{}}
+			n := len(types)
+			all := run(spec, []string{"0"}, n+1)
+			if len(all.values) != 40 {
+				t.Fatalf("%d rows", len(all.values))
+			}
+			for i, row := range all.extra {
+				if want := map[bool]string{true: "NULL", false: "t"}[i == 0]; row[n] != want {
+					t.Errorf("row %d: order check %q, want %q", i, row[n], want)
+				}
+			}
+			for _, cut := range []int{0, 17, 38, 39} {
+				spec.Resume = &query.Resume{After: 2, Types: types}
+				rest := run(spec, append([]string{"0"}, all.extra[cut][:n]...), n+1)
+				if got, want := fmt.Sprint(rest.values), fmt.Sprint(all.values[cut+1:]); got != want {
+					t.Errorf("after row %d (key %q): %d rows, want the %d after it", cut, all.extra[cut][:n], len(rest.values), 39-cut)
+				}
+			}
+		})
+	}
+	t.Run("a duplicated key", func(t *testing.T) {
+		spec := query.Spec{Relation: query.Relation{Name: "rs_keys"}, Column: "data", OrderBy: "dup", Limit: -1, Resume: &query.Resume{}}
+		all := run(spec, nil, 2)
+		var dups []string
+		for _, row := range all.extra {
+			if row[1] == "f" {
+				dups = append(dups, row[0])
+			}
+		}
+		if fmt.Sprint(dups) != "[19]" {
+			t.Errorf("rows whose key is not after the one before: %q, want the second 19", dups)
+		}
+	})
+}
