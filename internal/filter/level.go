@@ -7,6 +7,8 @@
 
 package filter
 
+import "context"
+
 // setLevel makes n workers take batches, starting those not started yet.
 // Workers beyond n finish the batch they have and wait.
 func (p *Pipeline) setLevel(n int) {
@@ -62,6 +64,26 @@ func (p *Pipeline) drain() bool {
 	case <-p.ctx.Done():
 		return false
 	}
+}
+
+// Sync hands the rows queued so far on and waits until their output is
+// written to the pipeline's writer (not flushed beyond it): after it, a
+// resumable run can seal its output. It returns the pipeline's error, or
+// the cause of its stop.
+func (p *Pipeline) Sync() error {
+	if err := p.Err(); err != nil {
+		return err
+	}
+	if p.cur != nil {
+		p.send(false)
+	}
+	if !p.drain() {
+		if err := p.Err(); err != nil {
+			return err
+		}
+		return context.Cause(p.ctx)
+	}
+	return p.Err()
 }
 
 // runHere filters b on the caller's goroutine and writes its output,

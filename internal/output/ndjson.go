@@ -333,6 +333,21 @@ func (n *NDJSON) Flush() error {
 	return err
 }
 
+// Sync writes the buffered lines and waits until every line handed over
+// has reached the destination writer: after it, nothing of this writer's
+// is on its way, and a resumable run can seal its segment (Segments).
+func (n *NDJSON) Sync() error {
+	if err := n.Flush(); err != nil {
+		return err
+	}
+	if n.out == nil {
+		return nil
+	}
+	// Written in order on the writer's goroutine: an empty write is done
+	// when every one before it is.
+	return n.write(nil)
+}
+
 // write writes p, a value or lines too large for the buffer, and waits
 // for it. The buffer is empty, or handed over, when it is called.
 func (n *NDJSON) write(p []byte) error {
