@@ -69,9 +69,10 @@ func (p *Pipeline) drain() bool {
 // Sync hands the rows queued so far on and waits until their output is
 // written to the pipeline's writer (not flushed beyond it): after it, a
 // resumable run can seal its output. It returns the pipeline's error, or
-// the cause of its stop.
+// the cause of its stop. After Close, which wrote everything, it only
+// returns the error.
 func (p *Pipeline) Sync() error {
-	if err := p.Err(); err != nil {
+	if err := p.Err(); err != nil || p.closed {
 		return err
 	}
 	if p.cur != nil {

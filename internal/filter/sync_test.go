@@ -75,5 +75,8 @@ func TestPipelineSync(t *testing.T) {
 		if g.lines != 30 {
 			t.Errorf("workers %d: %d lines in all, want 30", workers, g.lines)
 		}
+		if err := p.Sync(); err != nil {
+			t.Errorf("workers %d: Sync after Close: %v", workers, err)
+		}
 	}
 }

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/fraiseql/fraise/internal/output"
+	"github.com/fraiseql/fraise/internal/wire"
+)
+
+// Segment bounds of a resumable run (issue 23): a segment is sealed once
+// it holds this many rows, or this many bytes of output after compression,
+// whichever comes first.
+const (
+	segmentRows  = 100_000
+	segmentBytes = 16 << 20
+)
+
+// resumeKeyError stops a resumable run on a row whose key cannot carry
+// it: NULL, or not after the row before in the server's order (not
+// unique): a segment sealed on it could lose or repeat rows.
+type resumeKeyError struct {
+	row  int64
+	key  []string
+	null bool
+}
+
+func (e *resumeKeyError) Error() string {
+	if e.null {
+		return fmt.Sprintf("--resume: row %d's key is NULL; the --order-by key must never be NULL to continue after it", e.row)
+	}
+	return fmt.Sprintf("--resume: row %d's key %q is not after the key of the row before it: the --order-by key is not unique, and continuing after it could lose or repeat rows", e.row, e.key)
+}
+
+// resumeSink takes a resumable run's rows (wire.Statement.Extra: the
+// key's texts and whether it comes after the previous row's, then the
+// value): it checks the key, hands the value on, and seals a segment
+// every segmentRows rows or segmentBytes bytes, between rows.
+type resumeSink struct {
+	inner wire.RowSink
+	// sync waits until every value handed on is written into the
+	// segment; lines counts the lines written so far.
+	sync  func() error
+	lines func() int64
+	seg   *output.Segments
+	keys  int
+
+	maxRows, maxBytes int64
+	rows              int64 // rows of this run
+	segRows, segLines int64 // rows in the open segment; lines before it
+	last              []string
+}
+
+// newResumeSink returns the sink of a run whose key has keys items.
+func newResumeSink(inner wire.RowSink, sync func() error, lines func() int64, seg *output.Segments, keys int) *resumeSink {
+	return &resumeSink{inner: inner, sync: sync, lines: lines, seg: seg, keys: keys, maxRows: segmentRows, maxBytes: segmentBytes}
+}
+
+func (s *resumeSink) Begin(col wire.Column) error { return s.inner.Begin(col) }
+func (s *resumeSink) Flush() error                { return s.inner.Flush() }
+
+// WriteValue is not called: the statement has the key's columns.
+func (s *resumeSink) WriteValue([]byte) error {
+	return errors.New("internal error: a resumable run's row came without its key")
+}
+
+// WriteRow checks a row's key, hands its value on, and seals the segment
+// when it is full.
+func (s *resumeSink) WriteRow(v []byte, extra [][]byte) error {
+	s.rows++
+	key := make([]string, s.keys)
+	for i := range key {
+		if extra[i] == nil {
+			return &resumeKeyError{row: s.rows, null: true}
+		}
+		key[i] = string(extra[i])
+	}
+	if after := extra[s.keys]; after != nil && string(after) != "t" {
+		return &resumeKeyError{row: s.rows, key: key}
+	}
+	if err := s.inner.WriteValue(v); err != nil {
+		return err
+	}
+	s.last = key
+	s.segRows++
+	if s.segRows >= s.maxRows || s.seg.Size() >= s.maxBytes {
+		return s.seal()
+	}
+	return nil
+}
+
+// seal waits until the rows so far are written, then seals the segment
+// after the last one.
+func (s *resumeSink) seal() error {
+	if s.segRows == 0 {
+		return nil
+	}
+	if err := s.sync(); err != nil {
+		return err
+	}
+	lines := s.lines()
+	if err := s.seg.Seal(s.last, s.segRows, lines-s.segLines); err != nil {
+		return err
+	}
+	s.segRows, s.segLines = 0, lines
+	return nil
+}
+
+// segmentTarget is the writer beneath a resumable run's NDJSON writer:
+// whatever segment is open.
+type segmentTarget struct{ seg *output.Segments }
+
+func (t segmentTarget) Write(p []byte) (int, error) {
+	w, err := t.seg.Writer()
+	if err != nil {
+		return 0, err
+	}
+	return w.Write(p)
+}
+
+var _ io.Writer = segmentTarget{}

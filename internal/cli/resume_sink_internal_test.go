@@ -1,0 +1,182 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/fraiseql/fraise/internal/filter"
+	"github.com/fraiseql/fraise/internal/output"
+	"github.com/fraiseql/fraise/internal/pgtest"
+	"github.com/fraiseql/fraise/internal/query"
+	"github.com/fraiseql/fraise/internal/wire"
+	"github.com/klauspost/compress/zstd"
+)
+
+// errCut is the failure that ends the first run of the resume test.
+var errCut = errors.New("cut")
+
+// cutSink fails at row cut, as a run killed there.
+type cutSink struct {
+	wire.RowSink
+	rows, cut int
+}
+
+func (c *cutSink) WriteValue(v []byte) error {
+	if c.rows++; c.rows == c.cut {
+		return errCut
+	}
+	return c.RowSink.WriteValue(v)
+}
+
+// TestResumeSinkContinues: a run sealing a segment every 7 rows that is
+// cut at row 40 keeps the 35 rows of its sealed segments; the next run
+// continues after the last sealed key and publishes; the file holds
+// exactly the bytes of one uninterrupted run, without --jq and with a
+// --jq that drops rows.
+func TestResumeSinkContinues(t *testing.T) {
+	srv := pgtest.Require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := srv.Psql(ctx, `DROP TABLE IF EXISTS rsk CASCADE;
+CREATE TABLE rsk (id int PRIMARY KEY, data jsonb);
+INSERT INTO rsk SELECT g, jsonb_build_object('id', g, 's', repeat('é', g % 9)) FROM generate_series(100, 1, -1) g;
+GRANT SELECT ON rsk TO PUBLIC;`); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := wire.ParseConfig(srv.ConnString(pgtest.RoleTrust, false), wire.Environment{
+		LookupEnv: func(string) (string, bool) { return "", false },
+		Username:  func() (string, error) { return "nobody", nil },
+		HomeDir:   func() (string, error) { return t.TempDir(), nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, expr := range []string{"", "select(.id % 3 != 0) | {id}"} {
+		t.Run("jq "+expr, func(t *testing.T) {
+			var f *filter.Filter
+			if expr != "" {
+				if f, err = filter.Compile(expr, filter.Options{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			name := filepath.Join(t.TempDir(), "out.ndjson.zst")
+			id := output.Identity{Hash: expr}
+			// run streams rsk after the key after (none: "") into the
+			// resumable output, cut at row cut (0: never).
+			run := func(after string, cut int) error {
+				seg, err := output.OpenSegments(name, output.Zstd, id, false, output.Run{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				spec := query.Spec{Relation: query.Relation{Name: "rsk"}, Column: "data", OrderBy: "id", Limit: -1, Resume: &query.Resume{}}
+				var params []string
+				if after != "" {
+					spec.Resume = &query.Resume{After: 1, Types: []string{"integer"}}
+					params = []string{after}
+				}
+				st, err := query.Build(spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w := output.NewAsyncNDJSON(ctx, segmentTarget{seg}, output.Options{})
+				var inner wire.RowSink = &ndjsonSink{w}
+				sync := w.Sync
+				var p *filter.Pipeline
+				if f != nil {
+					p = filter.NewPipeline(ctx, f, w, filter.PipelineOptions{Workers: 2, MaxRows: 5})
+					inner = &filterSink{p: p}
+					sync = func() error {
+						if err := p.Sync(); err != nil {
+							return err
+						}
+						return w.Sync()
+					}
+				}
+				rs := newResumeSink(&cutSink{RowSink: inner, cut: cut}, sync, w.Rows, seg, 1)
+				rs.maxRows = 7
+				conn, err := wire.Connect(ctx, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				_, err = conn.Stream(wire.NewStop(ctx, nil), wire.Statement{SQL: st.SQL, Params: params, Extra: 2}, rs, wire.Observer{})
+				if err == nil && p != nil {
+					err = p.Close()
+				}
+				if err == nil {
+					err = rs.seal()
+				}
+				if err == nil {
+					err = seg.Publish(nil)
+				}
+				_ = w.Close(ctx)
+				return err
+			}
+			if err := run("", 40); !errors.Is(err, errCut) {
+				t.Fatalf("first run: %v, want the cut", err)
+			}
+			seg, err := output.OpenSegments(name, output.Zstd, id, false, output.Run{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sealed := seg.Sealed()
+			if len(sealed) != 5 || sealed[4].LastKey[0] != "35" {
+				t.Fatalf("after the cut: %d segments, last %+v; want 5 ending at key 35", len(sealed), sealed[len(sealed)-1])
+			}
+			if err := run("35", 0); err != nil {
+				t.Fatal(err)
+			}
+			got := decodeZstd(t, name)
+			want := wholeRun(t, expr)
+			if !bytes.Equal(got, want) {
+				t.Errorf("resumed output %d bytes, one run %d:\n%q\n%q", len(got), len(want), got, want)
+			}
+		})
+	}
+}
+
+// wholeRun is what one uninterrupted run writes: the rows in id order
+// through expr ("" for none).
+func wholeRun(t *testing.T, expr string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	for id := 1; id <= 100; id++ {
+		if expr != "" {
+			if id%3 != 0 {
+				b.WriteString(`{"id":` + strconv.Itoa(id) + "}\n")
+			}
+			continue
+		}
+		s := ""
+		for range id % 9 {
+			s += "é"
+		}
+		b.WriteString(`{"s": "` + s + `", "id": ` + strconv.Itoa(id) + "}\n")
+	}
+	return b.Bytes()
+}
+
+func decodeZstd(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := zstd.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	out, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
