@@ -127,3 +127,33 @@ func (b *builder) resumeAfter(keys []OrderKey, r Resume, more bool) {
 	}
 	b.text("))")
 }
+
+// BuildKeyTypes renders the statement that names the types of a
+// resumable statement's key items, as the server names them (its one row
+// holds one type per item, whatever rows the relation has): the types the
+// key to continue after is cast to (Resume.Types).
+func BuildKeyTypes(spec Spec) (Statement, error) {
+	keys, err := resumeKeys(Spec{OrderBy: spec.OrderBy, Resume: &Resume{}})
+	if err != nil {
+		return Statement{}, err
+	}
+	var b builder
+	b.text("SELECT ")
+	for i := range keys {
+		if i > 0 {
+			b.text(", ")
+		}
+		b.text("pg_catalog.pg_typeof(k.k" + strconv.Itoa(i+1) + ")::text")
+	}
+	b.text("\nFROM (VALUES (0)) AS v(x) LEFT JOIN LATERAL (SELECT ")
+	for i, k := range keys {
+		if i > 0 {
+			b.text(", ")
+		}
+		b.text("(\n")
+		b.fragment(PartOrderBy, k.Expr)
+		b.text("\n) AS k" + strconv.Itoa(i+1))
+	}
+	b.text("\nFROM " + spec.Relation.String() + " LIMIT 0) AS k ON true")
+	return Statement{SQL: b.sb.String(), Fragments: b.frags}, nil
+}

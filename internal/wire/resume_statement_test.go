@@ -30,7 +30,8 @@ GRANT SELECT ON rs_keys TO PUBLIC;
 // --resume: each row brings its key's text and whether it comes after the
 // previous row's in the server's order; continuing after a row's key,
 // bound from that text and cast to the key's type, gives exactly the rows
-// after it, for every key type; a duplicated key shows as not after.
+// after it, for every key type, whose names BuildKeyTypes has the server
+// give; a duplicated key shows as not after.
 func TestResumableStatement(t *testing.T) {
 	srv := pgtest.Require(t)
 	if _, err := srv.Psql(context.Background(), resumeFixtures); err != nil {
@@ -62,6 +63,25 @@ func TestResumableStatement(t *testing.T) {
 	} {
 		t.Run(tc.order, func(t *testing.T) {
 			types := strings.Split(tc.types, ",")
+			kt, err := query.BuildKeyTypes(query.Spec{Relation: query.Relation{Name: "rs_keys"}, OrderBy: tc.order})
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn, err := wire.Connect(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var named []string
+			err = conn.QueryText(ctx, kt.SQL, nil, func(v [][]byte) error {
+				for _, x := range v {
+					named = append(named, string(x))
+				}
+				return nil
+			})
+			conn.Close()
+			if err != nil || strings.Join(named, ",") != tc.types {
+				t.Fatalf("key types %q (%v), want %q\n%s", named, err, tc.types, kt.SQL)
+			}
 			spec := query.Spec{Relation: query.Relation{Name: "rs_keys"}, Column: "data", OrderBy: tc.order, Limit: -1,
 				Where: []string{"i > $1"}, Resume: &query.Resume{}}
 			n := len(types)
