@@ -49,12 +49,15 @@ type resumeSink struct {
 	maxRows, maxBytes int64
 	rows              int64 // rows of this run
 	segRows, segLines int64 // rows in the open segment; lines before it
-	last              []string
+	// last is the key of the last row written, in buffers reused from
+	// row to row (no allocation per row).
+	last [][]byte
 }
 
 // newResumeSink returns the sink of a run whose key has keys items.
 func newResumeSink(inner wire.RowSink, sync func() error, lines func() int64, seg *output.Segments, keys int) *resumeSink {
-	return &resumeSink{inner: inner, sync: sync, lines: lines, seg: seg, keys: keys, maxRows: segmentRows, maxBytes: segmentBytes}
+	return &resumeSink{inner: inner, sync: sync, lines: lines, seg: seg, keys: keys, maxRows: segmentRows, maxBytes: segmentBytes,
+		last: make([][]byte, keys)}
 }
 
 func (s *resumeSink) Begin(col wire.Column) error { return s.inner.Begin(col) }
@@ -69,20 +72,20 @@ func (s *resumeSink) WriteValue([]byte) error {
 // when it is full.
 func (s *resumeSink) WriteRow(v []byte, extra [][]byte) error {
 	s.rows++
-	key := make([]string, s.keys)
-	for i := range key {
-		if extra[i] == nil {
+	for _, k := range extra[:s.keys] {
+		if k == nil {
 			return &resumeKeyError{row: s.rows, null: true}
 		}
-		key[i] = string(extra[i])
 	}
 	if after := extra[s.keys]; after != nil && string(after) != "t" {
-		return &resumeKeyError{row: s.rows, key: key}
+		return &resumeKeyError{row: s.rows, key: texts(extra[:s.keys])}
 	}
 	if err := s.inner.WriteValue(v); err != nil {
 		return err
 	}
-	s.last = key
+	for i, k := range extra[:s.keys] {
+		s.last[i] = append(s.last[i][:0], k...)
+	}
 	s.segRows++
 	if s.segRows >= s.maxRows || s.seg.Size() >= s.maxBytes {
 		return s.seal()
@@ -100,11 +103,20 @@ func (s *resumeSink) seal() error {
 		return err
 	}
 	lines := s.lines()
-	if err := s.seg.Seal(s.last, s.segRows, lines-s.segLines); err != nil {
+	if err := s.seg.Seal(texts(s.last), s.segRows, lines-s.segLines); err != nil {
 		return err
 	}
 	s.segRows, s.segLines = 0, lines
 	return nil
+}
+
+// texts copies values into strings.
+func texts(values [][]byte) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
+	}
+	return out
 }
 
 // segmentTarget is the writer beneath a resumable run's NDJSON writer:
