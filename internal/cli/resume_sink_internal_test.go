@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -179,4 +180,41 @@ func decodeZstd(t *testing.T, name string) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// nopSink takes values and forgets them.
+type nopSink struct{ n int }
+
+func (s *nopSink) Begin(wire.Column) error   { return nil }
+func (s *nopSink) WriteValue(v []byte) error { s.n++; return nil }
+func (s *nopSink) Flush() error              { return nil }
+
+// TestResumeSinkRefusesKeys: a NULL key, or one the server says is not
+// after the row before, stops the run at that row, naming it, before its
+// value is handed on.
+func TestResumeSinkRefusesKeys(t *testing.T) {
+	seg, err := output.OpenSegments(filepath.Join(t.TempDir(), "out.ndjson"), output.None, output.Identity{}, false, output.Run{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		rows [][][]byte
+		want string
+	}{
+		{[][][]byte{{[]byte("1"), nil}, {nil, []byte("t")}}, "row 2's key is NULL"},
+		{[][][]byte{{[]byte("1"), nil}, {[]byte("1"), []byte("f")}}, `row 2's key ["1"] is not after the key of the row before it`},
+	} {
+		inner := &nopSink{}
+		rs := newResumeSink(inner, func() error { return nil }, func() int64 { return 0 }, seg, 1)
+		var err error
+		for _, r := range tc.rows {
+			if err = rs.WriteRow([]byte("{}"), r); err != nil {
+				break
+			}
+		}
+		var ke *resumeKeyError
+		if !errors.As(err, &ke) || !strings.Contains(err.Error(), tc.want) || inner.n != 1 {
+			t.Errorf("%q: %v after %d values; want %q after 1", tc.rows, err, inner.n, tc.want)
+		}
+	}
 }
