@@ -63,6 +63,12 @@ var errClasses = []errClass{
 	// row's own fault.
 	{name: "output (exit code)", match: is[*output.WriteError], exit: exitWith(ExitOutput)},
 
+	// --resume: a manifest that does not fit the command, before any
+	// connection; a key that cannot carry a resumed run, from a row.
+	{name: "resume refused", match: is[*output.ResumeError], exit: exitWith(ExitUsage)},
+	{name: "resume key", match: is[*resumeKeyError], exit: exitWith(ExitQuery),
+		advice: says("--resume continues after the last key written, so the --order-by key must be unique and never NULL: order by a primary key, or end the list with one (--order-by 'created_at, id')")},
+
 	// What the wire refused inside a QueryError (exit 4, below) says
 	// more than the query's SQLSTATE.
 	{name: "parameter count", match: is[*wire.ParamCountError],

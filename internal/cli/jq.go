@@ -74,6 +74,9 @@ type jqSettings struct {
 	onSkip func(row int64, msg string)
 	// nullDropped: the server sends a row pushdown drops as SQL NULL.
 	nullDropped bool
+	// wrap, when set, is the sink of the rows, over the one that feeds
+	// the pipeline p (a resumable run's).
+	wrap func(inner wire.RowSink, p *filter.Pipeline) wire.RowSink
 }
 
 // jqClock replaces, when set, the clock by which the jq pipeline measures
@@ -189,7 +192,10 @@ func filterStream(run *wire.Stop, conn *wire.Conn, st wire.Statement, obs wire.O
 	})
 	stats.addPipe(p)
 	defer logTuning(s.log, p)
-	sink := &filterSink{p: p}
+	var sink wire.RowSink = &filterSink{p: p}
+	if s.wrap != nil {
+		sink = s.wrap(sink, p)
+	}
 	defer tuneGC()()
 	res, err := conn.Stream(run, st, sink, obs)
 	ended(res)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"strconv"
@@ -60,11 +61,13 @@ type parallelRun struct {
 	// output's order as its range is written (written).
 	skips  []rangeSkips
 	report *filter.SkipReport
+
+	resume *parallelResume // with --resume
 }
 
 // streamParallel streams on o.parallel connections into a writer to dest,
 // as streamSingle does on one.
-func streamParallel(run *wire.Stop, app *app, o *streamOptions, dest *output.Dest, stats *runStats) (*output.NDJSON, *progress, error) {
+func streamParallel(run *wire.Stop, app *app, o *streamOptions, target io.Writer, stats *runStats) (*output.NDJSON, *progress, error) {
 	ctx := run.Context()
 	leader, err := wire.Connect(ctx, o.conn)
 	if err != nil {
@@ -90,7 +93,7 @@ func streamParallel(run *wire.Stop, app *app, o *streamOptions, dest *output.Des
 	if err != nil {
 		return nil, nil, err
 	}
-	w := output.NewAsyncNDJSON(ctx, dest.Writer(), output.Options{ChunkRows: o.chunk, Array: o.out.array()})
+	w := output.NewAsyncNDJSON(ctx, target, o.outputOptions())
 	stats.out = w
 	var bar *progress
 	if o.obs.progress {
@@ -127,7 +130,12 @@ func (pr *parallelRun) prepare(ctx context.Context, leader *wire.Conn) error {
 		return &parallelError{msg: "the server could not export a snapshot for the other connections", err: err, hint: exportHint}
 	}
 	pr.snap = snap
-	user := len(o.params) // the user's parameters, before --jq pushdown's
+	if r := o.resume; r != nil {
+		if err := pr.prepareResume(ctx, r); err != nil {
+			return err
+		}
+	}
+	user := len(o.params) // the user's parameters (and --resume's), before --jq pushdown's
 	if err := o.narrow(ctx, snap.Query, leader.ServerParam("server_encoding")); err != nil {
 		return err
 	}
@@ -253,6 +261,9 @@ func (pr *parallelRun) stream(workers []*wire.Conn, w *output.NDJSON, dir string
 	ctx := pr.run.Context()
 	pr.parts = output.NewParts(ctx, len(pr.ranges), dir, partBudget)
 	pr.rows = make([]int64, len(pr.ranges))
+	if pr.resume != nil {
+		pr.resume.start(len(pr.ranges), w)
+	}
 	if o := pr.o.jq; o != nil && o.policy == filter.Skip {
 		pr.skips = make([]rangeSkips, len(pr.ranges))
 		pr.report = filter.NewSkipReport(o.warn)
@@ -350,19 +361,31 @@ func (pr *parallelRun) runRange(worker int, conn *wire.Conn, i int) error {
 	}
 	obs := wire.Observer{Progress: count}
 	var res wire.Result
+	var rs *resumeSink
 	if o.jq != nil {
 		jq := *o.jq
 		if pr.skips != nil {
 			jq.onSkip = pr.skips[i].add
 		}
+		if pr.resume != nil {
+			pr.resume.wrapJQ(&jq, &rs)
+		}
 		err = filterStream(pr.run, conn, st, obs, nd, &jq, o.chunk, pr.stats, func(r wire.Result) { res = r })
 	} else {
-		res, err = conn.Stream(pr.run, st, &rangeSink{ndjsonSink{nd}, part}, obs)
+		var sink wire.RowSink = &rangeSink{ndjsonSink{nd}, part}
+		if pr.resume != nil {
+			rs = pr.resume.sink(sink)
+			sink = rs
+		}
+		res, err = conn.Stream(pr.run, st, sink, obs)
 	}
 	count(res.Rows, res.Bytes)
 	pr.stats.parallel.add(worker, res)
 	pr.mu.Lock()
 	pr.rows[i] = res.Rows
+	if pr.resume != nil {
+		pr.resume.ranged(i, rs)
+	}
 	pr.mu.Unlock()
 	if endsOutput(err) {
 		// Later parts go before this one ends: Merge, waiting on it,
@@ -429,16 +452,25 @@ func (pr *parallelRun) fail(err error) {
 // written is told by Merge that range i is written out: its skipped rows
 // are told now, numbered in the whole output.
 func (pr *parallelRun) written(i int) {
-	if pr.report == nil {
-		return
-	}
 	pr.mu.Lock()
 	var before int64
 	for _, n := range pr.rows[:i] {
 		before += n
 	}
+	rows := pr.rows[i]
+	var last []string
+	if pr.resume != nil {
+		last = pr.resume.last[i]
+	}
 	pr.mu.Unlock()
-	pr.skips[i].replay(pr.report, before)
+	if pr.report != nil {
+		pr.skips[i].replay(pr.report, before)
+	}
+	if pr.resume != nil {
+		if err := pr.resume.written(i, rows, last); err != nil {
+			pr.fail(err)
+		}
+	}
 }
 
 // endsOutput reports whether err, a range's, ends the output at its row

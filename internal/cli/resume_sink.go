@@ -52,6 +52,14 @@ type resumeSink struct {
 	// last is the key of the last row written, in buffers reused from
 	// row to row (no allocation per row).
 	last [][]byte
+	// onStart, when set, is told the start time of the statement's
+	// transaction, as its first row gives it (when the server checks the
+	// key).
+	onStart func(string)
+	// kinds, when set, have the client check the key's order (the
+	// server's ORDER BY is desc).
+	kinds []keyKind
+	desc  bool
 }
 
 // newResumeSink returns the sink of a run whose key has keys items.
@@ -77,8 +85,8 @@ func (s *resumeSink) WriteRow(v []byte, extra [][]byte) error {
 			return &resumeKeyError{row: s.rows, null: true}
 		}
 	}
-	if after := extra[s.keys]; after != nil && string(after) != "t" {
-		return &resumeKeyError{row: s.rows, key: texts(extra[:s.keys])}
+	if err := s.check(extra); err != nil {
+		return err
 	}
 	if err := s.inner.WriteValue(v); err != nil {
 		return err
@@ -87,8 +95,30 @@ func (s *resumeSink) WriteRow(v []byte, extra [][]byte) error {
 		s.last[i] = append(s.last[i][:0], k...)
 	}
 	s.segRows++
-	if s.segRows >= s.maxRows || s.seg.Size() >= s.maxBytes {
+	if s.seg != nil && (s.segRows >= s.maxRows || s.seg.Size() >= s.maxBytes) {
 		return s.seal()
+	}
+	return nil
+}
+
+// check checks that a row's key comes after the one before: by the
+// server's answer, or by the client (kinds).
+func (s *resumeSink) check(extra [][]byte) error {
+	if s.kinds != nil {
+		if s.rows > 1 && !after(s.kinds, s.desc, extra[:s.keys], s.last) {
+			return &resumeKeyError{row: s.rows, key: texts(extra[:s.keys])}
+		}
+		return nil
+	}
+	switch a := extra[s.keys]; string(a) {
+	case "true":
+	case "false":
+		return &resumeKeyError{row: s.rows, key: texts(extra[:s.keys])}
+	default:
+		// The first row: the time its transaction (snapshot) began.
+		if s.onStart != nil {
+			s.onStart(string(a))
+		}
 	}
 	return nil
 }
@@ -102,7 +132,16 @@ func (s *resumeSink) seal() error {
 	if err := s.sync(); err != nil {
 		return err
 	}
-	lines := s.lines()
+	return s.sealAt(s.lines())
+}
+
+// sealAt seals the segment after the rows so far, lines the lines written
+// in all: every one of them is in the segment (the writer synced or
+// closed).
+func (s *resumeSink) sealAt(lines int64) error {
+	if s.segRows == 0 {
+		return nil
+	}
 	if err := s.seg.Seal(texts(s.last), s.segRows, lines-s.segLines); err != nil {
 		return err
 	}

@@ -201,8 +201,8 @@ func TestResumeSinkRefusesKeys(t *testing.T) {
 		rows [][][]byte
 		want string
 	}{
-		{[][][]byte{{[]byte("1"), nil}, {nil, []byte("t")}}, "row 2's key is NULL"},
-		{[][][]byte{{[]byte("1"), nil}, {[]byte("1"), []byte("f")}}, `row 2's key ["1"] is not after the key of the row before it`},
+		{[][][]byte{{[]byte("1"), nil}, {nil, []byte("true")}}, "row 2's key is NULL"},
+		{[][][]byte{{[]byte("1"), nil}, {[]byte("1"), []byte("false")}}, `row 2's key ["1"] is not after the key of the row before it`},
 	} {
 		inner := &nopSink{}
 		rs := newResumeSink(inner, func() error { return nil }, func() int64 { return 0 }, seg, 1)

@@ -25,6 +25,7 @@ type runStats struct {
 	// Set once the run's parts exist.
 	out      *output.NDJSON
 	dest     *output.Dest
+	resume   *resumeOptions // with --resume
 	server   string
 	target   outputSettings
 	parallel *parallelStats // nil on one connection
@@ -59,6 +60,9 @@ type statsLine struct {
 	ExitCode        int      `json:"exit_code"`
 	// Parallel is there with --parallel 2 or more.
 	Parallel *parallelLine `json:"parallel,omitempty"`
+	// Resume is there with --resume: the rows each run sealed, and its
+	// snapshot's time.
+	Resume *resumeLine `json:"resume,omitempty"`
 }
 
 // line returns the summary of the run as it ended with code.
@@ -93,6 +97,13 @@ func (s *runStats) line(code int) statsLine {
 	s.mu.Unlock()
 	if s.parallel != nil {
 		l.Parallel = s.parallel.summary()
+	}
+	if s.resume != nil && s.resume.seg != nil {
+		l.Resume = s.resume.summary()
+		if s.target.comp != output.None {
+			n := s.resume.seg.Written()
+			l.BytesCompressed = &n
+		}
 	}
 	if s.dest != nil && s.target.comp != output.None {
 		n := s.dest.Written()

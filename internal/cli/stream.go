@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 
+	"github.com/fraiseql/fraise/internal/filter"
 	"github.com/fraiseql/fraise/internal/output"
 	"github.com/fraiseql/fraise/internal/wire"
 	"github.com/spf13/cobra"
@@ -132,6 +134,7 @@ func addStreamFlags(f *pflag.FlagSet) {
 	addJQFlags(f)
 	addPushdownFlags(f)
 	addOutputFlags(f)
+	addResumeFlag(f)
 	addLimitFlags(f)
 	addObserveFlags(f)
 }
@@ -148,15 +151,28 @@ func runStream(ctx context.Context, app *app, o *streamOptions) error {
 	// The destination is opened before connecting: a file that cannot be
 	// written fails the run before any query runs.
 	app.awaitSignals()
-	dest, err := output.OpenDest(out.path, app.stdout, out.comp)
-	if err != nil {
-		return err
-	}
-	defer dest.Abort() // after Commit, nothing
-	defer onForcedExit(dest.Abort)()
-	stats.dest = dest
-	if f := dest.File(); f != nil {
-		log.Info("output file", "path", f.Name(), "temporary", f.Temp(), "format", out.format, "compression", out.comp.String())
+	var dest *output.Dest
+	var target io.Writer
+	if r := o.resume; r != nil {
+		if err := r.open(out.path, out.comp, log); err != nil {
+			return err
+		}
+		defer r.seg.Abandon()
+		defer onForcedExit(r.seg.Abandon)()
+		target = segmentTarget{r.seg}
+		stats.resume = r
+	} else {
+		var err error
+		if dest, err = output.OpenDest(out.path, app.stdout, out.comp); err != nil {
+			return err
+		}
+		defer dest.Abort() // after Commit, nothing
+		defer onForcedExit(dest.Abort)()
+		stats.dest = dest
+		if f := dest.File(); f != nil {
+			log.Info("output file", "path", f.Name(), "temporary", f.Temp(), "format", out.format, "compression", out.comp.String())
+		}
+		target = dest.Writer()
 	}
 
 	// One stop for the run: a signal (through ctx), the reader leaving,
@@ -164,16 +180,17 @@ func runStream(ctx context.Context, app *app, o *streamOptions) error {
 	run := wire.NewStop(ctx, output.IsBrokenPipe)
 	defer run.Close()
 	ctx = run.Context()
-	if dest.File() == nil {
+	if out.path == "" {
 		defer watchReader(app.stdout, run.Cancel)()
 	}
 	app.setStage(stageConnect, "")
 	var w *output.NDJSON
 	var bar *progress
+	var err error
 	if o.parallel > 1 {
-		w, bar, err = streamParallel(run, app, o, dest, stats)
+		w, bar, err = streamParallel(run, app, o, target, stats)
 	} else {
-		w, bar, err = streamSingle(run, app, o, dest, stats)
+		w, bar, err = streamSingle(run, app, o, target, stats)
 	}
 	if w == nil {
 		// Nothing was streamed: the connection or the setup failed.
@@ -182,7 +199,12 @@ func runStream(ctx context.Context, app *app, o *streamOptions) error {
 		}
 		return err
 	}
-	halted, err := publish(run, w, dest, log, err)
+	var halted error
+	if o.resume != nil {
+		halted, err = o.resume.publish(run, w, out.array(), log, err)
+	} else {
+		halted, err = publish(run, w, dest, log, err)
+	}
 	if bar != nil {
 		bar.finish(err == nil)
 	}
@@ -195,7 +217,7 @@ func runStream(ctx context.Context, app *app, o *streamOptions) error {
 // streamSingle streams on one connection into a writer to dest: the
 // writer (nil when the connection failed), the progress bar and the
 // stream's outcome.
-func streamSingle(run *wire.Stop, app *app, o *streamOptions, dest *output.Dest, stats *runStats) (*output.NDJSON, *progress, error) {
+func streamSingle(run *wire.Stop, app *app, o *streamOptions, target io.Writer, stats *runStats) (*output.NDJSON, *progress, error) {
 	ctx := run.Context()
 	conn, err := wire.Connect(ctx, o.conn)
 	if err != nil {
@@ -204,10 +226,15 @@ func streamSingle(run *wire.Stop, app *app, o *streamOptions, dest *output.Dest,
 	defer conn.Close()
 	app.setStage(stageQuery, "")
 	stats.server = conn.ServerParam("server_version")
+	if r := o.resume; r != nil {
+		if err := r.prepare(ctx, conn.QueryText, o, stats.server); err != nil {
+			return nil, nil, err
+		}
+	}
 	if err := o.narrow(ctx, conn.QueryText, conn.ServerParam("server_encoding")); err != nil {
 		return nil, nil, err
 	}
-	w := output.NewAsyncNDJSON(ctx, dest.Writer(), output.Options{ChunkRows: o.chunk, Array: o.out.array()})
+	w := output.NewAsyncNDJSON(ctx, target, o.outputOptions())
 	stats.out = w
 	var bar *progress
 	observer := wire.Observer{Progress: stats.progress}
@@ -217,15 +244,32 @@ func streamSingle(run *wire.Stop, app *app, o *streamOptions, dest *output.Dest,
 	}
 	st := o.wireStatement()
 	if o.jq != nil {
-		err = streamFiltered(run, conn, st, observer, w, o.jq, o.chunk, stats)
+		jq := *o.jq
+		if r := o.resume; r != nil {
+			jq.wrap = func(inner wire.RowSink, p *filter.Pipeline) wire.RowSink { return r.sink(inner, w, p, stats.server) }
+		}
+		err = streamFiltered(run, conn, st, observer, w, &jq, o.chunk, stats)
 	} else {
+		var sink wire.RowSink = &ndjsonSink{w}
+		if r := o.resume; r != nil {
+			sink = r.sink(sink, w, nil, stats.server)
+		}
 		var res wire.Result
-		res, err = conn.Stream(run, st, &ndjsonSink{w}, observer)
+		res, err = conn.Stream(run, st, sink, observer)
 		stats.progress(res.Rows, res.Bytes)
 	}
 	// The session ends now, not once a slow reader has taken the output.
 	_ = conn.Close()
 	return w, bar, err
+}
+
+// outputOptions are the options of the run's NDJSON writer.
+func (o *streamOptions) outputOptions() output.Options {
+	opts := output.Options{ChunkRows: o.chunk, Array: o.out.array()}
+	if o.resume != nil {
+		opts.Continues = o.resume.lines() > 0
+	}
+	return opts
 }
 
 // logSettings logs where fraise will connect, never the password.

@@ -31,6 +31,7 @@ type streamOptions struct {
 	pushBlocked string
 	limits      limits
 	out         outputSettings
+	resume      *resumeOptions // nil without --resume
 	obs         observeSettings
 	conn        *wire.Config
 }
@@ -61,6 +62,9 @@ func resolveStream(cmd *cobra.Command, app *app, relArg string) (*streamOptions,
 		return nil, err
 	}
 	if o.out, err = parseOutput(s, o.jq != nil && o.jq.raw); err != nil {
+		return nil, err
+	}
+	if o.resume, err = parseResume(s, o); err != nil {
 		return nil, err
 	}
 	if o.obs, err = parseObserve(s, app.stdout, app.stderr); err != nil {
@@ -95,6 +99,12 @@ func (o *streamOptions) quietAndLogs() {
 // settings' too, which the limits may shorten.
 func (o *streamOptions) wireStatement() wire.Statement {
 	st := wire.Statement{SQL: o.stmt.SQL, Params: o.params, Timeout: o.limits.statement, MaxRowSize: o.limits.maxRow}
+	if r := o.spec.Resume; r != nil {
+		st.Extra = len(o.resume.keys) // the key's items
+		if r.Check {
+			st.Extra++ // and the server's check of its order
+		}
+	}
 	o.limits.bound(o.conn, &st)
 	return st
 }

@@ -54,26 +54,9 @@ func CreateFile(name string) (*File, error) {
 		}
 		return &File{f: f, name: name, final: name}, nil
 	}
-	final, err := resolve(name)
+	final, mode, err := regularTarget(name)
 	if err != nil {
-		return nil, fileError(name, "cannot use", err)
-	}
-	fi, err = os.Stat(final)
-	switch {
-	case err == nil && fi.IsDir():
-		return nil, &WriteError{Err: syscall.EISDIR, Msg: fmt.Sprintf("cannot write %s: it is a directory; give a file name, such as %s", quoteName(name), filepath.Join(name, "out.ndjson"))}
-	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return nil, fileError(name, "cannot use", err)
-	}
-	// The mode the file gets once complete: a replaced file keeps its
-	// permissions; a new one gets 0666 less the umask, as the shell's
-	// redirection creates files.
-	mode := newFileMode()
-	if fi != nil {
-		mode = fi.Mode().Perm()
-		if err := checkWritable(name, final); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	dir, base := filepath.Split(final)
 	var f *os.File
@@ -91,6 +74,30 @@ func CreateFile(name string) (*File, error) {
 		return nil, createError(name, dir, err)
 	}
 	return &File{f: f, name: name, final: final, temp: temp, mode: mode}, nil
+}
+
+// regularTarget is where a regular output file named name is renamed
+// onto (name with symbolic links followed), and the mode it gets: a
+// replaced file keeps its permissions; a new one gets 0666 less the
+// umask, as the shell's redirection creates files.
+func regularTarget(name string) (string, os.FileMode, error) {
+	final, err := resolve(name)
+	if err != nil {
+		return "", 0, fileError(name, "cannot use", err)
+	}
+	fi, err := os.Stat(final)
+	switch {
+	case err == nil && fi.IsDir():
+		return "", 0, &WriteError{Err: syscall.EISDIR, Msg: fmt.Sprintf("cannot write %s: it is a directory; give a file name, such as %s", quoteName(name), filepath.Join(name, "out.ndjson"))}
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return "", 0, fileError(name, "cannot use", err)
+	case err != nil:
+		return final, newFileMode(), nil
+	}
+	if err := checkWritable(name, final); err != nil {
+		return "", 0, err
+	}
+	return final, fi.Mode().Perm(), nil
 }
 
 // checkWritable refuses to replace a file this user may not write, as a

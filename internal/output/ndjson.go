@@ -77,6 +77,9 @@ type Options struct {
 	// separated by ",\n", and "]" once Finish is called. Until then the
 	// text is not a complete array.
 	Array bool
+	// Continues says that the array was begun, with values, before this
+	// writer (a resumed run's): its first value is preceded by a comma.
+	Continues bool
 }
 
 // NDJSON writes one JSON value per line. It is not safe for concurrent use.
@@ -88,7 +91,9 @@ type NDJSON struct {
 	chunk   int
 	oneLine bool
 	array   bool
-	err     error
+	// continues: an array begun before this writer (Options.Continues).
+	continues bool
+	err       error
 
 	rows   int64
 	bytes  int64
@@ -105,7 +110,7 @@ func NewNDJSON(w io.Writer, opts Options) *NDJSON {
 	if chunk <= 0 {
 		chunk = DefaultChunkRows
 	}
-	return &NDJSON{w: w, buf: make([]byte, 0, size), chunk: chunk, oneLine: opts.OneLine, array: opts.Array}
+	return &NDJSON{w: w, buf: make([]byte, 0, size), chunk: chunk, oneLine: opts.OneLine, array: opts.Array, continues: opts.Continues}
 }
 
 // NewAsyncNDJSON returns a writer of lines to w whose writes to w happen
@@ -226,7 +231,7 @@ func (n *NDJSON) WriteLines(p []byte, lines int) error {
 
 // separator is what goes before the next value of an array.
 func (n *NDJSON) separator() string {
-	if n.rows == 0 {
+	if n.rows == 0 && !n.continues {
 		return "[\n"
 	}
 	return ",\n"
@@ -248,6 +253,14 @@ func (n *NDJSON) writeArrayLines(p []byte) error {
 	return nil
 }
 
+// ArrayEnd is what ends a JSON array, after values or none.
+func ArrayEnd(values bool) string {
+	if values {
+		return "\n]\n"
+	}
+	return "[]\n"
+}
+
 // Finish ends the output: for an array, its closing bracket ("[]" when
 // there were no values). It does not flush. Call it only when the output
 // is complete; after a failure an array is left open, and so not valid.
@@ -255,10 +268,8 @@ func (n *NDJSON) Finish() error {
 	if n.err != nil || !n.array {
 		return n.err
 	}
-	end := "\n]\n"
-	if n.rows == 0 {
-		end = "[]\n"
-	}
+	end := ArrayEnd(n.rows > 0 || n.continues)
+
 	if len(n.buf)+len(end) > cap(n.buf) {
 		if err := n.Flush(); err != nil {
 			return err

@@ -1,15 +1,18 @@
 // Resumable output (--resume): the output is written as sealed segments,
 // each a complete piece of the final file (whole lines; compressed, an
 // independent gzip member or zstd frame, so that the pieces concatenated
-// are one valid compressed file), synced and recorded in a manifest in a
-// directory beside the output. A run that ends early keeps the sealed
-// segments; the next run of the same command appends to them, and the
-// run that completes publishes their concatenation under the output's
-// name, atomically, and removes the directory.
+// are one valid compressed file), one after the other in one data file,
+// synced and recorded in a manifest, both in a directory beside the
+// output. A run that ends early keeps the sealed segments (the data file
+// is cut back to them when the next run opens it); the next run of the
+// same command appends to them, and the run that completes renames the
+// data file onto the output's name, atomically, as CreateFile's Commit
+// does, and removes the directory: nothing is copied.
 
 package output
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -24,14 +27,19 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 )
 
 // resumeSuffix ends the name of the directory of a resumable output:
 // .NAME.fraise-resume beside NAME.
 const resumeSuffix = ".fraise-resume"
 
-// manifestName is the manifest's file in that directory.
-const manifestName = "manifest.json"
+// manifestName is the manifest's file in that directory, dataName the
+// data file's.
+const (
+	manifestName = "manifest.json"
+	dataName     = "data"
+)
 
 // manifestVersion is the manifest's format; another is refused.
 const manifestVersion = 1
@@ -56,15 +64,15 @@ type Manifest struct {
 
 // Segment is one sealed piece of the output.
 type Segment struct {
-	// File is the segment's file name in the directory.
-	File string `json:"file"`
+	// Offset is where the segment starts in the data file.
+	Offset int64 `json:"offset"`
 	// LastKey is the key of the segment's last row, in the server's text
 	// form, one value per key expression.
 	LastKey []string `json:"last_key"`
 	// Rows are the rows read for the segment; Lines the lines written.
 	Rows  int64 `json:"rows"`
 	Lines int64 `json:"lines"`
-	// Bytes and SHA256 are the file's size and digest.
+	// Bytes and SHA256 are the segment's size and digest.
 	Bytes  int64  `json:"bytes"`
 	SHA256 string `json:"sha256"`
 	// Run is the index in Manifest.Runs of the run that sealed it.
@@ -87,18 +95,19 @@ func (e *ResumeError) Error() string { return e.Msg }
 
 // Segments is a resumable output under way.
 type Segments struct {
-	final string // the output's name
+	final string // the output's name, links followed
 	dir   string
 	comp  Compression
 	m     Manifest
-	run   int // this run's index in m.Runs
+	run   int   // this run's index in m.Runs
+	end   int64 // the end of the sealed segments in the data file
 
-	cur     *os.File // the segment being written, nil between segments
-	curName string
-	sum     hash.Hash
-	size    atomic.Int64 // bytes of the current segment
-	zw      io.WriteCloser
-	w       io.Writer
+	f    *os.File // the data file, nil until written
+	open bool     // a segment is under way
+	sum  hash.Hash
+	size atomic.Int64 // bytes of the current segment
+	zw   io.WriteCloser
+	w    io.Writer
 	// written counts the bytes of every segment, sealed or not, this run.
 	written atomic.Int64
 }
@@ -114,7 +123,14 @@ func ResumeDir(final string) string {
 // their digests, or a new directory. restart discards an earlier run's
 // segments first. This run is recorded as run.
 func OpenSegments(final string, c Compression, id Identity, restart bool, run Run) (*Segments, error) {
-	s := &Segments{final: final, dir: ResumeDir(final), comp: c}
+	if fi, err := os.Stat(final); err == nil && !fi.IsDir() && !fi.Mode().IsRegular() {
+		return nil, &WriteError{Err: syscall.EINVAL, Msg: fmt.Sprintf("cannot write %s with --resume: it is not a regular file (a device or a pipe cannot be taken back and continued); write a file, or leave --resume out", quoteName(final))}
+	}
+	resolved, err := resolve(final)
+	if err != nil {
+		return nil, fileError(final, "cannot use", err)
+	}
+	s := &Segments{final: resolved, dir: ResumeDir(resolved), comp: c}
 	if restart {
 		if err := os.RemoveAll(s.dir); err != nil {
 			return nil, fileError(s.dir, "cannot remove", unwrapPath(err))
@@ -128,7 +144,7 @@ func OpenSegments(final string, c Compression, id Identity, restart bool, run Ru
 	return s, nil
 }
 
-// load reads and checks the manifest, or starts one.
+// load reads and checks the manifest and the data file, or starts them.
 func (s *Segments) load(id Identity) error {
 	data, err := os.ReadFile(filepath.Join(s.dir, manifestName))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -147,13 +163,7 @@ func (s *Segments) load(id Identity) error {
 	if s.m.Identity.Hash != id.Hash {
 		return s.refuse("it was written by another command: %s", differences(s.m.Identity.Values, id.Values))
 	}
-	for i, seg := range s.m.Segments {
-		if err := s.verify(seg); err != nil {
-			return s.refuse("segment %d of %d %s", i+1, len(s.m.Segments), err)
-		}
-	}
-	s.dropParts()
-	return nil
+	return s.verify()
 }
 
 // refuse is a ResumeError about the directory.
@@ -182,30 +192,41 @@ func differences(was, is map[string]string) string {
 	return strings.Join(out, "; ")
 }
 
-// verify checks a sealed segment's size and digest.
-func (s *Segments) verify(seg Segment) error {
-	f, err := os.Open(filepath.Join(s.dir, seg.File))
+// verify checks the sealed segments against their sizes and digests,
+// and cuts the data file back to their end: what a run wrote after its
+// last seal is not kept.
+func (s *Segments) verify() error {
+	name := filepath.Join(s.dir, dataName)
+	f, err := os.OpenFile(name, os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrNotExist) && len(s.m.Segments) == 0 {
+		return nil
+	}
 	if err != nil {
-		return fmt.Errorf("is missing (%v)", unwrapPath(err))
+		return s.refuse("its data file cannot be opened (%v)", unwrapPath(err))
 	}
 	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return fmt.Errorf("cannot be read (%v)", unwrapPath(err))
+	r := bufio.NewReaderSize(f, 1<<20)
+	for i, seg := range s.m.Segments {
+		if seg.Offset != s.end {
+			return s.refuse("segment %d of %d does not start where the one before ends", i+1, len(s.m.Segments))
+		}
+		h := sha256.New()
+		n, err := io.CopyN(h, r, seg.Bytes)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return s.refuse("segment %d of %d cannot be read (%v)", i+1, len(s.m.Segments), unwrapPath(err))
+		}
+		if n != seg.Bytes {
+			return s.refuse("segment %d of %d is missing: the data file ends %d bytes into it", i+1, len(s.m.Segments), n)
+		}
+		if hex.EncodeToString(h.Sum(nil)) != seg.SHA256 {
+			return s.refuse("segment %d of %d does not match its digest: the data file was changed after it was sealed", i+1, len(s.m.Segments))
+		}
+		s.end += seg.Bytes
 	}
-	if n != seg.Bytes || hex.EncodeToString(h.Sum(nil)) != seg.SHA256 {
-		return fmt.Errorf("(%s) does not match its digest: it was changed after it was sealed", seg.File)
+	if err := f.Truncate(s.end); err != nil {
+		return fileError(name, "cannot cut back", unwrapPath(err))
 	}
 	return nil
-}
-
-// dropParts removes what a killed run left of a segment it did not seal.
-func (s *Segments) dropParts() {
-	parts, _ := filepath.Glob(filepath.Join(s.dir, "*.part"))
-	for _, p := range parts {
-		_ = os.Remove(p)
-	}
 }
 
 // Sealed returns the sealed segments, oldest first.
@@ -214,18 +235,33 @@ func (s *Segments) Sealed() []Segment { return s.m.Segments }
 // Runs returns the runs recorded, this one last.
 func (s *Segments) Runs() []Run { return s.m.Runs }
 
+// SetRun says what this run is, recorded with its first seal.
+func (s *Segments) SetRun(r Run) { s.m.Runs[s.run] = r }
+
+// Final is the output's name.
+func (s *Segments) Final() string { return s.final }
+
 // Writer returns the writer of the current segment, starting one when
 // none is open. What it is given goes into the next sealed segment.
 func (s *Segments) Writer() (io.Writer, error) {
-	if s.cur != nil {
+	if s.open {
 		return s.w, nil
 	}
-	name := fmt.Sprintf("segment-%06d", len(s.m.Segments)+1)
-	f, err := os.OpenFile(filepath.Join(s.dir, name+".part"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return nil, fileError(s.dir, "cannot create a segment in", unwrapPath(err))
+	if s.f == nil {
+		name := filepath.Join(s.dir, dataName)
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o600)
+		if err == nil {
+			_, err = f.Seek(s.end, io.SeekStart)
+			if err != nil {
+				_ = f.Close()
+			}
+		}
+		if err != nil {
+			return nil, fileError(s.final, "cannot write", unwrapPath(err))
+		}
+		s.f = f
 	}
-	s.cur, s.curName, s.sum = f, name, sha256.New()
+	s.open, s.sum = true, sha256.New()
 	s.size.Store(0)
 	var sink io.Writer = &segmentWriter{s: s}
 	s.w, s.zw = sink, nil
@@ -240,23 +276,24 @@ func (s *Segments) Writer() (io.Writer, error) {
 	return s.w, nil
 }
 
-// segmentWriter writes the current segment's file and digest.
+// segmentWriter writes the current segment into the data file and its
+// digest.
 type segmentWriter struct{ s *Segments }
 
 func (w *segmentWriter) Write(p []byte) (int, error) {
-	n, err := w.s.cur.Write(p)
+	n, err := w.s.f.Write(p)
 	w.s.sum.Write(p[:n])
 	w.s.size.Add(int64(n))
 	w.s.written.Add(int64(n))
 	if err != nil {
-		return n, fileError(w.s.final, "cannot write a segment of", unwrapPath(err))
+		return n, fileError(w.s.final, "cannot write", unwrapPath(err))
 	}
 	return n, nil
 }
 
 // Pending reports whether a segment is open: bytes were asked for since
 // the last seal.
-func (s *Segments) Pending() bool { return s.cur != nil }
+func (s *Segments) Pending() bool { return s.open }
 
 // Size is the current segment's size so far, after compression.
 func (s *Segments) Size() int64 { return s.size.Load() }
@@ -265,11 +302,11 @@ func (s *Segments) Size() int64 { return s.size.Load() }
 func (s *Segments) Written() int64 { return s.written.Load() }
 
 // Seal ends the current segment after what was written to it: its
-// compressed stream is ended, the file synced and named, and the manifest
+// compressed stream is ended, the data file synced, and the manifest
 // records it with the key of its last row, its rows and lines, and then
 // is synced itself. Only then does the segment count.
 func (s *Segments) Seal(lastKey []string, rows, lines int64) error {
-	if s.cur == nil {
+	if !s.open {
 		if _, err := s.Writer(); err != nil {
 			return err
 		}
@@ -279,22 +316,16 @@ func (s *Segments) Seal(lastKey []string, rows, lines int64) error {
 			return asWriteError(err)
 		}
 	}
-	f, name := s.cur, s.curName
-	s.cur = nil
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		return fileError(s.final, "cannot write a segment of", unwrapPath(err))
+	s.open = false
+	if err := s.f.Sync(); err != nil {
+		return fileError(s.final, "cannot write", unwrapPath(err))
 	}
-	if err := f.Close(); err != nil {
-		return fileError(s.final, "cannot write a segment of", unwrapPath(err))
-	}
-	if err := os.Rename(filepath.Join(s.dir, name+".part"), filepath.Join(s.dir, name)); err != nil {
-		return fileError(s.dir, "cannot name a segment in", unwrapPath(err))
-	}
+	size := s.size.Load()
 	s.m.Segments = append(s.m.Segments, Segment{
-		File: name, LastKey: lastKey, Rows: rows, Lines: lines,
-		Bytes: s.size.Load(), SHA256: hex.EncodeToString(s.sum.Sum(nil)), Run: s.run,
+		Offset: s.end, LastKey: lastKey, Rows: rows, Lines: lines,
+		Bytes: size, SHA256: hex.EncodeToString(s.sum.Sum(nil)), Run: s.run,
 	})
+	s.end += size
 	return s.save()
 }
 
@@ -334,23 +365,25 @@ func syncDir(dir string) {
 	}
 }
 
-// Abandon drops the segment being written, unsealed; the sealed ones and
-// the manifest stay for the next run.
+// Abandon drops the segment being written, unsealed, and closes the data
+// file; the sealed segments and the manifest stay for the next run.
 func (s *Segments) Abandon() {
-	if s.cur == nil {
+	s.open = false
+	if s.f == nil {
 		return
 	}
-	_ = s.cur.Close()
-	_ = os.Remove(filepath.Join(s.dir, s.curName+".part"))
-	s.cur = nil
+	_ = s.f.Truncate(s.end)
+	_ = s.f.Close()
+	s.f = nil
 }
 
-// Publish puts the concatenation of the sealed segments, then tail (the
-// end of a JSON array; compressed on its own when the output is), under
-// the output's name as CreateFile's Commit does, and removes the
-// directory. A segment still open is abandoned. Until the output is
-// published the manifest is left as it was: a failed Publish can be
-// resumed.
+// Publish puts the sealed segments, then tail (the end of a JSON array;
+// compressed on its own when the output is), under the output's name as
+// CreateFile's Commit does: the data file, synced, gets the mode a new
+// output gets (a replaced one's), and is renamed onto the name; then the
+// directory is removed. A segment still open is abandoned. Until the
+// output is published the manifest is left as it was: a failed Publish
+// can be resumed.
 func (s *Segments) Publish(tail []byte) error {
 	s.Abandon()
 	if len(tail) > 0 && s.comp != None {
@@ -367,36 +400,32 @@ func (s *Segments) Publish(tail []byte) error {
 		}
 		tail = buf.Bytes()
 	}
-	out, err := CreateFile(s.final)
+	final, mode, err := regularTarget(s.final)
 	if err != nil {
 		return err
 	}
-	for _, seg := range s.m.Segments {
-		if err := appendFile(out, filepath.Join(s.dir, seg.File)); err != nil {
-			out.Abort()
-			return err
-		}
+	data := filepath.Join(s.dir, dataName)
+	f, err := os.OpenFile(data, os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fileError(s.final, "cannot write", unwrapPath(err))
 	}
-	if _, err := out.Write(tail); err != nil {
-		out.Abort()
-		return err
+	_, err = f.WriteAt(tail, s.end)
+	if err == nil {
+		_ = f.Chmod(mode) // a file system without modes keeps its own
+		err = f.Sync()
 	}
-	if err := out.Commit(); err != nil {
-		return err
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
+	if err != nil {
+		return fileError(s.final, "cannot write", unwrapPath(err))
+	}
+	if err := os.Rename(data, final); err != nil {
+		return fileError(s.final, "cannot rename the finished output onto", unwrapPath(err))
+	}
+	syncDir(filepath.Dir(final))
 	if err := os.RemoveAll(s.dir); err != nil {
 		return fileError(s.dir, "published the output but cannot remove", unwrapPath(err))
 	}
 	return nil
-}
-
-// appendFile copies the file name to the end of out.
-func appendFile(out *File, name string) error {
-	f, err := os.Open(name)
-	if err != nil {
-		return fileError(name, "cannot read", unwrapPath(err))
-	}
-	defer f.Close()
-	_, err = io.Copy(out, f)
-	return err
 }

@@ -82,8 +82,8 @@ func TestSegmentsResume(t *testing.T) {
 			if len(sealed) != 2 || sealed[1].LastKey[0] != "2499" || sealed[1].Rows != 1500 || len(s2.Runs()) != 2 {
 				t.Fatalf("sealed %+v, runs %+v", sealed, s2.Runs())
 			}
-			if parts, _ := filepath.Glob(filepath.Join(output.ResumeDir(name), "*.part")); len(parts) != 0 {
-				t.Errorf("the unsealed segment is still there: %q", parts)
+			if fi, err := os.Stat(filepath.Join(output.ResumeDir(name), "data")); err != nil || fi.Size() != sealed[1].Offset+sealed[1].Bytes {
+				t.Errorf("the data file is not cut back to the sealed segments (%d bytes): %v", sealed[1].Offset+sealed[1].Bytes, err)
 			}
 			writeSegment(t, s2, 2500, 4000)
 			if err := s2.Publish([]byte("{\"tail\":true}\n")); err != nil {
@@ -139,9 +139,7 @@ func TestSegmentsRefusals(t *testing.T) {
 		}
 		return name
 	}
-	seg := func(name string, n int) string {
-		return filepath.Join(output.ResumeDir(name), fmt.Sprintf("segment-%06d", n))
-	}
+	data := func(name string) string { return filepath.Join(output.ResumeDir(name), "data") }
 	for _, tc := range []struct {
 		what   string
 		change func(t *testing.T, name string) output.Identity
@@ -151,17 +149,28 @@ func TestSegmentsRefusals(t *testing.T) {
 			return output.Identity{Hash: "h2", Values: map[string]string{"relation": "v", "where": "b"}}
 		}, `where was "a", is "b"`},
 		{"a changed segment", func(t *testing.T, name string) output.Identity {
-			if err := os.WriteFile(seg(name, 2), []byte("tampered\n"), 0o600); err != nil {
+			b, err := os.ReadFile(data(name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b[len(b)-3] = 'X'
+			if err := os.WriteFile(data(name), b, 0o600); err != nil {
 				t.Fatal(err)
 			}
 			return testID
-		}, "segment 2 of 2 (segment-000002) does not match its digest"},
-		{"a missing segment", func(t *testing.T, name string) output.Identity {
-			if err := os.Remove(seg(name, 1)); err != nil {
+		}, "segment 2 of 2 does not match its digest"},
+		{"a cut segment", func(t *testing.T, name string) output.Identity {
+			if err := os.Truncate(data(name), 100); err != nil {
 				t.Fatal(err)
 			}
 			return testID
-		}, "segment 1 of 2 is missing"},
+		}, "segment 1 of 2 is missing: the data file ends 100 bytes into it"},
+		{"a missing data file", func(t *testing.T, name string) output.Identity {
+			if err := os.Remove(data(name)); err != nil {
+				t.Fatal(err)
+			}
+			return testID
+		}, "its data file cannot be opened"},
 		{"a manifest fraise did not write", func(t *testing.T, name string) output.Identity {
 			if err := os.WriteFile(filepath.Join(output.ResumeDir(name), "manifest.json"), []byte("{\"version\": 9}"), 0o600); err != nil {
 				t.Fatal(err)

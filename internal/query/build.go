@@ -156,7 +156,7 @@ func Build(spec Spec) (Statement, error) {
 		if keys, err = resumeKeys(spec); err != nil {
 			return Statement{}, err
 		}
-		b.resumeColumns(keys)
+		b.resumeColumns(keys, spec.Resume.Check)
 	}
 	if n := spec.Narrowing; n != nil {
 		for _, note := range n.Notes {
@@ -169,10 +169,7 @@ func Build(spec Spec) (Statement, error) {
 	if err := b.fromWhere(spec); err != nil {
 		return Statement{}, err
 	}
-	if r := spec.Resume; r != nil {
-		if r.After > 0 {
-			b.resumeAfter(keys, *r, len(spec.Where) > 0 || spec.Range != nil)
-		}
+	if spec.Resume != nil && spec.Resume.Check {
 		b.text("\nWINDOW " + resumeWindow + " AS (ORDER BY\n")
 		b.fragment(PartOrderBy, spec.OrderBy)
 		b.text("\n)")
@@ -234,10 +231,18 @@ func (b *builder) fromWhere(spec Spec) error {
 		b.fragment(PartWhere, w)
 	}
 	if spec.Range != nil {
-		return b.rangeCondition(*spec.Range, len(spec.Where) > 0)
-	}
-	if len(spec.Where) > 0 {
+		if err := b.rangeCondition(*spec.Range, len(spec.Where) > 0); err != nil {
+			return err
+		}
+	} else if len(spec.Where) > 0 {
 		b.text("\n)")
+	}
+	if r := spec.Resume; r != nil && r.After > 0 {
+		keys, err := resumeKeys(spec)
+		if err != nil {
+			return err
+		}
+		b.resumeAfter(keys, *r, len(spec.Where) > 0 || spec.Range != nil)
 	}
 	return nil
 }

@@ -7,10 +7,13 @@ import (
 )
 
 // Resume makes a statement resumable (--resume). Its key is the ORDER BY
-// list. Before the column the statement selects each key item's text and
-// whether the row's key comes after the previous row's in the server's
-// own order (the first row's: NULL), so that a key that is not unique is
-// caught; with After, it keeps only the rows after a given key.
+// list. Before the column the statement selects each key item's text;
+// with Check, then whether the row's key comes after the previous row's
+// in the server's own order, "true" or "false", so that a key that is
+// not unique is caught by the server (for keys whose text the client
+// cannot compare: see KeyCheck); the first row has no row before it, and
+// has instead the transaction's start time (now(), as text). With After,
+// it keeps only the rows after a given key.
 type Resume struct {
 	// After is the number of the first of the parameters holding the key
 	// of the last row already written, one per key item, in the server's
@@ -19,6 +22,8 @@ type Resume struct {
 	// Types are the key items' SQL types, which those parameters are cast
 	// to, as the server names them (format_type); needed with After.
 	Types []string
+	// Check has the server compare each row's key with the one before.
+	Check bool
 }
 
 // resumeWindow names the window the key is compared over.
@@ -62,9 +67,9 @@ func resumeKeys(spec Spec) ([]OrderKey, error) {
 	return keys, nil
 }
 
-// resumeColumns writes the key's texts and the order check before the
-// column.
-func (b *builder) resumeColumns(keys []OrderKey) {
+// resumeColumns writes the key's texts and, with check, the order check
+// before the column.
+func (b *builder) resumeColumns(keys []OrderKey, check bool) {
 	cmp := " > "
 	if keys[0].Desc {
 		cmp = " < "
@@ -76,11 +81,15 @@ func (b *builder) resumeColumns(keys []OrderKey) {
 		b.fragment(PartOrderBy, k.Expr)
 		b.text("\n)::text AS " + QuoteIdent("fraise:key"+strconv.Itoa(i+1)) + ", ")
 	}
-	b.text("(")
+	if !check {
+		b.text("\n")
+		return
+	}
+	b.text("COALESCE((")
 	b.keyRow(keys, "")
 	b.text(cmp)
 	b.keyRow(keys, " OVER "+resumeWindow)
-	b.text(") AS " + QuoteIdent("fraise:after") + ",\n")
+	b.text(")::text, pg_catalog.now()::text) AS " + QuoteIdent("fraise:after") + ",\n")
 }
 
 // keyRow writes the key as a row value; with over, each item's value on
@@ -105,7 +114,8 @@ func (b *builder) keyRow(keys []OrderKey, over string) {
 }
 
 // resumeAfter writes the condition that keeps the rows after the key in
-// parameters from r.After on.
+// parameters from r.After on (in fromWhere: the extent and the estimate
+// of a parallel run's ranges count only the rows still to come).
 func (b *builder) resumeAfter(keys []OrderKey, r Resume, more bool) {
 	if more {
 		b.text("\nAND ")
@@ -131,7 +141,11 @@ func (b *builder) resumeAfter(keys []OrderKey, r Resume, more bool) {
 // BuildKeyTypes renders the statement that names the types of a
 // resumable statement's key items, as the server names them (its one row
 // holds one type per item, whatever rows the relation has): the types the
-// key to continue after is cast to (Resume.Types).
+// key to continue after is cast to (Resume.Types). After them come the
+// server's time (now(), as text) and whether every collation of the
+// database is deterministic (equal strings are then equal bytes: bool,
+// "t" or "f"). Its WHERE is spec's,
+// so that it takes the user's parameters (Range and Resume are not used).
 func BuildKeyTypes(spec Spec) (Statement, error) {
 	keys, err := resumeKeys(Spec{OrderBy: spec.OrderBy, Resume: &Resume{}})
 	if err != nil {
@@ -145,6 +159,7 @@ func BuildKeyTypes(spec Spec) (Statement, error) {
 		}
 		b.text("pg_catalog.pg_typeof(k.k" + strconv.Itoa(i+1) + ")::text")
 	}
+	b.text(", pg_catalog.now()::text, NOT EXISTS (SELECT 1 FROM pg_catalog.pg_collation WHERE NOT collisdeterministic)")
 	b.text("\nFROM (VALUES (0)) AS v(x) LEFT JOIN LATERAL (SELECT ")
 	for i, k := range keys {
 		if i > 0 {
@@ -154,6 +169,10 @@ func BuildKeyTypes(spec Spec) (Statement, error) {
 		b.fragment(PartOrderBy, k.Expr)
 		b.text("\n) AS k" + strconv.Itoa(i+1))
 	}
-	b.text("\nFROM " + spec.Relation.String() + " LIMIT 0) AS k ON true")
+	spec.Range, spec.Resume = nil, nil
+	if err := b.fromWhere(spec); err != nil {
+		return Statement{}, err
+	}
+	b.text("\nLIMIT 0) AS k ON true")
 	return Statement{SQL: b.sb.String(), Fragments: b.frags}, nil
 }

@@ -14,12 +14,12 @@ import (
 // and compares over a window in the statement's own order.
 func TestBuildResume(t *testing.T) {
 	spec := query.Spec{Relation: query.Relation{Name: "v"}, Column: "data", Where: []string{"x = $1"}, OrderBy: "a DESC, b DESC", Limit: 10,
-		Resume: &query.Resume{After: 2, Types: []string{"integer", "text"}}}
+		Resume: &query.Resume{After: 2, Types: []string{"integer", "text"}, Check: true}}
 	st, err := query.Build(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "SELECT (\na\n)::text AS \"fraise:key1\", (\nb\n)::text AS \"fraise:key2\", (((\na\n), (\nb\n)) < (lag((\na\n)) OVER fraise_order, lag((\nb\n)) OVER fraise_order)) AS \"fraise:after\",\n\"data\"\n" +
+	want := "SELECT (\na\n)::text AS \"fraise:key1\", (\nb\n)::text AS \"fraise:key2\", COALESCE((((\na\n), (\nb\n)) < (lag((\na\n)) OVER fraise_order, lag((\nb\n)) OVER fraise_order))::text, pg_catalog.now()::text) AS \"fraise:after\",\n\"data\"\n" +
 		"FROM \"v\"\nWHERE (\nx = $1\n)\nAND (((\na\n), (\nb\n)) < ($2::integer, $3::text))\nWINDOW fraise_order AS (ORDER BY\na DESC, b DESC\n)\nORDER BY\na DESC, b DESC\n\nLIMIT 10"
 	if st.SQL != want {
 		t.Errorf("SQL =\n%s\nwant\n%s", st.SQL, want)

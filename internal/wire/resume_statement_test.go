@@ -63,7 +63,7 @@ func TestResumableStatement(t *testing.T) {
 	} {
 		t.Run(tc.order, func(t *testing.T) {
 			types := strings.Split(tc.types, ",")
-			kt, err := query.BuildKeyTypes(query.Spec{Relation: query.Relation{Name: "rs_keys"}, OrderBy: tc.order})
+			kt, err := query.BuildKeyTypes(query.Spec{Relation: query.Relation{Name: "rs_keys"}, OrderBy: tc.order, Where: []string{"i > $1"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,30 +72,39 @@ func TestResumableStatement(t *testing.T) {
 				t.Fatal(err)
 			}
 			var named []string
-			err = conn.QueryText(ctx, kt.SQL, nil, func(v [][]byte) error {
+			err = conn.QueryText(ctx, kt.SQL, []string{"0"}, func(v [][]byte) error {
 				for _, x := range v {
 					named = append(named, string(x))
 				}
 				return nil
 			})
 			conn.Close()
+			if err == nil && (len(named) != len(types)+2 || named[len(named)-1] != "t") {
+				t.Fatalf("key types row %q: want the types, the time and t (deterministic collations)", named)
+			}
+			named = named[:len(types)]
 			if err != nil || strings.Join(named, ",") != tc.types {
 				t.Fatalf("key types %q (%v), want %q\n%s", named, err, tc.types, kt.SQL)
 			}
 			spec := query.Spec{Relation: query.Relation{Name: "rs_keys"}, Column: "data", OrderBy: tc.order, Limit: -1,
-				Where: []string{"i > $1"}, Resume: &query.Resume{}}
+				Where: []string{"i > $1"}, Resume: &query.Resume{Check: true}}
 			n := len(types)
 			all := run(spec, []string{"0"}, n+1)
 			if len(all.values) != 40 {
 				t.Fatalf("%d rows", len(all.values))
 			}
 			for i, row := range all.extra {
-				if want := map[bool]string{true: "NULL", false: "t"}[i == 0]; row[n] != want {
-					t.Errorf("row %d: order check %q, want %q", i, row[n], want)
+				if i == 0 {
+					// The first row has no row before: the transaction's start.
+					if _, err := time.Parse("2006-01-02 15:04:05.999999-07", row[n]); err != nil {
+						t.Errorf("row 0: order check %q, want the transaction's start time: %v", row[n], err)
+					}
+				} else if row[n] != "true" {
+					t.Errorf("row %d: order check %q, want true", i, row[n])
 				}
 			}
 			for _, cut := range []int{0, 17, 38, 39} {
-				spec.Resume = &query.Resume{After: 2, Types: types}
+				spec.Resume = &query.Resume{After: 2, Types: types, Check: true}
 				rest := run(spec, append([]string{"0"}, all.extra[cut][:n]...), n+1)
 				if got, want := fmt.Sprint(rest.values), fmt.Sprint(all.values[cut+1:]); got != want {
 					t.Errorf("after row %d (key %q): %d rows, want the %d after it", cut, all.extra[cut][:n], len(rest.values), 39-cut)
@@ -104,11 +113,11 @@ func TestResumableStatement(t *testing.T) {
 		})
 	}
 	t.Run("a duplicated key", func(t *testing.T) {
-		spec := query.Spec{Relation: query.Relation{Name: "rs_keys"}, Column: "data", OrderBy: "dup", Limit: -1, Resume: &query.Resume{}}
+		spec := query.Spec{Relation: query.Relation{Name: "rs_keys"}, Column: "data", OrderBy: "dup", Limit: -1, Resume: &query.Resume{Check: true}}
 		all := run(spec, nil, 2)
 		var dups []string
 		for _, row := range all.extra {
-			if row[1] == "f" {
+			if row[1] == "false" {
 				dups = append(dups, row[0])
 			}
 		}
