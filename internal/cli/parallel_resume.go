@@ -93,13 +93,13 @@ func (p *parallelResume) written(i int, rows int64, last []string) error {
 	if p.segRows < segmentRows && p.r.seg.Size() < segmentBytes {
 		return nil
 	}
-	if err := p.w.Sync(); err != nil {
-		return err
-	}
-	return p.seal(p.w.Rows())
+	key, rows, lines, before := p.key, p.segRows, p.w.Rows(), p.segLines
+	p.segRows, p.segLines = 0, lines
+	return p.w.Then(func() error { return p.r.seg.Seal(key, rows, lines-before) })
 }
 
-// seal seals the segment after the rows written so far, lines in all.
+// seal seals the segment after the rows written so far, lines in all,
+// once the writer is closed.
 func (p *parallelResume) seal(lines int64) error {
 	if p.segRows == 0 {
 		return nil

@@ -204,18 +204,10 @@ func (r *resumeOptions) started(server string) func(string) {
 	return func(at string) { r.seg.SetRun(output.Run{Server: server, Snapshot: at}) }
 }
 
-// sink returns the resumable sink over inner, writing w into the segments.
+// sink returns the resumable sink over inner, writing w (through the jq
+// pipeline p, if any) into the segments.
 func (r *resumeOptions) sink(inner wire.RowSink, w *output.NDJSON, p *filter.Pipeline, server string) *resumeSink {
-	sync := w.Sync
-	if p != nil {
-		sync = func() error {
-			if err := p.Sync(); err != nil {
-				return err
-			}
-			return w.Sync()
-		}
-	}
-	rs := newResumeSink(inner, sync, w.Rows, r.seg, len(r.keys))
+	rs := newResumeSink(inner, w, p, r.seg, len(r.keys))
 	rs.kinds, rs.desc = r.kinds, r.keys[0].Desc
 	rs.onStart = r.started(server)
 	r.final = rs.sealAt

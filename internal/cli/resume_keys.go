@@ -1,9 +1,6 @@
 package cli
 
-import (
-	"bytes"
-	"strconv"
-)
+import "bytes"
 
 // keyKind says how the client compares a key item's text with the one
 // before (a resumable run's check that the key is unique, without the
@@ -54,12 +51,33 @@ func after(kinds []keyKind, desc bool, key, before [][]byte) bool {
 		if kinds[i] != keyInteger {
 			return true
 		}
-		a, errA := strconv.ParseInt(string(k), 10, 64)
-		b, errB := strconv.ParseInt(string(before[i]), 10, 64)
-		if errA != nil || errB != nil {
-			return false
-		}
-		return a > b != desc
+		return (compareIntegers(k, before[i]) > 0) != desc
 	}
 	return false
+}
+
+// compareIntegers compares two integers in the server's text form
+// (int2out, int4out, int8out: an optional minus sign, then digits without
+// leading zeros), without parsing them: -1, 0 or 1.
+func compareIntegers(a, b []byte) int {
+	negA, negB := len(a) > 0 && a[0] == '-', len(b) > 0 && b[0] == '-'
+	switch {
+	case negA && !negB:
+		return -1
+	case negB && !negA:
+		return 1
+	}
+	c := len(a) - len(b)
+	if c == 0 {
+		c = bytes.Compare(a, b)
+	}
+	if c > 0 {
+		c = 1
+	} else if c < 0 {
+		c = -1
+	}
+	if negA {
+		return -c
+	}
+	return c
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/fraiseql/fraise/internal/filter"
 	"github.com/fraiseql/fraise/internal/output"
 	"github.com/fraiseql/fraise/internal/wire"
 )
@@ -34,21 +35,28 @@ func (e *resumeKeyError) Error() string {
 }
 
 // resumeSink takes a resumable run's rows (wire.Statement.Extra: the
-// key's texts and whether it comes after the previous row's, then the
-// value): it checks the key, hands the value on, and seals a segment
-// every segmentRows rows or segmentBytes bytes, between rows.
+// key's texts and, when the server checks it, whether it comes after the
+// previous row's; then the value): it checks the key, hands the value on,
+// and seals a segment every maxRows rows or maxBytes bytes of values,
+// between rows. Counted in rows and values, the segments end at the same
+// rows whatever the timing, so that a compressed output's frames, and its
+// bytes, are the same however often a run was cut.
 type resumeSink struct {
 	inner wire.RowSink
-	// sync waits until every value handed on is written into the
-	// segment; lines counts the lines written so far.
-	sync  func() error
-	lines func() int64
-	seg   *output.Segments
-	keys  int
+	// w is the writer the values' lines go to, through the jq pipeline p
+	// when there is one; the sealing runs on w's goroutine, after the
+	// lines (NDJSON.Then). w nil: a parallel run's range, which checks
+	// its keys and seals nothing.
+	w    *output.NDJSON
+	p    *filter.Pipeline
+	seg  *output.Segments
+	keys int
 
 	maxRows, maxBytes int64
 	rows              int64 // rows of this run
-	segRows, segLines int64 // rows in the open segment; lines before it
+	// segRows and segBytes count the open segment's rows and values;
+	// segLines the lines before it.
+	segRows, segBytes, segLines int64
 	// last is the key of the last row written, in buffers reused from
 	// row to row (no allocation per row).
 	last [][]byte
@@ -63,8 +71,8 @@ type resumeSink struct {
 }
 
 // newResumeSink returns the sink of a run whose key has keys items.
-func newResumeSink(inner wire.RowSink, sync func() error, lines func() int64, seg *output.Segments, keys int) *resumeSink {
-	return &resumeSink{inner: inner, sync: sync, lines: lines, seg: seg, keys: keys, maxRows: segmentRows, maxBytes: segmentBytes,
+func newResumeSink(inner wire.RowSink, w *output.NDJSON, p *filter.Pipeline, seg *output.Segments, keys int) *resumeSink {
+	return &resumeSink{inner: inner, w: w, p: p, seg: seg, keys: keys, maxRows: segmentRows, maxBytes: segmentBytes,
 		last: make([][]byte, keys)}
 }
 
@@ -95,7 +103,8 @@ func (s *resumeSink) WriteRow(v []byte, extra [][]byte) error {
 		s.last[i] = append(s.last[i][:0], k...)
 	}
 	s.segRows++
-	if s.seg != nil && (s.segRows >= s.maxRows || s.seg.Size() >= s.maxBytes) {
+	s.segBytes += int64(len(v)) + 1
+	if s.seg != nil && (s.segRows >= s.maxRows || s.segBytes >= s.maxBytes) {
 		return s.seal()
 	}
 	return nil
@@ -123,21 +132,25 @@ func (s *resumeSink) check(extra [][]byte) error {
 	return nil
 }
 
-// seal waits until the rows so far are written, then seals the segment
-// after the last one.
+// seal has the segment sealed after the rows so far, once their lines
+// are written, on the writer's goroutine: the rows go on meanwhile.
 func (s *resumeSink) seal() error {
 	if s.segRows == 0 {
 		return nil
 	}
-	if err := s.sync(); err != nil {
-		return err
+	if s.p != nil {
+		// Every row so far through the pipeline: its lines are w's.
+		if err := s.p.Sync(); err != nil {
+			return err
+		}
 	}
-	return s.sealAt(s.lines())
+	key, rows, lines, before := texts(s.last), s.segRows, s.w.Rows(), s.segLines
+	s.segRows, s.segBytes, s.segLines = 0, 0, lines
+	return s.w.Then(func() error { return s.seg.Seal(key, rows, lines-before) })
 }
 
 // sealAt seals the segment after the rows so far, lines the lines written
-// in all: every one of them is in the segment (the writer synced or
-// closed).
+// in all, once the writer is closed: every line is in the segment.
 func (s *resumeSink) sealAt(lines int64) error {
 	if s.segRows == 0 {
 		return nil
@@ -145,7 +158,7 @@ func (s *resumeSink) sealAt(lines int64) error {
 	if err := s.seg.Seal(texts(s.last), s.segRows, lines-s.segLines); err != nil {
 		return err
 	}
-	s.segRows, s.segLines = 0, lines
+	s.segRows, s.segBytes, s.segLines = 0, 0, lines
 	return nil
 }
 

@@ -76,10 +76,10 @@ GRANT SELECT ON rsk TO PUBLIC;`); err != nil {
 				if err != nil {
 					t.Fatal(err)
 				}
-				spec := query.Spec{Relation: query.Relation{Name: "rsk"}, Column: "data", OrderBy: "id", Limit: -1, Resume: &query.Resume{}}
+				spec := query.Spec{Relation: query.Relation{Name: "rsk"}, Column: "data", OrderBy: "id", Limit: -1, Resume: &query.Resume{Check: true}}
 				var params []string
 				if after != "" {
-					spec.Resume = &query.Resume{After: 1, Types: []string{"integer"}}
+					spec.Resume = &query.Resume{After: 1, Types: []string{"integer"}, Check: true}
 					params = []string{after}
 				}
 				st, err := query.Build(spec)
@@ -88,19 +88,12 @@ GRANT SELECT ON rsk TO PUBLIC;`); err != nil {
 				}
 				w := output.NewAsyncNDJSON(ctx, segmentTarget{seg}, output.Options{})
 				var inner wire.RowSink = &ndjsonSink{w}
-				sync := w.Sync
 				var p *filter.Pipeline
 				if f != nil {
 					p = filter.NewPipeline(ctx, f, w, filter.PipelineOptions{Workers: 2, MaxRows: 5})
 					inner = &filterSink{p: p}
-					sync = func() error {
-						if err := p.Sync(); err != nil {
-							return err
-						}
-						return w.Sync()
-					}
 				}
-				rs := newResumeSink(&cutSink{RowSink: inner, cut: cut}, sync, w.Rows, seg, 1)
+				rs := newResumeSink(&cutSink{RowSink: inner, cut: cut}, w, p, seg, 1)
 				rs.maxRows = 7
 				conn, err := wire.Connect(ctx, cfg)
 				if err != nil {
@@ -189,23 +182,41 @@ func (s *nopSink) Begin(wire.Column) error   { return nil }
 func (s *nopSink) WriteValue(v []byte) error { s.n++; return nil }
 func (s *nopSink) Flush() error              { return nil }
 
-// TestResumeSinkRefusesKeys: a NULL key, or one the server says is not
-// after the row before, stops the run at that row, naming it, before its
-// value is handed on.
+// TestResumeSinkRefusesKeys: a NULL key, or one not after the row before
+// (the server says so, or the client sees it: equal texts, or integers out
+// of order, ascending or descending, alone or in a row value), stops the
+// run at that row, naming it, before its value is handed on.
 func TestResumeSinkRefusesKeys(t *testing.T) {
-	seg, err := output.OpenSegments(filepath.Join(t.TempDir(), "out.ndjson"), output.None, output.Identity{}, false, output.Run{})
-	if err != nil {
-		t.Fatal(err)
+	b := func(s ...string) [][]byte {
+		out := make([][]byte, len(s))
+		for i, x := range s {
+			if x != "NULL" {
+				out[i] = []byte(x)
+			}
+		}
+		return out
 	}
 	for _, tc := range []struct {
-		rows [][][]byte
-		want string
+		kinds []keyKind
+		desc  bool
+		rows  [][][]byte
+		want  string
 	}{
-		{[][][]byte{{[]byte("1"), nil}, {nil, []byte("true")}}, "row 2's key is NULL"},
-		{[][][]byte{{[]byte("1"), nil}, {[]byte("1"), []byte("false")}}, `row 2's key ["1"] is not after the key of the row before it`},
+		// The server checks the order.
+		{nil, false, [][][]byte{b("1", "NULL"), b("NULL", "true")}, "row 2's key is NULL"},
+		{nil, false, [][][]byte{b("1", "NULL"), b("1", "false")}, `row 2's key ["1"] is not after the key of the row before it`},
+		// The client does.
+		{[]keyKind{keyInteger}, false, [][][]byte{b("9"), b("10"), b("10")}, `row 3's key ["10"] is not after`},
+		{[]keyKind{keyInteger}, false, [][][]byte{b("9"), b("10"), b("-11")}, `row 3's key ["-11"] is not after`},
+		{[]keyKind{keyInteger}, true, [][][]byte{b("10"), b("9"), b("9")}, `row 3's key ["9"] is not after`},
+		{[]keyKind{keyInteger}, true, [][][]byte{b("10"), b("9"), b("11")}, `row 3's key ["11"] is not after`},
+		{[]keyKind{keyEqual, keyInteger}, false, [][][]byte{b("b", "2"), b("a", "1"), b("a", "1")}, `row 3's key ["a" "1"] is not after`},
+		{[]keyKind{keyEqual, keyInteger}, false, [][][]byte{b("a", "1"), b("a", "2"), b("a", "0")}, `row 3's key ["a" "0"] is not after`},
+		{[]keyKind{keyEqual}, false, [][][]byte{b("x"), b("y"), b("NULL")}, "row 3's key is NULL"},
 	} {
 		inner := &nopSink{}
-		rs := newResumeSink(inner, func() error { return nil }, func() int64 { return 0 }, seg, 1)
+		rs := newResumeSink(inner, nil, nil, nil, len(tc.rows[0])-map[bool]int{true: 1, false: 0}[tc.kinds == nil])
+		rs.kinds, rs.desc = tc.kinds, tc.desc
 		var err error
 		for _, r := range tc.rows {
 			if err = rs.WriteRow([]byte("{}"), r); err != nil {
@@ -213,8 +224,8 @@ func TestResumeSinkRefusesKeys(t *testing.T) {
 			}
 		}
 		var ke *resumeKeyError
-		if !errors.As(err, &ke) || !strings.Contains(err.Error(), tc.want) || inner.n != 1 {
-			t.Errorf("%q: %v after %d values; want %q after 1", tc.rows, err, inner.n, tc.want)
+		if want := len(tc.rows) - 1; !errors.As(err, &ke) || !strings.Contains(err.Error(), tc.want) || inner.n != want {
+			t.Errorf("%q: %v after %d values; want %q after %d", tc.rows, err, inner.n, tc.want, want)
 		}
 	}
 }

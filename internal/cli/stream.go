@@ -157,8 +157,9 @@ func runStream(ctx context.Context, app *app, o *streamOptions) error {
 		if err := r.open(out.path, out.comp, log); err != nil {
 			return err
 		}
+		// A forced exit leaves the segments as they are: the sealed ones
+		// count, and the next run cuts the data file back to them.
 		defer r.seg.Abandon()
-		defer onForcedExit(r.seg.Abandon)()
 		target = segmentTarget{r.seg}
 		stats.resume = r
 	} else {

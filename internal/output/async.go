@@ -32,6 +32,9 @@ type asyncOut struct {
 // borrowed p belongs to the caller, who waits on written: state lets the
 // caller take p back while the job is still queued.
 type outJob struct {
+	// then, when set, is run in p's stead, once the jobs before it are
+	// done (NDJSON.Then).
+	then    func() error
 	p       []byte
 	newline bool // a newline follows p, whatever happens meanwhile
 	pooled  bool
@@ -68,8 +71,10 @@ func (a *asyncOut) loop() {
 		// Once the run is stopped, nothing more is written: a reader that
 		// is still there sees whole lines up to some point.
 		if a.failed() == nil && a.ctx.Err() == nil {
-			err := a.write(j.p)
-			if err == nil && j.newline {
+			var err error
+			if j.then != nil {
+				err = j.then()
+			} else if err = a.write(j.p); err == nil && j.newline {
 				err = a.write(newline)
 			}
 			if err != nil {
@@ -120,6 +125,20 @@ func (a *asyncOut) swap(p []byte) ([]byte, error) {
 		return b, a.failed()
 	case <-a.ctx.Done():
 		return nil, context.Cause(a.ctx)
+	}
+}
+
+// then has fn run after the writes handed over before it, without
+// waiting for it.
+func (a *asyncOut) then(fn func() error) error {
+	if err := a.failed(); err != nil {
+		return err
+	}
+	select {
+	case a.jobs <- outJob{then: fn}:
+		return nil
+	case <-a.ctx.Done():
+		return context.Cause(a.ctx)
 	}
 }
 

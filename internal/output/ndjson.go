@@ -359,6 +359,29 @@ func (n *NDJSON) Sync() error {
 	return n.write(nil)
 }
 
+// Then writes the buffered lines and has fn run once every line handed
+// over before it has reached the destination writer, on the writer's
+// goroutine, without waiting for it (a resumable run seals its segment
+// there, while the caller goes on); fn's error is the writer's. A writer
+// made with NewNDJSON runs fn at once.
+func (n *NDJSON) Then(fn func() error) error {
+	if err := n.Flush(); err != nil {
+		return err
+	}
+	if n.out == nil {
+		if err := fn(); err != nil {
+			n.err = asWriteError(err)
+			return n.err
+		}
+		return nil
+	}
+	if err := n.out.then(fn); err != nil {
+		n.err = err
+		return err
+	}
+	return nil
+}
+
 // write writes p, a value or lines too large for the buffer, and waits
 // for it. The buffer is empty, or handed over, when it is called.
 func (n *NDJSON) write(p []byte) error {

@@ -43,6 +43,10 @@ func writeSegment(t *testing.T, s *output.Segments, first, last int) {
 	if err := s.Seal([]string{fmt.Sprint(last - 1)}, int64(last-first), int64(last-first)); err != nil {
 		t.Fatal(err)
 	}
+	// Sealed once synced and recorded.
+	if err := s.Wait(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func wantLines(first, last int) string {
@@ -158,7 +162,7 @@ func TestSegmentsRefusals(t *testing.T) {
 				t.Fatal(err)
 			}
 			return testID
-		}, "segment 2 of 2 does not match its digest"},
+		}, "segment 2 of 2 does not match its checksum"},
 		{"a cut segment", func(t *testing.T, name string) output.Identity {
 			if err := os.Truncate(data(name), 100); err != nil {
 				t.Fatal(err)
