@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,6 +20,9 @@ import (
 func TestMain(m *testing.M) {
 	// Re-executed by TestSignals as the fraise command itself.
 	if os.Getenv("FRAISE_TEST_AS_MAIN") == "1" {
+		if rows, err := strconv.ParseInt(os.Getenv("FRAISE_TEST_SEGMENT_ROWS"), 10, 64); err == nil {
+			cli.SetSegmentBounds(nil, rows, 1<<40)
+		}
 		os.Exit(cli.Main())
 	}
 	os.Exit(pgtest.RunMain(m))

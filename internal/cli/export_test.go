@@ -19,3 +19,14 @@ func SetParallelWithoutSnapshot(t *testing.T) {
 	importSnapshot = false
 	t.Cleanup(func() { importSnapshot = true })
 }
+
+// SetSegmentBounds makes a resumable run seal its segments every rows
+// rows or bytes bytes of values, for t (t nil: for the process, a child
+// run as fraise).
+func SetSegmentBounds(t *testing.T, rows, bytes int64) {
+	oldRows, oldBytes := segmentRows, segmentBytes
+	segmentRows, segmentBytes = rows, bytes
+	if t != nil {
+		t.Cleanup(func() { segmentRows, segmentBytes = oldRows, oldBytes })
+	}
+}

@@ -11,11 +11,11 @@ import (
 )
 
 // Segment bounds of a resumable run (issue 23): a segment is sealed once
-// it holds this many rows, or this many bytes of output after compression,
-// whichever comes first.
-const (
-	segmentRows  = 100_000
-	segmentBytes = 16 << 20
+// it holds this many rows, or this many bytes of values, whichever comes
+// first. (Variables for tests.)
+var (
+	segmentRows  int64 = 100_000
+	segmentBytes int64 = 16 << 20
 )
 
 // resumeKeyError stops a resumable run on a row whose key cannot carry

@@ -111,6 +111,7 @@ GRANT SELECT ON rsk TO PUBLIC;`); err != nil {
 					err = seg.Publish(nil)
 				}
 				_ = w.Close(ctx)
+				seg.Abandon() // as the run does: the seals under way end
 				return err
 			}
 			if err := run("", 40); !errors.Is(err, errCut) {
