@@ -84,8 +84,11 @@ func parseResume(s *settings, o *streamOptions) (*resumeOptions, error) {
 // digest: a resumed run must be the same command.
 func resumeIdentity(s *settings, o *streamOptions) output.Identity {
 	list := func(v []string) string {
-		b, _ := json.Marshal(v)
-		return string(b)
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false) // "id > 0" stays readable
+		_ = enc.Encode(v)
+		return strings.TrimSuffix(b.String(), "\n")
 	}
 	vals := map[string]string{
 		"relation": o.spec.Relation.String(), "column": o.spec.Column,

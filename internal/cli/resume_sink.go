@@ -55,8 +55,10 @@ type resumeSink struct {
 	maxRows, maxBytes int64
 	rows              int64 // rows of this run
 	// segRows and segBytes count the open segment's rows and values;
-	// segLines the lines before it.
+	// segLines the lines before it. full: the segment is to be sealed
+	// before the next row, once its key is checked.
 	segRows, segBytes, segLines int64
+	full                        bool
 	// last is the key of the last row written, in buffers reused from
 	// row to row (no allocation per row).
 	last [][]byte
@@ -96,6 +98,14 @@ func (s *resumeSink) WriteRow(v []byte, extra [][]byte) error {
 	if err := s.check(extra); err != nil {
 		return err
 	}
+	// A full segment is sealed only now that this row's key is known to
+	// come after its last: a segment ending between two rows of one key
+	// would have the next run skip the second.
+	if s.full {
+		if err := s.seal(); err != nil {
+			return err
+		}
+	}
 	if err := s.inner.WriteValue(v); err != nil {
 		return err
 	}
@@ -104,9 +114,7 @@ func (s *resumeSink) WriteRow(v []byte, extra [][]byte) error {
 	}
 	s.segRows++
 	s.segBytes += int64(len(v)) + 1
-	if s.seg != nil && (s.segRows >= s.maxRows || s.segBytes >= s.maxBytes) {
-		return s.seal()
-	}
+	s.full = s.seg != nil && (s.segRows >= s.maxRows || s.segBytes >= s.maxBytes)
 	return nil
 }
 
@@ -145,7 +153,7 @@ func (s *resumeSink) seal() error {
 		}
 	}
 	key, rows, lines, before := texts(s.last), s.segRows, s.w.Rows(), s.segLines
-	s.segRows, s.segBytes, s.segLines = 0, 0, lines
+	s.segRows, s.segBytes, s.segLines, s.full = 0, 0, lines, false
 	return s.w.Then(func() error { return s.seg.Seal(key, rows, lines-before) })
 }
 
@@ -158,7 +166,7 @@ func (s *resumeSink) sealAt(lines int64) error {
 	if err := s.seg.Seal(texts(s.last), s.segRows, lines-s.segLines); err != nil {
 		return err
 	}
-	s.segRows, s.segBytes, s.segLines = 0, 0, lines
+	s.segRows, s.segBytes, s.segLines, s.full = 0, 0, lines, false
 	return nil
 }
 
