@@ -69,6 +69,7 @@ func run(ctx context.Context) error {
 	skipOutput := flag.Bool("no-output", false, "skip the output-file and compression comparison")
 	skipPushdown := flag.Bool("no-pushdown", false, "skip the --jq pushdown comparison")
 	skipParallel := flag.Bool("no-parallel", false, "skip the --parallel measurements ("+parallelViewNames()+")")
+	skipResume := flag.Bool("no-resume", false, "skip the --resume measurements: its cost on an uninterrupted run, and a run killed half-way then resumed ("+resumeViewNames()+")")
 	flag.Parse()
 	if _, err := os.Stat("bench/pgxloop/go.mod"); err != nil {
 		return fmt.Errorf("run me from the repository root (go run ./bench): %w", err)
@@ -179,6 +180,11 @@ func run(ctx context.Context) error {
 			return err
 		}
 		if rep.connect, err = b.connect(ctx); err != nil {
+			return err
+		}
+	}
+	if !*skipResume {
+		if rep.resume, err = b.resumeAll(ctx, *only); err != nil {
 			return err
 		}
 	}

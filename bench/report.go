@@ -30,6 +30,7 @@ type report struct {
 	firstRow *latency
 	connect  *latency
 	outputs  []*outputResult
+	resume   []*resumeResult
 }
 
 // describe records the machine and the software versions.
@@ -85,6 +86,7 @@ func (r *report) write(dir string) (string, error) {
 	jqSection(&w, r.jq, r.jqRounds)
 	pushdownSection(&w, r.pushdown, r.jqRounds)
 	outputSection(&w, r.outputs)
+	resumeSection(&w, r.resume, r.rounds)
 	lifecycleSection(&w, r.memory, r.huge, r.early)
 	for _, l := range []*latency{r.firstRow, r.connect} {
 		if l != nil {
