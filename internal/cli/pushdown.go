@@ -152,6 +152,11 @@ func runExplain(ctx context.Context, app *app, o *streamOptions) error {
 		return err
 	}
 	defer conn.Close()
+	if r := o.resume; r != nil {
+		if err := r.explain(ctx, conn.QueryText, o); err != nil {
+			return err
+		}
+	}
 	if err := o.narrow(ctx, conn.QueryText, conn.ServerParam("server_encoding")); err != nil {
 		return err
 	}

@@ -144,27 +144,51 @@ func (r *resumeOptions) lines() int64 {
 // cast to the types the server names for the key's items, bound after
 // the user's parameters (before pushdown's: prepare comes first).
 func (r *resumeOptions) prepare(ctx context.Context, q queryFunc, o *streamOptions, server string) error {
-	kt, err := r.keyTypes(ctx, q, o.spec)
+	var after []string
+	if sealed := r.seg.Sealed(); len(sealed) > 0 {
+		after = sealed[len(sealed)-1].LastKey
+	}
+	at, err := r.prepareAfter(ctx, q, o, after)
 	if err != nil {
 		return err
 	}
-	r.seg.SetRun(output.Run{Server: server, Snapshot: kt.at})
+	r.seg.SetRun(output.Run{Server: server, Snapshot: at})
+	return nil
+}
+
+// prepareAfter makes o's statement resumable after the key after (none:
+// from the start), and returns the server's time.
+func (r *resumeOptions) prepareAfter(ctx context.Context, q queryFunc, o *streamOptions, after []string) (string, error) {
+	kt, err := r.keyTypes(ctx, q, o.spec)
+	if err != nil {
+		return "", err
+	}
 	r.kinds = keyKinds(kt.types, kt.deterministic)
 	res := &query.Resume{Check: r.kinds == nil}
-	var after []string
-	if sealed := r.seg.Sealed(); len(sealed) > 0 {
+	if after != nil {
 		res.After, res.Types = len(o.params)+1, kt.types
-		after = sealed[len(sealed)-1].LastKey
 	}
 	spec := o.spec
 	spec.Resume = res
 	stmt, err := query.Build(spec)
 	if err != nil {
-		return err
+		return "", err
 	}
 	o.spec, o.stmt = spec, stmt
 	o.params = append(o.params[:len(o.params):len(o.params)], after...)
-	return nil
+	return kt.at, nil
+}
+
+// explain makes o's statement the one a resumable run would stream now:
+// after the last key an earlier run sealed, if there is one (read only:
+// --explain changes nothing).
+func (r *resumeOptions) explain(ctx context.Context, q queryFunc, o *streamOptions) error {
+	after, err := output.LastSealedKey(o.out.path, r.id)
+	if err != nil {
+		return err
+	}
+	_, err = r.prepareAfter(ctx, q, o, after)
+	return err
 }
 
 // keyTypes is what the server says of the key (query.BuildKeyTypes).

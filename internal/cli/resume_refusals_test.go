@@ -161,3 +161,32 @@ func TestResumeRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeExplain: --explain --resume prints the statement a resumable
+// run streams now, after the last sealed key of an earlier run when
+// there is one, and creates nothing.
+func TestResumeExplain(t *testing.T) {
+	srv := resumeServer(t)
+	clearPGEnv(t)
+	cli.SetSegmentBounds(t, resumeSegment, 1<<40)
+	ctx := context.Background()
+	dsn := srv.ConnString(pgtest.RoleTrust, false)
+	file := filepath.Join(t.TempDir(), "out.ndjson")
+	args := func(dsn string) []string {
+		return []string{"stream", "rs_items", "-d", dsn, "-o", file, "--resume", "--order-by", "id"}
+	}
+	var out, errb strings.Builder
+	if code := cli.Run(ctx, append(args(dsn), "--explain"), &out, &errb); code != 0 || !strings.Contains(out.String(), `)::text AS "fraise:key1"`) || strings.Contains(out.String(), "$1") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want the key selected, no key to continue after", code, out.String(), errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(file), ".out.ndjson.fraise-resume")); !os.IsNotExist(err) {
+		t.Errorf("--explain created the resume directory: %v", err)
+	}
+	cutRun(t, srv, args)
+	m := readManifest(t, file)
+	out.Reset()
+	if code := cli.Run(ctx, append(args(dsn), "--explain"), &out, &errb); code != 0 || !strings.Contains(out.String(), "> ($1::integer)") ||
+		!strings.Contains(out.String(), "-- $1 = '"+m.Segments[len(m.Segments)-1].LastKey[0]+"'") {
+		t.Errorf("after a cut: exit %d, stdout %q; want the keyset after the last sealed key", code, out.String())
+	}
+}

@@ -188,6 +188,29 @@ func (s *Segments) load(id Identity) error {
 	return s.verify()
 }
 
+// LastSealedKey reads, without changing anything, the key of the last
+// segment sealed in the resumable output final for the command id: nil
+// when there is none, or when an earlier run's output belongs to another
+// command (the run would refuse it).
+func LastSealedKey(final string, id Identity) ([]string, error) {
+	resolved, err := resolve(final)
+	if err != nil {
+		return nil, fileError(final, "cannot use", err)
+	}
+	data, err := os.ReadFile(filepath.Join(ResumeDir(resolved), manifestName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fileError(ResumeDir(resolved), "cannot read", unwrapPath(err))
+	}
+	var m Manifest
+	if json.Unmarshal(data, &m) != nil || m.Version != manifestVersion || m.Identity.Hash != id.Hash || len(m.Segments) == 0 {
+		return nil, nil
+	}
+	return m.Segments[len(m.Segments)-1].LastKey, nil
+}
+
 // refuse is a ResumeError about the directory.
 func (s *Segments) refuse(format string, a ...any) error {
 	return &ResumeError{Msg: fmt.Sprintf("cannot resume the output in %s: ", quoteName(s.dir)) + fmt.Sprintf(format, a...) +

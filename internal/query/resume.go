@@ -79,10 +79,9 @@ func (b *builder) resumeColumns(keys []OrderKey, check bool) {
 	for i, k := range keys {
 		b.text("(\n")
 		b.fragment(PartOrderBy, k.Expr)
-		b.text("\n)::text AS " + QuoteIdent("fraise:key"+strconv.Itoa(i+1)) + ", ")
+		b.text("\n)::text AS " + QuoteIdent("fraise:key"+strconv.Itoa(i+1)) + ",\n")
 	}
 	if !check {
-		b.text("\n")
 		return
 	}
 	b.text("COALESCE((")

@@ -19,7 +19,7 @@ func TestBuildResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "SELECT (\na\n)::text AS \"fraise:key1\", (\nb\n)::text AS \"fraise:key2\", COALESCE((((\na\n), (\nb\n)) < (lag((\na\n)) OVER fraise_order, lag((\nb\n)) OVER fraise_order))::text, pg_catalog.now()::text) AS \"fraise:after\",\n\"data\"\n" +
+	want := "SELECT (\na\n)::text AS \"fraise:key1\",\n(\nb\n)::text AS \"fraise:key2\",\nCOALESCE((((\na\n), (\nb\n)) < (lag((\na\n)) OVER fraise_order, lag((\nb\n)) OVER fraise_order))::text, pg_catalog.now()::text) AS \"fraise:after\",\n\"data\"\n" +
 		"FROM \"v\"\nWHERE (\nx = $1\n)\nAND (((\na\n), (\nb\n)) < ($2::integer, $3::text))\nWINDOW fraise_order AS (ORDER BY\na DESC, b DESC\n)\nORDER BY\na DESC, b DESC\n\nLIMIT 10"
 	if st.SQL != want {
 		t.Errorf("SQL =\n%s\nwant\n%s", st.SQL, want)
@@ -52,5 +52,18 @@ func TestResumeKeysRefuses(t *testing.T) {
 		if !errors.As(err, &fe) || fe.Part != query.PartOrderBy || !strings.Contains(err.Error(), want) {
 			t.Errorf("ResumeKeys(%q) = %v, want an ORDER BY FragmentError saying %q", orderBy, err, want)
 		}
+	}
+}
+
+// TestBuildResumeClientChecked: a key the client checks is selected
+// alone, without the server's window.
+func TestBuildResumeClientChecked(t *testing.T) {
+	st, err := query.Build(query.Spec{Relation: query.Relation{Name: "v"}, Column: "data", OrderBy: "id", Limit: -1, Resume: &query.Resume{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "SELECT (\nid\n)::text AS \"fraise:key1\",\n\"data\"\nFROM \"v\"\nORDER BY\nid\n"
+	if st.SQL != want {
+		t.Errorf("SQL =\n%s\nwant\n%s", st.SQL, want)
 	}
 }
