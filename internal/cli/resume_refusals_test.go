@@ -126,6 +126,11 @@ func TestResumeRefusals(t *testing.T) {
 			if _, err := os.Stat(file); !os.IsNotExist(err) {
 				t.Errorf("the output was published: %v", err)
 			}
+			// Stopped before any segment was sealed: nothing to resume is
+			// left behind.
+			if _, err := os.Stat(filepath.Join(filepath.Dir(file), ".out.ndjson.fraise-resume")); strings.Contains(tc.want, "row 3'") && !os.IsNotExist(err) {
+				t.Errorf("a run that sealed nothing left its resume directory: %v", err)
+			}
 		})
 	}
 	for _, tc := range []struct {

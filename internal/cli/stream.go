@@ -159,7 +159,7 @@ func runStream(ctx context.Context, app *app, o *streamOptions) error {
 		}
 		// A forced exit leaves the segments as they are: the sealed ones
 		// count, and the next run cuts the data file back to them.
-		defer r.seg.Abandon()
+		defer r.seg.Close()
 		target = segmentTarget{r.seg}
 		stats.resume = r
 	} else {

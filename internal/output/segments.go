@@ -170,8 +170,12 @@ func OpenSegments(final string, c Compression, id Identity, restart bool, run Ru
 func (s *Segments) load(id Identity) error {
 	data, err := os.ReadFile(filepath.Join(s.dir, manifestName))
 	if errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(s.dir, 0o700); err != nil {
-			return fileError(s.dir, "cannot create", unwrapPath(err))
+		if _, err := os.Stat(filepath.Join(s.dir, dataName)); err == nil {
+			return s.refuse("its manifest is missing, so its data cannot be trusted")
+		}
+		// Beside the output, whose directory must exist: it is not created.
+		if err := os.Mkdir(s.dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fileError(s.final, "cannot create a directory beside", unwrapPath(err))
 		}
 		s.m = Manifest{Version: manifestVersion, Identity: id}
 		return s.save()
@@ -523,6 +527,15 @@ func (s *Segments) Abandon() {
 	s.f = nil
 }
 
+// Close ends this run's use of the output, as Abandon; when no segment
+// is sealed, nothing is left to resume, and the directory is removed.
+func (s *Segments) Close() {
+	s.Abandon()
+	if len(s.Sealed()) == 0 {
+		_ = os.RemoveAll(s.dir)
+	}
+}
+
 // Publish puts the sealed segments, then tail (the end of a JSON array;
 // compressed on its own when the output is), under the output's name as
 // CreateFile's Commit does: the data file, synced, gets the mode a new
@@ -559,6 +572,9 @@ func (s *Segments) Publish(tail []byte) error {
 		return fileError(s.final, "cannot write", unwrapPath(err))
 	}
 	_, err = f.WriteAt(tail, s.durable)
+	if err == nil {
+		err = f.Truncate(s.durable + int64(len(tail)))
+	}
 	if err == nil {
 		_ = f.Chmod(mode) // a file system without modes keeps its own
 		err = f.Sync()

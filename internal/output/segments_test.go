@@ -175,6 +175,12 @@ func TestSegmentsRefusals(t *testing.T) {
 			}
 			return testID
 		}, "its data file cannot be opened"},
+		{"a missing manifest", func(t *testing.T, name string) output.Identity {
+			if err := os.Remove(filepath.Join(output.ResumeDir(name), "manifest.json")); err != nil {
+				t.Fatal(err)
+			}
+			return testID
+		}, "its manifest is missing"},
 		{"a manifest fraise did not write", func(t *testing.T, name string) output.Identity {
 			if err := os.WriteFile(filepath.Join(output.ResumeDir(name), "manifest.json"), []byte("{\"version\": 9}"), 0o600); err != nil {
 				t.Fatal(err)
@@ -235,5 +241,59 @@ func TestSegmentsPublishFails(t *testing.T) {
 	got, _ := io.ReadAll(r)
 	if string(got) != wantLines(0, 100) {
 		t.Errorf("published %q…", got[:min(len(got), 80)])
+	}
+}
+
+// TestSegmentsNoDirectory: the output's directory must exist: a resumable
+// output does not create it.
+func TestSegmentsNoDirectory(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "missing", "out.ndjson")
+	_, err := output.OpenSegments(name, output.None, testID, false, output.Run{})
+	var we *output.WriteError
+	if !errors.As(err, &we) || !strings.Contains(err.Error(), "cannot create a directory beside") {
+		t.Fatalf("OpenSegments: %v; want a WriteError", err)
+	}
+	if _, err := os.Stat(filepath.Dir(name)); !os.IsNotExist(err) {
+		t.Errorf("the output's directory was created: %v", err)
+	}
+}
+
+// TestSegmentsSealWhileWriting: seals handed to the sealer's goroutine
+// while the next segments are written are all recorded, in order, by the
+// time Publish runs, and the file is every segment's lines.
+func TestSegmentsSealWhileWriting(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "out.ndjson.zst")
+	s, err := output.OpenSegments(name, output.Zstd, testID, false, output.Run{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		w, err := s.Writer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprint(w, wantLines(i*50, (i+1)*50))
+		if err := s.Seal([]string{fmt.Sprint((i+1)*50 - 1)}, 50, 50); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Publish(nil); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := zstd.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(r)
+	if string(got) != wantLines(0, 1000) {
+		t.Errorf("published %d bytes, want %d", len(got), len(wantLines(0, 1000)))
+	}
+	if sealed := s.Sealed(); len(sealed) != 20 || sealed[19].LastKey[0] != "999" {
+		t.Errorf("%d segments recorded, want 20 ending at key 999", len(sealed))
 	}
 }
