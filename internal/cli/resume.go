@@ -69,6 +69,9 @@ func parseResume(s *settings, o *streamOptions) (*resumeOptions, error) {
 	case o.spec.Limit >= 0 || o.spec.Offset > 0:
 		return nil, &usageError{errors.New("--resume cannot continue a run with --limit or --offset: they count rows of one snapshot; leave them out, and narrow the rows with --where")}
 	}
+	if strings.TrimSpace(o.spec.OrderBy) == "" {
+		return nil, &usageError{errors.New("--resume needs --order-by: the unique key the export continues after, such as --order-by id")}
+	}
 	keys, err := query.ResumeKeys(o.spec.OrderBy)
 	if err != nil {
 		return nil, err

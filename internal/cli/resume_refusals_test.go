@@ -139,7 +139,7 @@ func TestResumeRefusals(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no --order-by", []string{"stream", "rs_items", "-o", "{file}", "--resume"}, 2, "--resume needs --order-by"},
+		{"no --order-by", []string{"stream", "rs_items", "-o", "{file}", "--resume"}, 2, "--resume needs --order-by: the unique key the export continues after, such as --order-by id"},
 		{"standard output", []string{"stream", "rs_items", "--order-by", "id", "--resume"}, 2, "--resume needs -o FILE"},
 		{"-o -", []string{"stream", "rs_items", "--order-by", "id", "-o", "-", "--resume"}, 2, "--resume needs -o FILE"},
 		{"--limit", []string{"stream", "rs_items", "--order-by", "id", "-o", "{file}", "--resume", "--limit", "5"}, 2, "--resume cannot continue a run with --limit or --offset"},

@@ -104,14 +104,21 @@ GRANT SELECT ON rsk TO PUBLIC;`); err != nil {
 				if err == nil && p != nil {
 					err = p.Close()
 				}
+				// As the run does: the writer flushed and closed, then the
+				// last segment sealed after every line.
 				if err == nil {
-					err = rs.seal()
+					err = w.Flush()
+				}
+				if cerr := w.Close(ctx); err == nil {
+					err = cerr
+				}
+				if err == nil {
+					err = rs.sealAt(w.Rows())
 				}
 				if err == nil {
 					err = seg.Publish(nil)
 				}
-				_ = w.Close(ctx)
-				seg.Abandon() // as the run does: the seals under way end
+				seg.Abandon() // the seals under way end
 				return err
 			}
 			if err := run("", 40); !errors.Is(err, errCut) {

@@ -66,6 +66,13 @@ snapshot, each taking ranges of a key (--split-by, by default the single
 connection writes, ranges in key order. A range that cannot import the
 snapshot fails the run (exit 4); too few free connections is exit 3.
 
+--resume writes -o FILE as sealed segments, in .FILE.fraise-resume/ beside
+it: a run cut for any reason keeps them, and the same command with --resume
+continues after the last sealed --order-by key (which must be unique: a
+duplicate is exit 4), then publishes FILE as -o does. Another command is
+refused (exit 2); --resume=restart starts over. Rows before the resume point
+come from the first run's snapshot, those after from the next run's.
+
 --stats prints one JSON line of counters on stderr at the end; a progress
 bar shows on stderr when it is a terminal (--progress); --verbose logs the
 run's steps (never a password); --quiet prints only errors.
@@ -88,7 +95,8 @@ const streamExample = `  fraise stream v_user
   fraise stream v_user --jq .email -r | sort -u
   fraise stream v_order -o orders.ndjson.zst --stats --quiet
   fraise stream v_user --format json -o users.json
-  fraise stream v_order --parallel 4 --order-by id -o orders.ndjson.zst`
+  fraise stream v_order --parallel 4 --order-by id -o orders.ndjson.zst
+  fraise stream v_event --order-by id -o events.ndjson.zst --resume`
 
 func newStreamCmd(app *app) *cobra.Command {
 	cmd := &cobra.Command{

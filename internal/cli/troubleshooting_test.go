@@ -171,6 +171,7 @@ func TestTroubleshootingAdvice(t *testing.T) {
 		"parallel, no room": &parallelError{connection: true, msg: "the server has room for 2 more connections (max_connections), and --parallel 4 needs 4 besides this one",
 			hint: parallelRoomHint(2)},
 		"parallel, no export":   &parallelError{msg: "the server could not export a snapshot for the other connections", err: pg("0A000", "x"), hint: exportHint},
+		"resume key":            &wire.QueryError{Err: &resumeKeyError{row: 2, key: []string{"18"}}},
 		"parallel, connections": &parallelError{msg: "1 of the 4 connections of --parallel could not be opened", err: conn(wire.StepStartup), hint: connectionsHint},
 	}
 	for _, s := range documentedSQLStates {
