@@ -50,6 +50,7 @@ const (
 	adviseIdleEnded  = "the server closed the idle session (idle_session_timeout); retry"
 	adviseStarting   = "the server is starting up or shutting down; retry in a moment"
 	adviseSlots      = "the server has no free connection slots; retry later"
+	adviseResumeKey  = "--resume continues after the last key written, so the --order-by key must be unique and never NULL: order by a primary key, or end the list with one (--order-by 'created_at, id')"
 	advisePassword   = "check the password (PGPASSWORD, ~/.pgpass, the connection string, or the profile's password_command) and the user name"
 )
 
@@ -105,6 +106,11 @@ var errCases = []errCase{
 	{"too deep outside a row", &filter.DepthError{Offset: 1, Limit: 1}, ExitInternal, ""},
 	{"jq row error over a query error", inQuery(&filter.RowError{Row: 1, Err: errors.New("x")}), ExitFilter, adviseRow},
 	{"jq compile error", &filter.CompileError{Expr: ".", Offset: -1, Err: errors.New("x")}, ExitUsage, adviseCompile},
+
+	// --resume.
+	{"resume refused", &output.ResumeError{Msg: "cannot resume the output in .x.fraise-resume: it was written by another command"}, ExitUsage, ""},
+	{"resume key", inQuery(&resumeKeyError{row: 2, key: []string{"1"}}), ExitQuery, adviseResumeKey},
+	{"resume key NULL", inQuery(&resumeKeyError{row: 2, null: true}), ExitQuery, adviseResumeKey},
 
 	// Found before connecting.
 	{"usage", &usageError{errors.New("unknown flag: --nope")}, ExitUsage, ""},

@@ -4,11 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/fraiseql/fraise/internal/cli"
 	"github.com/fraiseql/fraise/internal/pgtest"
 )
 
@@ -29,14 +27,9 @@ GRANT SELECT ON rs_wide TO PUBLIC;
 // some segments and resumed writes the lines of one uninterrupted run
 // without pushdown, and reads only the rows after the sealed ones.
 func TestResumeWithJQ(t *testing.T) {
-	srv := pgtest.Require(t)
-	clearPGEnv(t)
-	ctx := context.Background()
-	if _, err := srv.Psql(ctx, resumeWideFixtures); err != nil {
-		t.Fatal(err)
-	}
 	const segment = 200
-	cli.SetSegmentBounds(t, segment, 1<<40)
+	srv := resumeTestServer(t, resumeWideFixtures, segment)
+	ctx := context.Background()
 	dsn := srv.ConnString(pgtest.RoleTrust, false)
 	for _, tc := range []struct {
 		filter string
@@ -58,35 +51,11 @@ func TestResumeWithJQ(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := newProxy(t, srv, proxyPlan{StallAfter: 60_000})
 			file := filepath.Join(dir, "out.ndjson")
-			done := make(chan int, 1)
-			go func() {
-				code, _ := runInProcess(ctx, args(p.conninfo(srv, "resume_jq"), file, "--resume"))
-				done <- code
-			}()
-			awaitSealed(t, file, 2*segment)
-			p.cut()
-			if code := <-done; code != 3 {
-				t.Fatalf("cut run: exit %d, want 3", code)
-			}
-			sealed := readManifest(t, file).rows()
-			code, stderr := runInProcess(ctx, args(dsn, file, "--resume", "--stats", "-v"))
-			if code != 0 {
-				t.Fatalf("resumed run: exit %d: %s", code, stderr)
-			}
+			cutByProxy(t, srv, 60_000, file, 2*segment, func(dsn string) []string { return args(dsn, file, "--resume") })
+			stderr := resumeFinishes(t, args(dsn, file, "--resume", "-v"), file, 3000, want)
 			if !strings.Contains(stderr, "pushdown") || !strings.Contains(stderr, tc.pushed) {
 				t.Errorf("-v does not say a %s was pushed down: %s", tc.pushed, stderr)
-			}
-			if w := `"rows_read":` + strconv.FormatInt(3000-sealed, 10) + `,`; !strings.Contains(stderr, w) {
-				t.Errorf("--stats: want %s after %d sealed rows, in %s", w, sealed, stderr)
-			}
-			got, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(got) != string(want) {
-				t.Errorf("the resumed file (%d lines) differs from an uninterrupted run's without pushdown (%d lines)", strings.Count(string(got), "\n"), strings.Count(string(want), "\n"))
 			}
 		})
 	}

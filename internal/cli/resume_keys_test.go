@@ -4,11 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/fraiseql/fraise/internal/cli"
 	"github.com/fraiseql/fraise/internal/pgtest"
 )
 
@@ -44,19 +42,14 @@ GRANT SELECT ON rs_keys TO PUBLIC;
 // bytes of an uninterrupted run, and the resumed run read only the rows
 // after the sealed ones.
 func TestResumeKeyTypes(t *testing.T) {
-	srv := pgtest.Require(t)
-	clearPGEnv(t)
+	const segment = 200
+	srv := resumeTestServer(t, resumeKeyFixtures, segment)
 	ctx := context.Background()
-	if _, err := srv.Psql(ctx, resumeKeyFixtures); err != nil {
-		t.Fatal(err)
-	}
 	order, err := srv.Psql(ctx, "SELECT string_agg(txt, ',' ORDER BY txt) FROM rs_keys WHERE id IN (1, 2)")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("text key order: %s (a… first: ICU en-x-icu; B… first: the server has no ICU)", strings.TrimSpace(order))
-	const segment = 200
-	cli.SetSegmentBounds(t, segment, 1<<40)
 	for _, key := range []string{"id", "big DESC", "num", "txt", "ts", "u", "a, b", "a DESC, b DESC"} {
 		t.Run(key, func(t *testing.T) {
 			dir := t.TempDir()
@@ -72,35 +65,11 @@ func TestResumeKeyTypes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := newProxy(t, srv, proxyPlan{StallAfter: 120_000})
 			file := filepath.Join(dir, "out.ndjson.zst")
-			done := make(chan int, 1)
-			go func() {
-				code, _ := runInProcess(ctx, args(p.conninfo(srv, "resume_keys"), file))
-				done <- code
-			}()
-			awaitSealed(t, file, 2*segment)
-			p.cut()
-			if code := <-done; code != 3 {
-				t.Fatalf("cut run: exit %d, want 3", code)
-			}
+			cutByProxy(t, srv, 120_000, file, 2*segment, func(dsn string) []string { return args(dsn, file) })
 			m := readManifest(t, file)
-			sealed := m.rows()
-			t.Logf("cut after %d rows sealed, the last key %q", sealed, m.Segments[len(m.Segments)-1].LastKey)
-			code, stderr := runInProcess(ctx, args(dsn, file, "--stats"))
-			if code != 0 {
-				t.Fatalf("resumed run: exit %d: %s", code, stderr)
-			}
-			if want := `"rows_read":` + strconv.FormatInt(3000-sealed, 10) + `,`; !strings.Contains(stderr, want) {
-				t.Errorf("--stats %s; want %s", stderr, want)
-			}
-			got, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(got) != string(want) {
-				t.Errorf("the resumed file (%d bytes) differs from an uninterrupted run's (%d bytes)", len(got), len(want))
-			}
+			t.Logf("cut after %d rows sealed, the last key %q", m.rows(), m.Segments[len(m.Segments)-1].LastKey)
+			resumeFinishes(t, args(dsn, file), file, 3000, want)
 		})
 	}
 }

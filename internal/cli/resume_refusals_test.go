@@ -11,23 +11,12 @@ import (
 	"github.com/fraiseql/fraise/internal/pgtest"
 )
 
-// cutRun runs args (a resumable export of rs_items) through a proxy that
-// stalls after 150 kB, and cuts it once segments are sealed: exit 3, and
-// a resumable output left behind.
+// cutRun runs args (a resumable export of rs_items) and cuts it once
+// segments are sealed: exit 3, and a resumable output left behind.
 func cutRun(t *testing.T, srv *pgtest.Server, args func(dsn string) []string) {
 	t.Helper()
-	p := newProxy(t, srv, proxyPlan{StallAfter: 150_000})
-	done := make(chan int, 1)
-	a := args(p.conninfo(srv, "resume_refusals"))
-	go func() {
-		code, _ := runInProcess(context.Background(), a)
-		done <- code
-	}()
-	awaitSealed(t, a[slicesIndex(a, "-o")+1], resumeSegment)
-	p.cut()
-	if code := <-done; code != 3 {
-		t.Fatalf("cut run: exit %d, want 3", code)
-	}
+	a := args("")
+	cutByProxy(t, srv, 150_000, a[slicesIndex(a, "-o")+1], resumeSegment, args)
 }
 
 func slicesIndex(a []string, s string) int {

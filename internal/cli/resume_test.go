@@ -70,6 +70,20 @@ func loadResumeFixtures(srv *pgtest.Server) error {
 	return err
 }
 
+// resumeTestServer is the shared server with fixtures loaded, for a test
+// whose runs seal a segment every segment rows and see no libpq
+// variables.
+func resumeTestServer(t *testing.T, fixtures string, segment int64) *pgtest.Server {
+	t.Helper()
+	srv := pgtest.Require(t)
+	clearPGEnv(t)
+	if _, err := srv.Psql(context.Background(), fixtures); err != nil {
+		t.Fatal(err)
+	}
+	cli.SetSegmentBounds(t, segment, 1<<40)
+	return srv
+}
+
 // resumeFormat is one kind of output a resumable run writes.
 type resumeFormat struct {
 	name, file string
@@ -187,6 +201,70 @@ func (c *resumeCase) holdGate(t *testing.T) (release func()) {
 	}
 	t.Cleanup(release)
 	return release
+}
+
+// cutByProxy runs the command args gives (for a conninfo) in this
+// process through a proxy that stalls after stall bytes, and cuts the
+// connection once file's manifest records rows rows sealed: exit 3.
+func cutByProxy(t *testing.T, srv *pgtest.Server, stall int64, file string, rows int64, args func(dsn string) []string) {
+	t.Helper()
+	p := newProxy(t, srv, proxyPlan{StallAfter: stall})
+	done := make(chan int, 1)
+	a := args(p.conninfo(srv, "resume_cut"))
+	go func() {
+		code, _ := runInProcess(context.Background(), a)
+		done <- code
+	}()
+	awaitSealed(t, file, rows)
+	p.cut()
+	if code := <-done; code != 3 {
+		t.Fatalf("cut run: exit %d, want 3", code)
+	}
+}
+
+// resumeFinishes runs args (a resumed run) with --stats and checks that
+// it succeeds having read only the total rows less those sealed in
+// file's manifest, and that file then holds want. It returns stderr.
+func resumeFinishes(t *testing.T, args []string, file string, total int64, want []byte) string {
+	t.Helper()
+	sealed := readManifest(t, file).rows()
+	code, stderr := runInProcess(context.Background(), append(args, "--stats"))
+	if code != 0 {
+		t.Fatalf("resumed run: exit %d: %s", code, stderr)
+	}
+	if w := `"rows_read":` + strconv.FormatInt(total-sealed, 10) + `,`; !strings.Contains(stderr, w) {
+		t.Errorf("--stats: want %s after %d sealed rows, in %s", w, sealed, stderr)
+	}
+	got, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("the resumed file (%d bytes, %d lines) differs from an uninterrupted run's (%d bytes, %d lines)",
+			len(got), bytes.Count(got, []byte("\n")), len(want), bytes.Count(want, []byte("\n")))
+	}
+	return stderr
+}
+
+// breakAtGate runs the command in this process until it is held at the
+// gate's row at, with the segments before it sealed; then breaks it with
+// brk, and checks that it ends with exit code want.
+func (c *resumeCase) breakAtGate(t *testing.T, at int, brk func(), want int) {
+	t.Helper()
+	release := c.holdGate(t)
+	defer release()
+	c.setGate(t, at)
+	done := make(chan int, 1)
+	go func() {
+		code, _ := runInProcess(context.Background(), c.args(c.file))
+		done <- code
+	}()
+	c.awaitAtGate(t, c.srv)
+	awaitSealed(t, c.file, sealedBefore(at))
+	brk()
+	if code := <-done; code != want {
+		t.Errorf("broken run: exit %d, want %d", code, want)
+	}
 }
 
 // awaitAtGate waits until a run is held at the gate.
@@ -453,42 +531,18 @@ func TestResumeAfterBrokenRun(t *testing.T) {
 			want := c.reference(t)
 			p := newProxy(t, srv, forwardAll)
 			c.dsn = p.conninfo(srv, "resume_proxy")
-			release := c.holdGate(t)
-			c.setGate(t, at)
-			done := make(chan int, 1)
-			go func() {
-				code, _ := runInProcess(context.Background(), c.args(c.file))
-				done <- code
-			}()
-			c.awaitAtGate(t, srv)
-			awaitSealed(t, c.file, sealedBefore(at))
-			p.cut()
-			if code := <-done; code != 3 {
-				t.Errorf("cut run: exit %d, want 3", code)
-			}
-			release()
+			c.breakAtGate(t, at, p.cut, 3)
 			c.setGate(t, 0)
 			c.finish(t, want, true)
 		})
 		t.Run("backend terminated "+f.name, func(t *testing.T) {
 			c := newResumeCase(t, srv, f)
 			want := c.reference(t)
-			release := c.holdGate(t)
-			c.setGate(t, at)
-			done := make(chan int, 1)
-			go func() {
-				code, _ := runInProcess(context.Background(), c.args(c.file))
-				done <- code
-			}()
-			c.awaitAtGate(t, srv)
-			awaitSealed(t, c.file, sealedBefore(at))
-			if _, err := srv.Psql(context.Background(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'advisory' AND query LIKE '%rs_gate('||"+pgQuote(pgQuote(c.gate))+"||'%'"); err != nil {
-				t.Fatal(err)
-			}
-			if code := <-done; code != 4 {
-				t.Errorf("terminated run: exit %d, want 4 (the server's 57P01)", code)
-			}
-			release()
+			c.breakAtGate(t, at, func() {
+				if _, err := srv.Psql(context.Background(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'advisory' AND query LIKE '%rs_gate('||"+pgQuote(pgQuote(c.gate))+"||'%'"); err != nil {
+					t.Fatal(err)
+				}
+			}, 4) // the server's 57P01
 			c.setGate(t, 0)
 			c.finish(t, want, true)
 		})
@@ -546,22 +600,11 @@ func TestResumeAfterServerStop(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			c := newResumeCase(t, srv, f)
 			want := c.reference(t)
-			release := c.holdGate(t)
-			c.setGate(t, at)
-			done := make(chan int, 1)
-			go func() {
-				code, _ := runInProcess(ctx, c.args(c.file))
-				done <- code
-			}()
-			c.awaitAtGate(t, srv)
-			awaitSealed(t, c.file, sealedBefore(at))
-			if err := srv.Close(); err != nil {
-				t.Fatal(err)
-			}
-			release()
-			if code := <-done; code != 4 {
-				t.Errorf("run under a stopped server: exit %d, want 4 (the server's 57P01)", code)
-			}
+			c.breakAtGate(t, at, func() {
+				if err := srv.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}, 4) // the server's 57P01
 			srv = start()
 			c.srv, c.dsn = srv, srv.ConnString(pgtest.RoleTrust, false)
 			c.setGate(t, 0)
