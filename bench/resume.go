@@ -239,7 +239,7 @@ func (b *bench) resume(ctx context.Context, rv resumeView, run resumeRun) (*resu
 // checks what the two runs did and the file they made.
 func (b *bench) cut(ctx context.Context, r *resumeResult, argv, env []string, file string) (resumeCut, error) {
 	var c resumeCut
-	manifest := filepath.Join(output.ResumeDir(file), "manifest.json")
+	manifest := filepath.Join(output.ResumeDir(file), "segments")
 	var err error
 	if c.killed, err = b.killAt(ctx, argv, env, manifest, (r.rows+1)/2); err != nil {
 		return c, err
@@ -327,12 +327,12 @@ poll:
 	return s, fmt.Errorf("%s: %w\n%s", argv[0], werr, stderr.Bytes())
 }
 
-// resumeManifest is the part of a resumable output's manifest the section
-// reads.
+// resumeManifest is the part of a resumable output's records the
+// section reads: its sealed segments.
 type resumeManifest struct {
 	Segments []struct {
 		Rows int64 `json:"rows"`
-	} `json:"segments"`
+	}
 }
 
 // rows are the rows of the sealed segments.
@@ -344,15 +344,28 @@ func (m resumeManifest) rows() int64 {
 	return n
 }
 
-// readManifest reads a manifest (written whole and renamed into place,
-// so never seen half-written).
+// readManifest reads the journal of sealed segments (one JSON line each,
+// appended; a last line without its newline is not yet whole).
 func readManifest(path string) (resumeManifest, error) {
 	var m resumeManifest
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return m, err
 	}
-	return m, json.Unmarshal(data, &m)
+	for {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			return m, nil
+		}
+		var seg struct {
+			Rows int64 `json:"rows"`
+		}
+		if err := json.Unmarshal(data[:i], &seg); err != nil {
+			return m, err
+		}
+		m.Segments = append(m.Segments, seg)
+		data = data[i+1:]
+	}
 }
 
 // resumeStats is the part of the --stats line the section reads.

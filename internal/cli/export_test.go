@@ -30,3 +30,11 @@ func SetSegmentBounds(t *testing.T, rows, bytes int64) {
 		t.Cleanup(func() { segmentRows, segmentBytes = oldRows, oldBytes })
 	}
 }
+
+// SetBeforePublish has a resumable run call f once its output is recorded
+// complete, just before it is published, for t.
+func SetBeforePublish(t *testing.T, f func()) {
+	old := beforePublish
+	beforePublish = f
+	t.Cleanup(func() { beforePublish = old })
+}

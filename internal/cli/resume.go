@@ -33,6 +33,10 @@ func addResumeFlag(f *pflag.FlagSet) {
 	f.Lookup("resume").NoOptDefVal = "on"
 }
 
+// beforePublish, when set, is called once a resumable output is recorded
+// complete, before it is published (tests: a run stopped there).
+var beforePublish func()
+
 // resumeOptions are a resumable run's settings and state.
 type resumeOptions struct {
 	restart bool
@@ -97,6 +101,9 @@ func resumeIdentity(s *settings, o *streamOptions) output.Identity {
 		"relation": o.spec.Relation.String(), "column": o.spec.Column,
 		"where": list(o.spec.Where), "order-by": o.spec.OrderBy, "param": list(o.params),
 		"format": o.out.format, "compress": o.out.comp.String(),
+		// The database, not the host: a run may go on from a standby or
+		// a new primary of the same database.
+		"database": o.conn.Database,
 	}
 	if o.jq != nil {
 		vals["jq"] = s.str("jq")
@@ -162,8 +169,11 @@ func (r *resumeOptions) prepare(ctx context.Context, q queryFunc, o *streamOptio
 // prepareAfter makes o's statement resumable after the key after (none:
 // from the start), and returns the server's time.
 func (r *resumeOptions) prepareAfter(ctx context.Context, q queryFunc, o *streamOptions, after []string) (string, error) {
-	kt, err := r.keyTypes(ctx, q, o.spec)
+	kt, err := r.keyTypes(ctx, q, o.spec, after != nil)
 	if err != nil {
+		return "", err
+	}
+	if err := r.checkSettings(kt); err != nil {
 		return "", err
 	}
 	r.kinds = keyKinds(kt.types, kt.deterministic)
@@ -202,29 +212,42 @@ type keyTypes struct {
 	// deterministic: every collation is, so that equal strings have
 	// equal bytes.
 	deterministic bool
+	// settings are the session's query.KeySettings.
+	settings map[string]string
 }
 
 // keyTypes asks the server for the types of the key's items.
-func (r *resumeOptions) keyTypes(ctx context.Context, q queryFunc, spec query.Spec) (keyTypes, error) {
+// With nulls (a resumed run), it asks too whether a row has a NULL key,
+// which the keyset would skip: that is the error the first run would
+// have stopped at.
+func (r *resumeOptions) keyTypes(ctx context.Context, q queryFunc, spec query.Spec, nulls bool) (keyTypes, error) {
 	var kt keyTypes
-	st, err := query.BuildKeyTypes(spec)
+	st, err := query.BuildKeyTypes(spec, nulls)
 	if err != nil {
 		return kt, err
 	}
-	n := len(r.keys)
+	n, cols := len(r.keys), len(r.keys)+3
+	if nulls {
+		cols++
+	}
+	var null bool
 	err = q(ctx, st.SQL, r.userParams, func(v [][]byte) error {
-		if len(v) != n+2 || slices.ContainsFunc(v[:n], func(t []byte) bool { return t == nil }) {
-			return fmt.Errorf("the server named %d types for %d --order-by expressions", len(v)-2, n)
+		if len(v) != cols || slices.ContainsFunc(v[:n], func(t []byte) bool { return t == nil }) {
+			return fmt.Errorf("the server named %d types for %d --order-by expressions", len(v)-(cols-n), n)
 		}
 		kt.types = texts(v[:n])
 		kt.at, kt.deterministic = string(v[n]), string(v[n+1]) == "t"
-		return nil
+		null = nulls && string(v[n+3]) == "t"
+		return json.Unmarshal(v[n+2], &kt.settings)
 	})
 	if err == nil && kt.types == nil {
 		err = errors.New("the server named no types")
 	}
 	if err != nil {
 		return kt, fmt.Errorf("--resume: cannot learn the types of the --order-by key: %w", err)
+	}
+	if null {
+		return kt, &resumeKeyError{null: true}
 	}
 	return kt, nil
 }
@@ -260,18 +283,35 @@ func (r *resumeOptions) publish(run *wire.Stop, w *output.NDJSON, array bool, lo
 		err = r.final(w.Rows())
 	}
 	if err == nil {
-		var tail []byte
-		if array {
-			tail = []byte(output.ArrayEnd(r.lines() > 0))
-		}
-		err = r.seg.Publish(tail)
+		// Every seal recorded: the lines are counted, and a kill from
+		// here on finds a complete output to publish, not more to read.
+		err = r.seg.Complete()
+	}
+	if err == nil && beforePublish != nil {
+		beforePublish()
+	}
+	if err == nil {
+		err = r.publishComplete(array, log)
 	}
 	if err != nil {
 		r.seg.Abandon()
 		return halted, err
 	}
-	log.Info("output file complete", "path", r.seg.Final(), "segments", len(r.seg.Sealed()), "runs", r.describeRuns())
 	return halted, nil
+}
+
+// publishComplete publishes the output once every segment is sealed, the
+// end of an array after them.
+func (r *resumeOptions) publishComplete(array bool, log *slog.Logger) error {
+	var tail []byte
+	if array {
+		tail = []byte(output.ArrayEnd(r.lines() > 0))
+	}
+	if err := r.seg.Publish(tail); err != nil {
+		return err
+	}
+	log.Info("output file complete", "path", r.seg.Final(), "segments", len(r.seg.Sealed()), "runs", r.describeRuns())
+	return nil
 }
 
 // describeRuns says which rows came from which run, and its snapshot.

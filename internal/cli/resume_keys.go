@@ -1,6 +1,15 @@
 package cli
 
-import "bytes"
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/fraiseql/fraise/internal/output"
+	"github.com/fraiseql/fraise/internal/query"
+)
 
 // keyKind says how the client compares a key item's text with the one
 // before (a resumable run's check that the key is unique, without the
@@ -80,4 +89,69 @@ func compareIntegers(a, b []byte) int {
 		return -c
 	}
 	return c
+}
+
+// keySettings returns the settings the text of a key of these types
+// depends on, among query.KeySettings (all of them for a type it does not
+// know), and whether that text is read back exactly only in ISO DateStyle
+// (SQL's style names zones by abbreviations that repeat at a DST change)
+// or with extra_float_digits 1 or more (less rounds floats).
+func keySettings(types []string) (names []string, iso, floats bool) {
+	add := func(n ...string) {
+		for _, x := range n {
+			if !slices.Contains(names, x) {
+				names = append(names, x)
+			}
+		}
+	}
+	for _, t := range types {
+		switch t {
+		case "smallint", "integer", "bigint", "numeric", "text", "character varying", "bpchar", "name", "uuid", "boolean", "oid", "bytea":
+		case "date", "timestamp with time zone", "timestamp without time zone", "time with time zone", "time without time zone":
+			iso = true
+		case "interval":
+			add("IntervalStyle")
+		case "double precision", "real":
+			floats = true
+		case "money":
+			add("lc_monetary")
+		default:
+			add(query.KeySettings...)
+			iso, floats = true, true
+		}
+	}
+	return names, iso, floats
+}
+
+// settingError refuses a key whose text the session's settings would not
+// read back as the same value.
+func settingError(format string, a ...any) error {
+	return &usageError{fmt.Errorf("--resume: "+format, a...)}
+}
+
+// checkSettings refuses a key whose text this session's settings do not
+// make exact, and records the settings it depends on (the manifest keeps
+// the first run's; a later run with others is refused, naming them).
+func (r *resumeOptions) checkSettings(kt keyTypes) error {
+	names, iso, floats := keySettings(kt.types)
+	if ds := kt.settings["DateStyle"]; iso && !strings.HasPrefix(ds, "ISO") {
+		return settingError("the --order-by key holds dates or times, whose text in DateStyle %q may not be read back as the same value; "+
+			"use ISO: PGOPTIONS='-c DateStyle=ISO', or options=-cDateStyle=ISO in --dsn", ds)
+	}
+	if efd, err := strconv.Atoi(kt.settings["extra_float_digits"]); floats && (err != nil || efd < 1) {
+		return settingError("the --order-by key holds floats, which extra_float_digits %q rounds; set it to 1 or more (the default): "+
+			"PGOPTIONS='-c extra_float_digits=1'", kt.settings["extra_float_digits"])
+	}
+	if r.seg == nil {
+		return nil // --explain
+	}
+	cur := map[string]string{}
+	for _, n := range names {
+		cur[n] = kt.settings[n]
+	}
+	if diff := r.seg.KeySettings(cur); diff != "" {
+		return &output.ResumeError{Msg: fmt.Sprintf("cannot resume the output in %s: the --order-by key's text depends on settings that differ from the first run's: %s; "+
+			"run with the first run's settings, or give --resume=restart to start over", output.ResumeDir(r.seg.Final()), diff)}
+	}
+	return nil
 }

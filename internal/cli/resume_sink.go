@@ -28,6 +28,9 @@ type resumeKeyError struct {
 }
 
 func (e *resumeKeyError) Error() string {
+	if e.null && e.row == 0 {
+		return "--resume: a row has a NULL key; the --order-by key must never be NULL to continue after it (the rows after the last sealed key would leave it out)"
+	}
 	if e.null {
 		return fmt.Sprintf("--resume: row %d's key is NULL; the --order-by key must never be NULL to continue after it", e.row)
 	}

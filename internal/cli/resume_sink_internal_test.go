@@ -118,7 +118,7 @@ GRANT SELECT ON rsk TO PUBLIC;`); err != nil {
 				if err == nil {
 					err = seg.Publish(nil)
 				}
-				seg.Abandon() // the seals under way end
+				seg.Close() // the seals under way end, the lock is let go
 				return err
 			}
 			if err := run("", 40); !errors.Is(err, errCut) {
@@ -129,6 +129,7 @@ GRANT SELECT ON rsk TO PUBLIC;`); err != nil {
 				t.Fatal(err)
 			}
 			sealed := seg.Sealed()
+			seg.Close()
 			if len(sealed) != 5 || sealed[4].LastKey[0] != "35" {
 				t.Fatalf("after the cut: %d segments, last %+v; want 5 ending at key 35", len(sealed), sealed[len(sealed)-1])
 			}

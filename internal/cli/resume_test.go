@@ -277,30 +277,42 @@ func (c *resumeCase) awaitAtGate(t *testing.T, srv *pgtest.Server) {
 	}
 }
 
-// manifest is what the tests read of a resumable output's manifest.
+// manifest is what the tests read of a resumable output: its sealed segments.
 type manifest struct {
-	Segments []struct {
-		Rows    int64    `json:"rows"`
-		LastKey []string `json:"last_key"`
-	} `json:"segments"`
+	Segments []segmentRecord
 }
 
-// readManifest reads the manifest of file's resumable output: nil when
-// there is none.
+// segmentRecord is what the tests read of a sealed segment.
+type segmentRecord struct {
+	Rows    int64    `json:"rows"`
+	LastKey []string `json:"last_key"`
+}
+
+// readManifest reads the sealed segments of file's resumable output
+// (its journal: a JSON line each; a last line without its newline is not
+// whole yet): nil when there is none.
 func readManifest(t *testing.T, file string) *manifest {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(filepath.Dir(file), "."+filepath.Base(file)+".fraise-resume", "manifest.json"))
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(file), "."+filepath.Base(file)+".fraise-resume", "segments"))
 	if os.IsNotExist(err) {
 		return nil
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("manifest: %v", err)
+	m := &manifest{}
+	for {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return m
+		}
+		var seg segmentRecord
+		if err := json.Unmarshal(b[:i], &seg); err != nil {
+			t.Fatalf("journal: %v", err)
+		}
+		m.Segments = append(m.Segments, seg)
+		b = b[i+1:]
 	}
-	return &m
 }
 
 func (m *manifest) rows() int64 {

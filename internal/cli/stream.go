@@ -170,6 +170,11 @@ func runStream(ctx context.Context, app *app, o *streamOptions) error {
 		defer r.seg.Close()
 		target = segmentTarget{r.seg}
 		stats.resume = r
+		if r.seg.IsComplete() {
+			// An earlier run read every row and was stopped before it
+			// published them: nothing more to read.
+			return r.publishComplete(out.array(), log)
+		}
 	} else {
 		var err error
 		if dest, err = output.OpenDest(out.path, app.stdout, out.comp); err != nil {

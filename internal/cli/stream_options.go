@@ -64,14 +64,14 @@ func resolveStream(cmd *cobra.Command, app *app, relArg string) (*streamOptions,
 	if o.out, err = parseOutput(s, o.jq != nil && o.jq.raw); err != nil {
 		return nil, err
 	}
-	if o.resume, err = parseResume(s, o); err != nil {
-		return nil, err
-	}
 	if o.obs, err = parseObserve(s, app.stdout, app.stderr); err != nil {
 		return nil, err
 	}
 	o.quietAndLogs()
 	if o.conn, err = profileConnConfig(s, app); err != nil {
+		return nil, err
+	}
+	if o.resume, err = parseResume(s, o); err != nil {
 		return nil, err
 	}
 	o.conn.Log = o.obs.log

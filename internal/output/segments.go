@@ -22,6 +22,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -36,10 +37,14 @@ import (
 const resumeSuffix = ".fraise-resume"
 
 // manifestName is the manifest's file in that directory, dataName the
-// data file's.
+// data file's, lockName the file a run holds locked while it writes,
+// journalName the file that records the sealed segments, one JSON line
+// each, appended (the manifest, rewritten, stays small).
 const (
 	manifestName = "manifest.json"
 	dataName     = "data"
+	lockName     = "lock"
+	journalName  = "segments"
 )
 
 // castagnoli is the CRC-32C table: the CPU computes it (SSE 4.2, ARMv8).
@@ -59,11 +64,24 @@ type Identity struct {
 
 // Manifest records a resumable output's sealed segments.
 type Manifest struct {
-	Version  int       `json:"version"`
-	Identity Identity  `json:"identity"`
-	Segments []Segment `json:"segments"`
+	Version  int      `json:"version"`
+	Identity Identity `json:"identity"`
+	// Segments are the sealed segments, kept in the journal, not in the
+	// manifest's file.
+	Segments []Segment `json:"-"`
 	// Runs are the runs that sealed segments, oldest first.
 	Runs []Run `json:"runs,omitempty"`
+	// Settings are the session settings the key's text depends on, as
+	// the first run had them.
+	Settings map[string]string `json:"settings,omitempty"`
+	// Complete: the last segment is sealed, the output whole; the next
+	// run publishes it without reading a row (a run that stopped after
+	// its last seal, or at jq's halt, whose last segment may end on a row
+	// after the halt's).
+	Complete bool `json:"complete,omitempty"`
+	// Published: the data file is being renamed onto the output; when
+	// it is gone, the output is there, and the directory only a leftover.
+	Published bool `json:"published,omitempty"`
 }
 
 // Segment is one sealed piece of the output.
@@ -132,6 +150,14 @@ type Segments struct {
 	w    io.Writer
 	// written counts the bytes of every segment, sealed or not, this run.
 	written atomic.Int64
+	// locked is the lock file, held from OpenSegments to Close or
+	// Publish: one run at a time writes the output.
+	locked *os.File
+	// journal is the journal, open for appending once a segment is
+	// recorded; runSaved: the manifest names this run (saved with its
+	// first segment).
+	journal  *os.File
+	runSaved bool
 }
 
 // ResumeDir is the directory of the resumable output named final.
@@ -148,22 +174,41 @@ func OpenSegments(final string, c Compression, id Identity, restart bool, run Ru
 	if fi, err := os.Stat(final); err == nil && !fi.IsDir() && !fi.Mode().IsRegular() {
 		return nil, &WriteError{Err: syscall.EINVAL, Msg: fmt.Sprintf("cannot write %s with --resume: it is not a regular file (a device or a pipe cannot be taken back and continued); write a file, or leave --resume out", quoteName(final))}
 	}
-	resolved, err := resolve(final)
+	// As -o checks it before connecting: a directory, or a file this
+	// user may not replace, is refused now, not once the rows are read.
+	resolved, _, err := regularTarget(final)
 	if err != nil {
-		return nil, fileError(final, "cannot use", err)
+		return nil, err
 	}
 	s := &Segments{final: resolved, dir: ResumeDir(resolved), comp: c}
-	if restart {
-		if err := os.RemoveAll(s.dir); err != nil {
-			return nil, fileError(s.dir, "cannot remove", unwrapPath(err))
-		}
+	// Beside the output, whose directory must exist: it is not created.
+	if err := os.Mkdir(s.dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, fileError(final, "cannot create a directory beside", unwrapPath(err))
 	}
-	if err := s.load(id); err != nil {
+	syncDir(filepath.Dir(s.dir))
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	if err := s.start(id, restart); err != nil {
+		s.unlock()
 		return nil, err
 	}
 	s.m.Runs = append(s.m.Runs, run)
 	s.run = len(s.m.Runs) - 1
 	return s, nil
+}
+
+// start discards an earlier run's output (restart), or one published but
+// for its directory, then loads what is there.
+func (s *Segments) start(id Identity, restart bool) error {
+	if restart {
+		for _, name := range []string{manifestName, journalName, dataName} {
+			if err := os.Remove(filepath.Join(s.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fileError(s.dir, "cannot remove what is in", unwrapPath(err))
+			}
+		}
+	}
+	return s.load(id)
 }
 
 // load reads and checks the manifest and the data file, or starts them.
@@ -173,21 +218,29 @@ func (s *Segments) load(id Identity) error {
 		if _, err := os.Stat(filepath.Join(s.dir, dataName)); err == nil {
 			return s.refuse("its manifest is missing, so its data cannot be trusted")
 		}
-		// Beside the output, whose directory must exist: it is not created.
-		if err := os.Mkdir(s.dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-			return fileError(s.final, "cannot create a directory beside", unwrapPath(err))
-		}
 		s.m = Manifest{Version: manifestVersion, Identity: id}
 		return s.save()
 	}
 	if err != nil {
 		return fileError(s.dir, "cannot read", unwrapPath(err))
 	}
-	if err := json.Unmarshal(data, &s.m); err != nil || s.m.Version != manifestVersion {
+	if err := json.Unmarshal(data, &s.m); err != nil {
 		return s.refuse("its manifest is not one this fraise wrote (%v)", err)
+	}
+	if s.m.Version != manifestVersion {
+		return s.refuse("its manifest is of version %d, not %d: another fraise wrote it", s.m.Version, manifestVersion)
 	}
 	if s.m.Identity.Hash != id.Hash {
 		return s.refuse("it was written by another command: %s", differences(s.m.Identity.Values, id.Values))
+	}
+	if err := s.readJournal(); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(s.dir, dataName)); s.m.Published && errors.Is(err, fs.ErrNotExist) {
+		// Renamed onto the output before the directory was removed: the
+		// output is there, whole; this run starts a new one.
+		s.m = Manifest{Version: manifestVersion, Identity: id}
+		return s.save()
 	}
 	return s.verify()
 }
@@ -209,10 +262,14 @@ func LastSealedKey(final string, id Identity) ([]string, error) {
 		return nil, fileError(ResumeDir(resolved), "cannot read", unwrapPath(err))
 	}
 	var m Manifest
-	if json.Unmarshal(data, &m) != nil || m.Version != manifestVersion || m.Identity.Hash != id.Hash || len(m.Segments) == 0 {
+	if json.Unmarshal(data, &m) != nil || m.Version != manifestVersion || m.Identity.Hash != id.Hash {
 		return nil, nil
 	}
-	return m.Segments[len(m.Segments)-1].LastKey, nil
+	segs, _, err := readSegments(filepath.Join(ResumeDir(resolved), journalName))
+	if err != nil || len(segs) == 0 {
+		return nil, err
+	}
+	return segs[len(segs)-1].LastKey, nil
 }
 
 // refuse is a ResumeError about the directory.
@@ -300,297 +357,97 @@ func (s *Segments) SetRun(r Run) {
 	s.m.Runs[s.run] = r
 }
 
+// KeySettings records the settings the key's text depends on, when no
+// run has yet, and otherwise says which differ from the recorded ones
+// ("" when none does).
+func (s *Segments) KeySettings(cur map[string]string) string {
+	s.mm.Lock()
+	defer s.mm.Unlock()
+	if len(s.m.Segments) == 0 || s.m.Settings == nil {
+		s.m.Settings = cur
+		return ""
+	}
+	if maps.Equal(s.m.Settings, cur) {
+		return ""
+	}
+	return differences(s.m.Settings, cur)
+}
+
 // Final is the output's name.
 func (s *Segments) Final() string { return s.final }
 
-// Writer returns the writer of the current segment, starting one when
-// none is open. What it is given goes into the next sealed segment.
-func (s *Segments) Writer() (io.Writer, error) {
-	if s.open {
-		return s.w, nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.f == nil {
-		name := filepath.Join(s.dir, dataName)
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o600)
-		if err == nil {
-			_, err = f.Seek(s.end, io.SeekStart)
-			if err != nil {
-				_ = f.Close()
-			}
-		}
-		if err != nil {
-			return nil, fileError(s.final, "cannot write", unwrapPath(err))
-		}
-		s.f = f
-	}
-	s.open, s.sum = true, crc32.New(castagnoli)
-	s.size.Store(0)
-	var sink io.Writer = &segmentWriter{s: s}
-	s.w, s.zw = sink, nil
-	if s.comp != None {
-		zw, err := s.comp.compressor(sink)
-		if err != nil {
-			s.open = false
-			return nil, fmt.Errorf("cannot start %s compression: %w", s.comp, err)
-		}
-		s.w, s.zw = zw, zw
-	}
-	return s.w, nil
-}
-
-// segmentWriter writes the current segment into the data file and its
-// checksum.
-type segmentWriter struct{ s *Segments }
-
-func (w *segmentWriter) Write(p []byte) (int, error) {
-	w.s.mu.Lock()
-	defer w.s.mu.Unlock()
-	if w.s.f == nil {
-		return 0, &WriteError{Err: errAborted, Msg: "the output to " + quoteName(w.s.final) + " was abandoned before it was complete"}
-	}
-	n, err := w.s.f.Write(p)
-	w.s.sum.Write(p[:n])
-	w.s.size.Add(int64(n))
-	w.s.written.Add(int64(n))
+// lock takes the directory's lock: another run writing the same output
+// at the same time would cut its data file back under it.
+func (s *Segments) lock() error {
+	f, err := os.OpenFile(filepath.Join(s.dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return n, fileError(w.s.final, "cannot write", unwrapPath(err))
+		return fileError(s.dir, "cannot lock", unwrapPath(err))
 	}
-	return n, nil
-}
-
-// Pending reports whether a segment is open: bytes were asked for since
-// the last seal.
-func (s *Segments) Pending() bool { return s.open }
-
-// Size is the current segment's size so far, after compression.
-func (s *Segments) Size() int64 { return s.size.Load() }
-
-// Written is the bytes this run wrote into segments, after compression.
-func (s *Segments) Written() int64 { return s.written.Load() }
-
-// Seal ends the current segment after what was written to it: its
-// compressed stream is ended, and the segment, with the key of its last
-// row, its rows and lines, is handed to the sealer's goroutine, which
-// syncs the data file and then records the segment in the manifest,
-// synced itself; only then does the segment count. The writer goes on
-// meanwhile (a sync stalls for as long as the disk takes to write what
-// it holds). Wait waits for the seals handed over; an error of the sealer
-// is returned by the next Seal, or by Wait.
-func (s *Segments) Seal(lastKey []string, rows, lines int64) error {
-	if !s.open {
-		if _, err := s.Writer(); err != nil {
-			return err
-		}
+	held, err := lockFile(f)
+	if err != nil {
+		_ = f.Close()
+		return fileError(s.dir, "cannot lock", unwrapPath(err))
 	}
-	if s.zw != nil {
-		if err := s.zw.Close(); err != nil {
-			return asWriteError(err)
-		}
+	if !held {
+		_ = f.Close()
+		return &ResumeError{Msg: fmt.Sprintf("cannot resume the output in %s: another fraise run is writing it now; "+
+			"wait for that run to end (or stop it), then run the command again", quoteName(s.dir))}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.open = false
-	if s.f == nil {
-		return &WriteError{Err: errAborted, Msg: "the output to " + quoteName(s.final) + " was abandoned before it was complete"}
-	}
-	if err := s.sealError(); err != nil {
-		return err
-	}
-	size := s.size.Load()
-	seg := Segment{
-		Offset: s.end, LastKey: lastKey, Rows: rows, Lines: lines,
-		Bytes: size, CRC32C: hex.EncodeToString(s.sum.Sum(nil)), Run: s.run,
-	}
-	s.end += size
-	if s.seals == nil {
-		s.seals, s.sealed = make(chan sealJob, maxPendingSeals), make(chan struct{})
-		go s.sealLoop(s.seals, s.sealed)
-	}
-	s.seals <- sealJob{f: s.f, seg: seg}
+	s.locked = f
 	return nil
 }
 
-// maxPendingSeals bounds the segments ended and not yet synced: the
-// writer waits for the disk beyond them.
-const maxPendingSeals = 4
-
-// sealJob is a segment to make durable: the data file, and the segment's
-// record.
-type sealJob struct {
-	f   *os.File
-	seg Segment
-}
-
-// sealLoop syncs the data file for each segment in turn and records it.
-func (s *Segments) sealLoop(jobs <-chan sealJob, done chan<- struct{}) {
-	defer close(done)
-	for j := range jobs {
-		if s.sealError() != nil {
-			continue
-		}
-		err := j.f.Sync()
-		if err != nil {
-			err = fileError(s.final, "cannot write", unwrapPath(err))
-		} else {
-			s.mm.Lock()
-			s.m.Segments = append(s.m.Segments, j.seg)
-			err = s.save()
-			s.mm.Unlock()
-		}
-		if err != nil {
-			s.sealErr.CompareAndSwap(nil, &err)
-			continue
-		}
-		s.mm.Lock()
-		s.durable = j.seg.Offset + j.seg.Bytes
-		s.mm.Unlock()
+// unlock lets another run write the output.
+func (s *Segments) unlock() {
+	if s.locked != nil {
+		_ = s.locked.Close()
+		s.locked = nil
 	}
 }
 
-// sealError is the sealer's first error.
-func (s *Segments) sealError() error {
-	if p := s.sealErr.Load(); p != nil {
-		return *p
+// readJournal reads the sealed segments from the journal, and cuts off
+// what a run killed while appending left of a line.
+func (s *Segments) readJournal() error {
+	name := filepath.Join(s.dir, journalName)
+	segs, whole, err := readSegments(name)
+	if err != nil {
+		return err
+	}
+	s.m.Segments = segs
+	if fi, err := os.Stat(name); err == nil && fi.Size() > whole {
+		if err := os.Truncate(name, whole); err != nil {
+			return fileError(name, "cannot cut back", unwrapPath(err))
+		}
 	}
 	return nil
 }
 
-// Wait waits until every segment sealed is synced and recorded, and
-// returns the first error doing it.
-func (s *Segments) Wait() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.drain()
-	return s.sealError()
-}
-
-// drain waits for the sealer, under mu.
-func (s *Segments) drain() {
-	if s.seals != nil {
-		close(s.seals)
-		<-s.sealed
-		s.seals, s.sealed = nil, nil
-	}
-}
-
-// save writes the manifest durably: a temporary file synced and renamed
-// over it, the directory synced.
-func (s *Segments) save() error {
-	data, err := json.MarshalIndent(s.m, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(s.dir, manifestName+".part")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err == nil {
-		_, err = f.Write(append(data, '\n'))
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(s.dir, manifestName))
+// readSegments reads a journal: its segments, and the length of its
+// whole lines. A last line without its newline was never synced whole:
+// it does not count.
+func readSegments(name string) ([]Segment, int64, error) {
+	data, err := os.ReadFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, nil
 	}
 	if err != nil {
-		return fileError(s.dir, "cannot write the manifest in", unwrapPath(err))
+		return nil, 0, fileError(name, "cannot read", unwrapPath(err))
 	}
-	syncDir(s.dir)
-	return nil
-}
-
-// syncDir makes a rename in dir durable, where the file system allows.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
-}
-
-// Abandon waits for the seals under way, drops the segment being written,
-// unsealed, and closes the data file; the sealed segments and the
-// manifest stay for the next run.
-func (s *Segments) Abandon() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.drain()
-	s.open = false
-	if s.f == nil {
-		return
-	}
-	_ = s.f.Truncate(s.durable)
-	_ = s.f.Close()
-	s.f = nil
-}
-
-// Close ends this run's use of the output, as Abandon; when no segment
-// is sealed, nothing is left to resume, and the directory is removed.
-func (s *Segments) Close() {
-	s.Abandon()
-	if len(s.Sealed()) == 0 {
-		_ = os.RemoveAll(s.dir)
-	}
-}
-
-// Publish puts the sealed segments, then tail (the end of a JSON array;
-// compressed on its own when the output is), under the output's name as
-// CreateFile's Commit does: the data file, synced, gets the mode a new
-// output gets (a replaced one's), and is renamed onto the name; then the
-// directory is removed. A segment still open is abandoned. Until the
-// output is published the manifest is left as it was: a failed Publish
-// can be resumed.
-func (s *Segments) Publish(tail []byte) error {
-	s.Abandon()
-	if err := s.sealError(); err != nil {
-		return err
-	}
-	if len(tail) > 0 && s.comp != None {
-		var buf bytes.Buffer
-		zw, err := s.comp.compressor(&buf)
-		if err == nil {
-			_, err = zw.Write(tail)
+	var segs []Segment
+	var whole int64
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			break
 		}
-		if err == nil {
-			err = zw.Close()
+		var seg Segment
+		if err := json.Unmarshal(data[:i], &seg); err != nil {
+			return nil, 0, &ResumeError{Msg: fmt.Sprintf("cannot resume the output in %s: its journal of segments is not one this fraise wrote (%v); "+
+				"give --resume=restart to discard it and start over", quoteName(filepath.Dir(name)), err)}
 		}
-		if err != nil {
-			return fmt.Errorf("cannot compress the end of the output: %w", err)
-		}
-		tail = buf.Bytes()
+		segs = append(segs, seg)
+		whole += int64(i + 1)
+		data = data[i+1:]
 	}
-	final, mode, err := regularTarget(s.final)
-	if err != nil {
-		return err
-	}
-	data := filepath.Join(s.dir, dataName)
-	f, err := os.OpenFile(data, os.O_WRONLY|os.O_CREATE, 0o600)
-	if err != nil {
-		return fileError(s.final, "cannot write", unwrapPath(err))
-	}
-	_, err = f.WriteAt(tail, s.durable)
-	if err == nil {
-		err = f.Truncate(s.durable + int64(len(tail)))
-	}
-	if err == nil {
-		_ = f.Chmod(mode) // a file system without modes keeps its own
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fileError(s.final, "cannot write", unwrapPath(err))
-	}
-	if err := os.Rename(data, final); err != nil {
-		return fileError(s.final, "cannot rename the finished output onto", unwrapPath(err))
-	}
-	syncDir(filepath.Dir(final))
-	if err := os.RemoveAll(s.dir); err != nil {
-		return fileError(s.dir, "published the output but cannot remove", unwrapPath(err))
-	}
-	return nil
+	return segs, whole, nil
 }

@@ -76,7 +76,11 @@ func TestSegmentsResume(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fmt.Fprintf(w, "{\"id\":\"never sealed\"}\n") // then the run is killed
+			fmt.Fprintf(w, "{\"id\":\"never sealed\"}\n")
+			if err := s.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			output.Kill(s)
 
 			s2, err := output.OpenSegments(name, tc.c, testID, false, output.Run{Server: "15"})
 			if err != nil {
@@ -138,6 +142,7 @@ func TestSegmentsRefusals(t *testing.T) {
 		}
 		writeSegment(t, s, 0, 10)
 		writeSegment(t, s, 10, 20)
+		output.Kill(s)
 		if fi, err := os.Stat(output.ResumeDir(name)); err != nil || fi.Mode().Perm() != 0o700 {
 			t.Errorf("resume directory: %v, mode %v; want 0700", err, fi.Mode().Perm())
 		}
@@ -186,7 +191,7 @@ func TestSegmentsRefusals(t *testing.T) {
 				t.Fatal(err)
 			}
 			return testID
-		}, "its manifest is not one this fraise wrote"},
+		}, "its manifest is of version 9, not 1"},
 	} {
 		t.Run(tc.what, func(t *testing.T) {
 			name := setup(t)
@@ -198,8 +203,9 @@ func TestSegmentsRefusals(t *testing.T) {
 			}
 			s, err := output.OpenSegments(name, output.None, id, true, output.Run{})
 			if err != nil || len(s.Sealed()) != 0 {
-				t.Fatalf("restart: %v, sealed %d; want a fresh start", err, len(s.Sealed()))
+				t.Fatalf("restart: %v, sealed %+v; want a fresh start", err, s)
 			}
+			s.Close()
 		})
 	}
 }
@@ -220,6 +226,7 @@ func TestSegmentsPublishFails(t *testing.T) {
 	if err := s.Publish(nil); err == nil {
 		t.Fatal("Publish onto a directory succeeded")
 	}
+	s.Close()
 	if err := os.Remove(name); err != nil {
 		t.Fatal(err)
 	}
@@ -295,5 +302,92 @@ func TestSegmentsSealWhileWriting(t *testing.T) {
 	}
 	if sealed := s.Sealed(); len(sealed) != 20 || sealed[19].LastKey[0] != "999" {
 		t.Errorf("%d segments recorded, want 20 ending at key 999", len(sealed))
+	}
+}
+
+// TestSegmentsOneRunAtATime: while a run writes a resumable output,
+// another run of it is refused (it would cut the data file back under the
+// first); once the first ends, the next may go on.
+func TestSegmentsOneRunAtATime(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "out.ndjson")
+	s, err := output.OpenSegments(name, output.None, testID, false, output.Run{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSegment(t, s, 0, 10)
+	w, err := s.Writer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(w, wantLines(10, 20))
+	_, err = output.OpenSegments(name, output.None, testID, false, output.Run{})
+	var re *output.ResumeError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "another fraise run is writing it now") {
+		t.Fatalf("a second run: %v; want it refused", err)
+	}
+	if err := s.Seal([]string{"19"}, 10, 10); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2, err := output.OpenSegments(name, output.None, testID, false, output.Run{})
+	if err != nil || len(s2.Sealed()) != 2 {
+		t.Fatalf("after the first run: %v; want its 2 segments", err)
+	}
+	if err := s2.Publish(nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(name); err != nil || string(got) != wantLines(0, 20) {
+		t.Errorf("published %q (%v)", got, err)
+	}
+}
+
+// TestSegmentsCompleteAndPublished: an output recorded complete is
+// published by the next run as it is; one whose data file was renamed
+// onto the output before its directory was removed starts afresh; an
+// empty compressed output is one empty frame.
+func TestSegmentsCompleteAndPublished(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "out.ndjson.gz")
+	s, err := output.OpenSegments(name, output.Gzip, testID, false, output.Run{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSegment(t, s, 0, 10)
+	if err := s.Complete(); err != nil {
+		t.Fatal(err)
+	}
+	output.Kill(s)
+	s2, err := output.OpenSegments(name, output.Gzip, testID, false, output.Run{})
+	if err != nil || !s2.IsComplete() {
+		t.Fatalf("reopened: %v, complete %v; want complete", err, s2 != nil && s2.IsComplete())
+	}
+	if err := s2.Publish(nil); err != nil {
+		t.Fatal(err)
+	}
+	// A crash between the rename and the removal of the directory.
+	dir := output.ResumeDir(name)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(`{"version":1,"identity":{"hash":"h1"},"segments":[{"offset":0,"bytes":5,"crc32c":"00000000"}],"complete":true,"published":true}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s3, err := output.OpenSegments(name, output.Gzip, testID, false, output.Run{})
+	if err != nil || len(s3.Sealed()) != 0 || s3.IsComplete() {
+		t.Fatalf("after a published output's leftover directory: %v; want a fresh start", err)
+	}
+	if err := s3.Publish(nil); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("an empty output is not a gzip file: %v", err)
+	}
+	if b, err := io.ReadAll(r); err != nil || len(b) != 0 {
+		t.Errorf("empty output decompresses to %q (%v)", b, err)
 	}
 }

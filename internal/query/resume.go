@@ -137,15 +137,33 @@ func (b *builder) resumeAfter(keys []OrderKey, r Resume, more bool) {
 	b.text("))")
 }
 
+// KeySettings are the settings a key's text can depend on (the date and
+// time styles, the time zone, the digits of floats, the currency format):
+// BuildKeyTypes gives their values as one JSON object.
+var KeySettings = []string{"DateStyle", "IntervalStyle", "TimeZone", "extra_float_digits", "lc_monetary"}
+
+// keySettingsSQL is the arguments of json_build_object for KeySettings.
+var keySettingsSQL = func() string {
+	var parts []string
+	for _, k := range KeySettings {
+		parts = append(parts, "'"+k+"', pg_catalog.current_setting('"+k+"')")
+	}
+	return strings.Join(parts, ", ")
+}()
+
 // BuildKeyTypes renders the statement that names the types of a
 // resumable statement's key items, as the server names them (its one row
 // holds one type per item, whatever rows the relation has): the types the
 // key to continue after is cast to (Resume.Types). After them come the
-// server's time (now(), as text) and whether every collation of the
+// server's time (now(), as text), whether every collation of the
 // database is deterministic (equal strings are then equal bytes: bool,
-// "t" or "f"). Its WHERE is spec's,
+// "t" or "f"), and the KeySettings, as a JSON object. Its WHERE is spec's,
 // so that it takes the user's parameters (Range and Resume are not used).
-func BuildKeyTypes(spec Spec) (Statement, error) {
+//
+// With nulls, a last column says whether a row of spec's has a NULL key
+// item ("t" or "f"): a resumed run's keyset never selects such a row,
+// which the first run would have refused.
+func BuildKeyTypes(spec Spec, nulls bool) (Statement, error) {
 	keys, err := resumeKeys(Spec{OrderBy: spec.OrderBy, Resume: &Resume{}})
 	if err != nil {
 		return Statement{}, err
@@ -156,9 +174,17 @@ func BuildKeyTypes(spec Spec) (Statement, error) {
 		if i > 0 {
 			b.text(", ")
 		}
-		b.text("pg_catalog.pg_typeof(k.k" + strconv.Itoa(i+1) + ")::text")
+		// format_type without a modifier: "bpchar", not "character",
+		// which a cast reads as char(1).
+		b.text("pg_catalog.format_type(pg_catalog.pg_typeof(k.k" + strconv.Itoa(i+1) + "), -1)")
 	}
-	b.text(", pg_catalog.now()::text, NOT EXISTS (SELECT 1 FROM pg_catalog.pg_collation WHERE NOT collisdeterministic)")
+	b.text(", pg_catalog.now()::text, NOT EXISTS (SELECT 1 FROM pg_catalog.pg_collation WHERE NOT collisdeterministic),\n" +
+		"pg_catalog.json_build_object(" + keySettingsSQL + ")::text")
+	if nulls {
+		if err := b.nullKeys(spec, keys); err != nil {
+			return Statement{}, err
+		}
+	}
 	b.text("\nFROM (VALUES (0)) AS v(x) LEFT JOIN LATERAL (SELECT ")
 	for i, k := range keys {
 		if i > 0 {
@@ -174,4 +200,28 @@ func BuildKeyTypes(spec Spec) (Statement, error) {
 	}
 	b.text("\nLIMIT 0) AS k ON true")
 	return Statement{SQL: b.sb.String(), Fragments: b.frags}, nil
+}
+
+// nullKeys writes whether a row of spec's has a NULL key item.
+func (b *builder) nullKeys(spec Spec, keys []OrderKey) error {
+	b.text(",\nEXISTS (SELECT 1")
+	spec.Range, spec.Resume = nil, nil
+	if err := b.fromWhere(spec); err != nil {
+		return err
+	}
+	if len(spec.Where) > 0 {
+		b.text("\nAND (")
+	} else {
+		b.text("\nWHERE (")
+	}
+	for i, k := range keys {
+		if i > 0 {
+			b.text(" OR ")
+		}
+		b.text("(\n")
+		b.fragment(PartOrderBy, k.Expr)
+		b.text("\n) IS NULL")
+	}
+	b.text("))")
+	return nil
 }

@@ -63,7 +63,7 @@ func TestResumableStatement(t *testing.T) {
 	} {
 		t.Run(tc.order, func(t *testing.T) {
 			types := strings.Split(tc.types, ",")
-			kt, err := query.BuildKeyTypes(query.Spec{Relation: query.Relation{Name: "rs_keys"}, OrderBy: tc.order, Where: []string{"i > $1"}})
+			kt, err := query.BuildKeyTypes(query.Spec{Relation: query.Relation{Name: "rs_keys"}, OrderBy: tc.order, Where: []string{"i > $1"}}, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,8 +79,8 @@ func TestResumableStatement(t *testing.T) {
 				return nil
 			})
 			conn.Close()
-			if err == nil && (len(named) != len(types)+2 || named[len(named)-1] != "t") {
-				t.Fatalf("key types row %q: want the types, the time and t (deterministic collations)", named)
+			if err == nil && (len(named) != len(types)+4 || named[len(types)+1] != "t" || !strings.Contains(named[len(types)+2], `"DateStyle"`) || named[len(types)+3] != "f") {
+				t.Fatalf("key types row %q: want the types, the time, t (deterministic collations), the settings and f (no NULL key)", named)
 			}
 			named = named[:len(types)]
 			if err != nil || strings.Join(named, ",") != tc.types {
