@@ -116,7 +116,7 @@ func (b *bench) resumeAll(ctx context.Context, only string) ([]*resumeResult, er
 		run := resumeRun{bin: b.fraise}
 		if b.smoke {
 			// The smoke data fits in one segment of the release build
-			// (100,000 rows or 16 MiB of values), which leaves nothing to
+			// (50,000 rows or 8 MiB of values), which leaves nothing to
 			// kill half-way: the cuts run a test build of fraise that seals
 			// every twentieth of the rows.
 			if testBuild == "" {

@@ -79,7 +79,7 @@ func resumeSection(w *strings.Builder, results []*resumeResult, rounds int) {
 		}
 	}
 	if len(smoke) > 0 {
-		fmt.Fprintf(w, "\nSmoke run: the smoke data fits in one segment of the release build (100,000 rows or 16 MiB of values), leaving nothing to kill half-way, "+
+		fmt.Fprintf(w, "\nSmoke run: the smoke data fits in one segment of the release build (50,000 rows or 8 MiB of values), leaving nothing to kill half-way, "+
 			"so the killed, resumed and uninterrupted runs of this table ran internal/cli's test build (FRAISE_TEST_AS_MAIN=1, FRAISE_TEST_SEGMENT_ROWS), sealing smaller segments: %s. The cost table ran the release build.\n", strings.Join(smoke, ", "))
 	}
 	if len(memory) > 0 {

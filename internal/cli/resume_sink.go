@@ -14,8 +14,8 @@ import (
 // it holds this many rows, or this many bytes of values, whichever comes
 // first. (Variables for tests.)
 var (
-	segmentRows  int64 = 100_000
-	segmentBytes int64 = 16 << 20
+	segmentRows  int64 = 50_000
+	segmentBytes int64 = 8 << 20
 )
 
 // resumeKeyError stops a resumable run on a row whose key cannot carry

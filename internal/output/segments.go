@@ -158,6 +158,8 @@ type Segments struct {
 	// first segment).
 	journal  *os.File
 	runSaved bool
+	// enc is the compressor, reset for each segment.
+	enc resettable
 }
 
 // ResumeDir is the directory of the resumable output named final.

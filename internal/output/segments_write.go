@@ -38,14 +38,28 @@ func (s *Segments) Writer() (io.Writer, error) {
 	var sink io.Writer = &segmentWriter{s: s}
 	s.w, s.zw = sink, nil
 	if s.comp != None {
-		zw, err := s.comp.compressor(sink)
-		if err != nil {
-			s.open = false
-			return nil, fmt.Errorf("cannot start %s compression: %w", s.comp, err)
+		// One compressor for every segment, reset for each: a new one
+		// each time would allocate its windows and buffers anew.
+		if s.enc == nil {
+			zw, err := s.comp.compressor(sink)
+			if err != nil {
+				s.open = false
+				return nil, fmt.Errorf("cannot start %s compression: %w", s.comp, err)
+			}
+			s.enc = zw.(resettable)
+		} else {
+			s.enc.Reset(sink)
 		}
-		s.w, s.zw = zw, zw
+		s.w, s.zw = s.enc, s.enc
 	}
 	return s.w, nil
+}
+
+// resettable is a compressor that starts a new stream (a gzip member, a
+// zstd frame) on another writer.
+type resettable interface {
+	io.WriteCloser
+	Reset(w io.Writer)
 }
 
 // segmentWriter writes the current segment into the data file and its
