@@ -12,7 +12,7 @@ import (
 // addObserveFlags declares what a run tells about itself on stderr.
 func addObserveFlags(f *pflag.FlagSet) {
 	addBoolFlag(f, "stats", "", "at the end, print one JSON line of counters and timings on stderr (also after a failure)")
-	f.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
+	f.String("progress", "auto", "progress bar on stderr: auto (when stderr is a terminal and the rows go elsewhere: -o FILE or a pipe), always or never")
 	addBoolFlag(f, "verbose", "v", "log the run's steps on stderr: connection attempts, TLS, authentication, SQL, timings, cancel requests")
 	f.String("log-format", "text", "format of --verbose logs: text or json")
 	addBoolFlag(f, "quiet", "q", "print nothing on stderr but errors: no progress bar, warnings or notices")
@@ -24,10 +24,12 @@ type observeSettings struct {
 	log                    *slog.Logger // nil without --verbose
 }
 
-func parseObserve(s *settings, stdout, stderr io.Writer) (observeSettings, error) {
+// parseObserve reads the observation flags; toFile: the rows go to -o
+// FILE, not stdout.
+func parseObserve(s *settings, toFile bool, stdout, stderr io.Writer) (observeSettings, error) {
 	o := observeSettings{stats: s.bool("stats"), quiet: s.bool("quiet")}
 	var err error
-	if o.progress, err = wantProgress(strings.ToLower(s.str("progress")), o.quiet, stdout, stderr); err != nil {
+	if o.progress, err = wantProgress(strings.ToLower(s.str("progress")), o.quiet, toFile, stdout, stderr); err != nil {
 		return o, err
 	}
 	format := strings.ToLower(s.str("log-format"))

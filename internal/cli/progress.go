@@ -18,14 +18,16 @@ const progressEvery = 200 * time.Millisecond
 // wantProgress decides whether a bar is shown: --progress always, or auto
 // with stderr a terminal and stdout not one (the rows would be written
 // over the bar); never with --quiet.
-func wantProgress(mode string, quiet bool, stdout, stderr io.Writer) (bool, error) {
+func wantProgress(mode string, quiet, toFile bool, stdout, stderr io.Writer) (bool, error) {
 	switch mode {
 	case "always":
 		return !quiet, nil
 	case "never":
 		return false, nil
 	case "auto", "":
-		return !quiet && isTerminal(stderr) && !isTerminal(stdout), nil
+		// Rows on the terminal leave no room for a bar; with -o FILE
+		// they go elsewhere, whatever stdout is.
+		return !quiet && isTerminal(stderr) && (toFile || !isTerminal(stdout)), nil
 	}
 	return false, &usageError{fmt.Errorf("--progress must be auto, always or never, got %q", mode)}
 }

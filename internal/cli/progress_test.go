@@ -66,7 +66,8 @@ func runOnTerminalOut(t *testing.T, both bool, args ...string) (int, string) {
 
 // TestProgressOnTerminal: with stderr a terminal, a bar shows the rows
 // against the planner's estimate, marked as one, and ends full at the real
-// count; --progress never and --quiet turn it off.
+// count; not when the rows go to the terminal too, but with -o FILE even
+// when stdout is one; --progress never and --quiet turn it off.
 func TestProgressOnTerminal(t *testing.T) {
 	srv := pgtest.Require(t)
 	dsn := srv.ConnString(pgtest.RoleTrust, false)
@@ -86,6 +87,13 @@ func TestProgressOnTerminal(t *testing.T) {
 	code, screen = runOnTerminalOut(t, true, "stream", "v_seq", "--where", "pg_sleep(0.0004) IS NOT NULL", "--limit", "1000", "-d", dsn)
 	if code != 0 || strings.Contains(screen, "%") || strings.Count(screen, "\n") != 1000 {
 		t.Errorf("rows on the terminal: exit %d, %d lines, a bar: %v; want 0, 1000 and none", code, strings.Count(screen, "\n"), strings.Contains(screen, "%"))
+	}
+	// The rows to -o FILE, stdout a terminal too (the interactive
+	// export): the bar shows.
+	file := filepath.Join(t.TempDir(), "out.ndjson")
+	code, screen = runOnTerminalOut(t, true, "stream", "v_seq", "--where", "pg_sleep(0.0004) IS NOT NULL", "--limit", "1000", "-d", dsn, "-o", file)
+	if code != 0 || !regexp.MustCompile(`100% \|[^|]*\| \(1000/1000\)`).MatchString(screen) {
+		t.Errorf("-o FILE with stdout a terminal: exit %d, no full bar; the terminal ends with:\n%q", code, tail(screen))
 	}
 	for _, off := range [][]string{{"--progress", "never"}, {"--quiet"}} {
 		code, screen := runOnTerminal(t, append([]string{"stream", "v_seq", "--limit", "10", "-d", dsn}, off...)...)
