@@ -24,6 +24,11 @@ func printError(w io.Writer, err error, st *statementInfo) {
 		b.WriteString(caret("--jq", jc.Expr, utf8.RuneCountInString(jc.Expr[:jc.Offset]), "  "))
 		b.WriteString("\n")
 	}
+	var fe *query.FragmentError
+	if errors.As(err, &fe) && fe.Text != "" {
+		b.WriteString(caret(partFlag(fe.Part), fe.Text, utf8.RuneCountInString(fe.Text[:fe.Offset]), "  "))
+		b.WriteString("\n")
+	}
 	var pe *wire.PgError
 	inFragment := false
 	if errors.As(err, &pe) {

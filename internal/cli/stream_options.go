@@ -64,7 +64,7 @@ func resolveStream(cmd *cobra.Command, app *app, relArg string) (*streamOptions,
 	if o.out, err = parseOutput(s, o.jq != nil && o.jq.raw); err != nil {
 		return nil, err
 	}
-	if o.obs, err = parseObserve(s, app.stdout, app.stderr); err != nil {
+	if o.obs, err = parseObserve(s, o.out.path != "", app.stdout, app.stderr); err != nil {
 		return nil, err
 	}
 	o.quietAndLogs()

@@ -136,6 +136,10 @@ type FragmentError struct {
 	Part Part
 	// Reason says what is wrong.
 	Reason string
+	// Text, when set, is the fragment, and Offset the byte in it the
+	// reason is about.
+	Text   string
+	Offset int
 }
 
 func (e *FragmentError) Error() string { return e.Part.String() + ": " + e.Reason }
@@ -257,7 +261,7 @@ func checkFragment(part Part, s string) error {
 	if !utf8.ValidString(s) {
 		return &FragmentError{Part: part, Reason: "the SQL fragment is not valid UTF-8"}
 	}
-	return nil
+	return checkBalanced(part, s)
 }
 
 // rangeCondition writes r's condition, after the user's conditions when
