@@ -65,7 +65,7 @@ func skipClosed(s string, i int) (int, string) {
 	if !ok {
 		return i + 1, ""
 	}
-	tag := s[i:strings.IndexByte(s[i+1:], '$')+i+2]
+	tag := s[i : strings.IndexByte(s[i+1:], '$')+i+2]
 	if n == len(s) && !strings.HasSuffix(s[i+len(tag):], tag) {
 		return -1, "dollar quote " + tag
 	}
