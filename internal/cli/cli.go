@@ -121,7 +121,7 @@ func (a *app) awaitSignals() {
 func newRootCmd(app *app) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "fraise",
-		Short: "Stream JSON documents out of PostgreSQL views",
+		Short: "Stream JSON documents out of PostgreSQL relations",
 		Long: `fraise streams the json/jsonb column of a PostgreSQL relation as NDJSON,
 one document per line, with bounded memory, inside a read-only transaction.
 "fraise views" lists the relations it can stream; "fraise ping" checks the

@@ -27,11 +27,19 @@ import (
 // order is checked as the rows come (resumeSink): a key that is not
 // unique stops the run before a segment could lose or repeat rows.
 
-// addResumeFlag declares --resume.
+// addResumeFlag declares --resume, shown as --resume[=continue].
 func addResumeFlag(f *pflag.FlagSet) {
-	f.String("resume", "", "write -o FILE as sealed segments that a later run of the same command continues after a cut (needs --order-by on a unique key); =restart discards an earlier run's")
-	f.Lookup("resume").NoOptDefVal = "on"
+	f.Var(new(resumeValue), "resume", "write -o FILE as sealed segments that a later run of the same command continues after a cut (needs --order-by on a unique key); =restart discards an earlier run's")
+	f.Lookup("resume").NoOptDefVal = "continue"
 }
+
+// resumeValue is --resume's value: a string, whose type pflag does not
+// print, so that the help reads --resume[=continue].
+type resumeValue struct{ v string }
+
+func (r *resumeValue) Set(s string) error { r.v = s; return nil }
+func (r *resumeValue) String() string     { return r.v }
+func (r *resumeValue) Type() string       { return "" }
 
 // beforePublish, when set, is called once a resumable output is recorded
 // complete, before it is published (tests: a run stopped there).
@@ -61,7 +69,7 @@ func parseResume(s *settings, o *streamOptions) (*resumeOptions, error) {
 	switch v := strings.ToLower(s.str("resume")); v {
 	case "", "off", "false", "no", "0":
 		return nil, nil
-	case "on", "true", "yes", "1":
+	case "continue", "on", "true", "yes", "1":
 	case "restart":
 		r.restart = true
 	default:

@@ -84,7 +84,7 @@ func (tc settingCase) run(t *testing.T) {
 }
 
 // reached is what stderr says when the run got to connecting.
-const reached = `connection to server at "` + nowhere
+const reached = `connection to server on socket "` + nowhere
 
 // TestProfileValueTypes: a profile value of the wrong type for its
 // setting is a usage error naming the file, the profile, the key, the

@@ -129,9 +129,9 @@ func newStreamCmd(app *app) *cobra.Command {
 // addStreamFlags declares stream's flags.
 func addStreamFlags(f *pflag.FlagSet) {
 	addConnFlags(f)
-	f.StringArrayP("where", "w", nil, "SQL condition on the rows; repeatable, conditions are ANDed")
+	f.StringArrayP("where", "w", nil, "`SQL` condition on the rows; repeatable, conditions are ANDed")
 	f.StringArray("param", nil, "`VALUE` bound to $1, $2, … in --where and --order-by, in order; repeatable; sent apart from the SQL, never pasted into it")
-	f.String("order-by", "", "SQL ORDER BY expression list")
+	f.String("order-by", "", "`SQL` ORDER BY expression list")
 	f.Int64("limit", -1, "stop after `N` rows")
 	f.Int64("offset", 0, "skip the first `N` rows")
 	f.String("column", "data", "the json/jsonb column to stream")

@@ -70,7 +70,22 @@ func (e *ConnectError) single() string {
 	if e.Addr != "" && e.Addr != e.Host {
 		where += " (" + e.Addr + ")"
 	}
+	// A Unix socket is named by its path, as psql names it.
+	if sock := socketPath(e.Host, e.Addr); sock != "" {
+		where = "server on socket " + strconv.Quote(sock)
+	}
 	return fmt.Sprintf("connection to %s as user %q failed at %s: %v", where, e.User, e.Step, e.Err)
+}
+
+// socketPath is the path of the Unix socket a connection went to, "" for
+// TCP: the address when it is a path (or an abstract name), else the host.
+func socketPath(host, addr string) string {
+	for _, a := range []string{addr, host} {
+		if strings.HasPrefix(a, "/") || strings.HasPrefix(a, "@") {
+			return a
+		}
+	}
+	return ""
 }
 
 // Unwrap returns the cause.
