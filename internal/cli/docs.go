@@ -28,9 +28,9 @@ func ExitStatuses() []ExitStatus {
 	return []ExitStatus{
 		{ExitOK, "success, including when the reader closed the pipe early (| head, | true)"},
 		{ExitInternal, "unexpected internal error"},
-		{ExitUsage, "usage: bad flag, invalid relation or column name, bad connection string, jq expression that does not compile, a --where or --order-by that reaches past its parentheses, an invalid config file or unknown profile, a --resume output another command wrote; found before connecting"},
+		{ExitUsage, "usage: bad flag, invalid relation or column name, bad connection string, jq expression that does not compile, a --where or --order-by that reaches past its parentheses, an invalid config file or unknown profile, a --resume output another command wrote; found before connecting (a --resume key's session settings, once connected)"},
 		{ExitConnection, "connection: network, TLS, authentication, server unavailable, connection lost"},
-		{ExitQuery, "query: the server rejected or aborted the query (syntax error in --where, unknown relation, column not json/jsonb, read-only violation, pg_terminate_backend), or a limit ended it (--statement-timeout, --idle-timeout, --max-row-size), or the --resume key is not unique"},
+		{ExitQuery, "query: the server rejected or aborted the query (syntax error in --where, unknown relation, column not json/jsonb, read-only violation, pg_terminate_backend), or a limit ended it (--statement-timeout, --idle-timeout, --max-row-size), or the --resume key is not unique, or NULL"},
 		{ExitFilter, "filter: the --jq expression failed on a row (--on-jq-error fail); also halt_error's default, while halt_error(N) exits N"},
 		{ExitOutput, "output: the output cannot be written (disk full, permission, missing directory, file size limit); with -o, a previous file is left as it was"},
 		{ExitSIGHUP, "hung up: SIGHUP (the terminal or ssh session closed); a query under way is cancelled"},

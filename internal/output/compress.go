@@ -70,7 +70,7 @@ const compressBlock = 1 << 20
 // compressor returns a writer compressing into w. Close writes the end of
 // the stream but does not close w.
 func (c Compression) compressor(w io.Writer) (io.WriteCloser, error) {
-	workers := min(runtime.GOMAXPROCS(0), 4)
+	workers := compressWorkers()
 	switch c {
 	case Gzip:
 		zw := pgzip.NewWriter(w)
@@ -82,6 +82,19 @@ func (c Compression) compressor(w io.Writer) (io.WriteCloser, error) {
 		return zstd.NewWriter(w, zstd.WithEncoderConcurrency(workers))
 	}
 	return nil, errors.New("no compression")
+}
+
+// compressWorkers is how many goroutines a compressor uses at most.
+func compressWorkers() int { return min(runtime.GOMAXPROCS(0), 4) }
+
+// reset has enc, one of compressor's, start a new stream on w, with the
+// settings compressor gave it (pgzip's Reset would reset its concurrency
+// to GOMAXPROCS blocks).
+func (c Compression) reset(enc interface{ Reset(io.Writer) }, w io.Writer) {
+	enc.Reset(w)
+	if zw, ok := enc.(*pgzip.Writer); ok {
+		_ = zw.SetConcurrency(compressBlock, compressWorkers())
+	}
 }
 
 // Dest is where the lines go: stdout or a File, compressed or not.

@@ -160,6 +160,8 @@ type Segments struct {
 	runSaved bool
 	// enc is the compressor, reset for each segment.
 	enc resettable
+	// opened: OpenSegments succeeded; Close may remove what it made.
+	opened bool
 }
 
 // ResumeDir is the directory of the resumable output named final.
@@ -197,6 +199,7 @@ func OpenSegments(final string, c Compression, id Identity, restart bool, run Ru
 	}
 	s.m.Runs = append(s.m.Runs, run)
 	s.run = len(s.m.Runs) - 1
+	s.opened = true
 	return s, nil
 }
 
@@ -220,8 +223,7 @@ func (s *Segments) load(id Identity) error {
 		if _, err := os.Stat(filepath.Join(s.dir, dataName)); err == nil {
 			return s.refuse("its manifest is missing, so its data cannot be trusted")
 		}
-		s.m = Manifest{Version: manifestVersion, Identity: id}
-		return s.save()
+		return s.fresh(id)
 	}
 	if err != nil {
 		return fileError(s.dir, "cannot read", unwrapPath(err))
@@ -232,19 +234,28 @@ func (s *Segments) load(id Identity) error {
 	if s.m.Version != manifestVersion {
 		return s.refuse("its manifest is of version %d, not %d: another fraise wrote it", s.m.Version, manifestVersion)
 	}
+	if _, err := os.Stat(filepath.Join(s.dir, dataName)); s.m.Published && errors.Is(err, fs.ErrNotExist) {
+		// Renamed onto the output before the directory was removed: the
+		// output is there, whole; this run, whatever its command, starts
+		// a new one.
+		return s.fresh(id)
+	}
 	if s.m.Identity.Hash != id.Hash {
 		return s.refuse("it was written by another command: %s", differences(s.m.Identity.Values, id.Values))
 	}
 	if err := s.readJournal(); err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(s.dir, dataName)); s.m.Published && errors.Is(err, fs.ErrNotExist) {
-		// Renamed onto the output before the directory was removed: the
-		// output is there, whole; this run starts a new one.
-		s.m = Manifest{Version: manifestVersion, Identity: id}
-		return s.save()
-	}
 	return s.verify()
+}
+
+// fresh starts a new output: no journal, a new manifest.
+func (s *Segments) fresh(id Identity) error {
+	if err := os.Remove(filepath.Join(s.dir, journalName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fileError(s.dir, "cannot remove what is in", unwrapPath(err))
+	}
+	s.m = Manifest{Version: manifestVersion, Identity: id}
+	return s.save()
 }
 
 // LastSealedKey reads, without changing anything, the key of the last
@@ -381,22 +392,57 @@ func (s *Segments) Final() string { return s.final }
 // lock takes the directory's lock: another run writing the same output
 // at the same time would cut its data file back under it.
 func (s *Segments) lock() error {
-	f, err := os.OpenFile(filepath.Join(s.dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return fileError(s.dir, "cannot lock", unwrapPath(err))
-	}
-	held, err := lockFile(f)
-	if err != nil {
+	name := filepath.Join(s.dir, lockName)
+	for range 10 {
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return fileError(s.dir, "cannot lock", unwrapPath(err))
+		}
+		held, err := lockFile(f)
+		if err != nil {
+			_ = f.Close()
+			return fileError(s.dir, "cannot lock", unwrapPath(err))
+		}
+		if !held {
+			_ = f.Close()
+			return &ResumeError{Msg: fmt.Sprintf("cannot resume the output in %s: another fraise run is writing it now; "+
+				"wait for that run to end (or stop it), then run the command again", quoteName(s.dir))}
+		}
+		if !lockHeldOpen {
+			// Where there is no lock, the file is not kept open: an
+			// open file could not be removed with the directory.
+			_ = f.Close()
+			return nil
+		}
+		// A run that ended removed the directory, lock and all, between
+		// the open and the lock: the lock held is on a file gone.
+		if a, b := statOf(f), statOf2(name); a != nil && b != nil && os.SameFile(a, b) {
+			s.locked = f
+			return nil
+		}
 		_ = f.Close()
-		return fileError(s.dir, "cannot lock", unwrapPath(err))
+		if err := os.Mkdir(s.dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fileError(s.final, "cannot create a directory beside", unwrapPath(err))
+		}
 	}
-	if !held {
-		_ = f.Close()
-		return &ResumeError{Msg: fmt.Sprintf("cannot resume the output in %s: another fraise run is writing it now; "+
-			"wait for that run to end (or stop it), then run the command again", quoteName(s.dir))}
+	return &ResumeError{Msg: fmt.Sprintf("cannot resume the output in %s: its lock keeps being removed under this run by others", quoteName(s.dir))}
+}
+
+// statOf and statOf2 are the file's status, nil when it cannot be had.
+func statOf(f *os.File) os.FileInfo {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil
 	}
-	s.locked = f
-	return nil
+	return fi
+}
+
+func statOf2(name string) os.FileInfo {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return nil
+	}
+	return fi
 }
 
 // unlock lets another run write the output.

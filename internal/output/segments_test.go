@@ -371,9 +371,27 @@ func TestSegmentsCompleteAndPublished(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(`{"version":1,"identity":{"hash":"h1"},"segments":[{"offset":0,"bytes":5,"crc32c":"00000000"}],"complete":true,"published":true}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s3, err := output.OpenSegments(name, output.Gzip, testID, false, output.Run{})
+	if err := os.WriteFile(filepath.Join(dir, "segments"), []byte(`{"offset":0,"bytes":5,"crc32c":"00000000","rows":1}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Another command, even: the output was published.
+	other := output.Identity{Hash: "h2"}
+	s3, err := output.OpenSegments(name, output.Gzip, other, false, output.Run{})
 	if err != nil || len(s3.Sealed()) != 0 || s3.IsComplete() {
 		t.Fatalf("after a published output's leftover directory: %v; want a fresh start", err)
+	}
+	// Its journal went with it: a segment of this run, then a kill,
+	// leave this run's one segment to resume.
+	writeSegment(t, s3, 0, 3)
+	output.Kill(s3)
+	s4, err := output.OpenSegments(name, output.Gzip, other, false, output.Run{})
+	if err != nil || len(s4.Sealed()) != 1 {
+		t.Fatalf("resuming after a fresh start: %v; want its one segment", err)
+	}
+	s4.Close()
+	s3, err = output.OpenSegments(name, output.Gzip, other, true, output.Run{})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if err := s3.Publish(nil); err != nil {
 		t.Fatal(err)

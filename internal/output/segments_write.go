@@ -48,7 +48,7 @@ func (s *Segments) Writer() (io.Writer, error) {
 			}
 			s.enc = zw.(resettable)
 		} else {
-			s.enc.Reset(sink)
+			s.comp.reset(s.enc, sink)
 		}
 		s.w, s.zw = s.enc, s.enc
 	}
@@ -191,6 +191,7 @@ func (s *Segments) record(seg Segment) error {
 		if s.journal, err = os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err != nil {
 			return fileError(s.dir, "cannot write the journal in", unwrapPath(err))
 		}
+		syncDir(s.dir) // the journal's name, durable
 	}
 	if _, err = s.journal.Write(append(line, '\n')); err == nil {
 		err = s.journal.Sync()
@@ -289,7 +290,7 @@ func (s *Segments) Abandon() {
 // and the directory is removed.
 func (s *Segments) Close() {
 	s.Abandon()
-	if s.locked != nil && len(s.Sealed()) == 0 {
+	if s.opened && !s.m.Published && len(s.Sealed()) == 0 {
 		_ = os.RemoveAll(s.dir)
 	}
 	s.unlock()

@@ -22,16 +22,21 @@ func checkBalanced(part Part, s string) error {
 			}
 			open = open[:len(open)-1]
 		case c == '-' && strings.HasPrefix(s[i:], "--"):
-			j := strings.IndexByte(s[i:], '\n')
+			// To the end of the line (\n or \r, as the server reads it), or
+			// of the fragment, which fraise ends with a newline.
+			j := strings.IndexAny(s[i:], "\n\r")
 			if j < 0 {
-				return nil // to the end of the fragment, which fraise ends with a newline
+				i = len(s)
+				continue
 			}
 			i += j + 1
 			continue
+		case c == '$' && i > 0 && identCont(s[i-1]):
+			// Inside a name (a$b): not a parameter or dollar quote.
 		case c == '/' && strings.HasPrefix(s[i:], "/*"), c == '\'' || c == '"', c == '$':
-			n, what := skipClosed(s, i)
+			n, why := skipClosed(s, i)
 			if n < 0 {
-				return balanceError(part, s, i, "this "+what+" is never closed, and would reach into the SQL after the fragment")
+				return balanceError(part, s, i, why)
 			}
 			i = n
 			continue
@@ -50,16 +55,31 @@ func balanceError(part Part, s string, off int, reason string) error {
 }
 
 // skipClosed skips the quote, quoted identifier, dollar quote or block
-// comment at i: the offset after it, or -1 and what it is when it is not
-// closed. A '$' that starts no dollar quote is skipped alone.
+// comment at i: the offset after it, or -1 and why it cannot be skipped
+// (it is not closed, or where it ends depends on a setting). A '$' that
+// starts no dollar quote is skipped alone.
 func skipClosed(s string, i int) (int, string) {
+	never := func(what string) string {
+		return "this " + what + " is never closed, and would reach into the SQL after the fragment"
+	}
 	switch s[i] {
 	case '/':
-		return skipComment(s, i), "block comment"
-	case '\'':
-		return skipQuoted(s, i, '\'', i > 0 && (s[i-1] == 'E' || s[i-1] == 'e')), "string literal"
+		return skipComment(s, i), never("block comment")
 	case '"':
-		return skipQuoted(s, i, '"', false), "quoted identifier"
+		return skipQuoted(s, i, '"', false), never("quoted identifier")
+	case '\'':
+		// E'…' is an escape string only when the E starts a token: in
+		// name'…' the quote starts an ordinary string after a name.
+		if i > 0 && (s[i-1] == 'E' || s[i-1] == 'e') && (i < 2 || !identCont(s[i-2])) {
+			return skipQuoted(s, i, '\'', true), never("string literal")
+		}
+		// An ordinary string must end where it ends with or without
+		// standard_conforming_strings.
+		n := skipQuoted(s, i, '\'', false)
+		if n >= 0 && skipQuoted(s, i, '\'', true) != n {
+			return -1, "this string literal has a backslash before a quote, which ends it elsewhere where standard_conforming_strings is off; write it as E'…' or $$…$$"
+		}
+		return n, never("string literal")
 	}
 	n, ok := skipDollar(s, i)
 	if !ok {
@@ -67,7 +87,7 @@ func skipClosed(s string, i int) (int, string) {
 	}
 	tag := s[i : strings.IndexByte(s[i+1:], '$')+i+2]
 	if n == len(s) && !strings.HasSuffix(s[i+len(tag):], tag) {
-		return -1, "dollar quote " + tag
+		return -1, never("dollar quote " + tag)
 	}
 	return n, ""
 }
@@ -106,4 +126,10 @@ func skipComment(s string, i int) int {
 		}
 	}
 	return -1
+}
+
+// identCont reports whether c continues a name: a letter, digit, _, $ or
+// a byte of a multibyte character.
+func identCont(c byte) bool {
+	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }

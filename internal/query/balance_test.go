@@ -39,6 +39,18 @@ func TestFragmentsStayInside(t *testing.T) {
 		{"x = E'\\')'", -1, ""},
 		{"x = 'it''s )'", -1, ""},
 		{"arr[1] = (2)", -1, ""},
+		// What a review found: names holding $, a quote after a name, a
+		// comment ended by \r, a comment at the end hiding an open '(',
+		// and a string the setting standard_conforming_strings reads
+		// two ways.
+		{"EXISTS (SELECT 1 x$q$)) UNION ALL SELECT secret FROM s WHERE ((SELECT true y$q$)", 22, "closes no '('"},
+		{"name'\\' IS NOT NULL) UNION ALL SELECT 1 WHERE (true --'", 4, "standard_conforming_strings"},
+		{"name'x' IS NOT NULL) UNION ALL SELECT 1 WHERE (true --'", 19, "closes no '('"},
+		{"true --\r) UNION ALL SELECT 1 WHERE (true", 8, "closes no '('"},
+		{"(a = 1 -- c", 0, "never closed"},
+		{"'\\' = ' ) UNION ALL SELECT 1 WHERE (true --'", 0, "standard_conforming_strings"},
+		{"a$b$c = 1", -1, ""},
+		{"name = E'C:\\\\'", -1, ""},
 	} {
 		_, err := query.Build(query.Spec{Relation: query.Relation{Name: "v"}, Column: "data", Where: []string{tc.frag}, Limit: -1})
 		var fe *query.FragmentError

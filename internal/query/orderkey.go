@@ -187,7 +187,7 @@ func skipToken(s string, i int) (int, tokKind) {
 	case c == ',':
 		return i + 1, tokComma
 	case c == '-' && strings.HasPrefix(s[i:], "--"):
-		if j := strings.IndexByte(s[i:], '\n'); j >= 0 {
+		if j := strings.IndexAny(s[i:], "\n\r"); j >= 0 {
 			return i + j + 1, tokComment
 		}
 		return len(s), tokComment
@@ -195,7 +195,7 @@ func skipToken(s string, i int) (int, tokKind) {
 		return skipBlockComment(s, i), tokComment
 	case c == '\'' || c == '"':
 		return skipQuote(s, i, c), tokQuoted
-	case c == '$':
+	case c == '$' && (i == 0 || !identCont(s[i-1])):
 		if n, ok := skipDollar(s, i); ok {
 			return n, tokQuoted
 		}
@@ -210,7 +210,7 @@ func skipToken(s string, i int) (int, tokKind) {
 // skipQuote skips a quoted literal or identifier; a doubled quote stays
 // inside it. E'…' strings' backslash escapes are honoured.
 func skipQuote(s string, i int, q byte) int {
-	escapes := q == '\'' && i > 0 && (s[i-1] == 'E' || s[i-1] == 'e')
+	escapes := q == '\'' && i > 0 && (s[i-1] == 'E' || s[i-1] == 'e') && (i < 2 || !identCont(s[i-2]))
 	for j := i + 1; j < len(s); j++ {
 		switch {
 		case escapes && s[j] == '\\':
