@@ -16,20 +16,29 @@ import (
 // The output tests that need Linux: a tmpfs to fill, prlimit, a run as
 // another user.
 
-// TestOutputFileSystemFull: a file system that fills up mid-run (a small
-// tmpfs) ends the run with exit 6 and the reason, cancels the query, and
-// leaves the previous file and no temporary file. Needs root to mount; in
-// CI it must run.
-func TestOutputFileSystemFull(t *testing.T) {
-	srv := pgtest.Require(t)
+// mountTmpfs mounts a tmpfs of size on a new directory, unmounted at the
+// end of t. Without the privilege to mount, t is skipped, but fails in CI,
+// which runs as root and must.
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
 	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=256k"); err != nil {
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("cannot mount a tmpfs to fill up (CI runs as root and must): %v", err)
 		}
 		t.Skipf("cannot mount a tmpfs (run as root to test a full file system): %v", err)
 	}
 	t.Cleanup(func() { _ = syscall.Unmount(dir, 0) })
+	return dir
+}
+
+// TestOutputFileSystemFull: a file system that fills up mid-run (a small
+// tmpfs) ends the run with exit 6 and the reason, cancels the query, and
+// leaves the previous file and no temporary file. Needs root to mount; in
+// CI it must run.
+func TestOutputFileSystemFull(t *testing.T) {
+	srv := pgtest.Require(t)
+	dir := mountTmpfs(t, "256k")
 	file := filepath.Join(dir, "out.ndjson")
 	if err := os.WriteFile(file, []byte(previousOutput), 0o644); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -23,14 +22,7 @@ func TestResumeFileSystemFull(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			c := newResumeCase(t, srv, f)
 			want := c.reference(t)
-			dir := t.TempDir()
-			if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=256k"); err != nil {
-				if os.Getenv("CI") == "true" {
-					t.Fatalf("cannot mount a tmpfs to fill up (CI runs as root and must): %v", err)
-				}
-				t.Skipf("cannot mount a tmpfs (run as root to test a full file system): %v", err)
-			}
-			t.Cleanup(func() { _ = syscall.Unmount(dir, 0) })
+			dir := mountTmpfs(t, "256k")
 			c.file = filepath.Join(dir, f.file)
 			code, stderr := runInProcess(context.Background(), c.args(c.file))
 			if code != 6 || !strings.Contains(stderr, "no space left on device") {

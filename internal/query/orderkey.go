@@ -208,18 +208,12 @@ func skipToken(s string, i int) (int, tokKind) {
 }
 
 // skipQuote skips a quoted literal or identifier; a doubled quote stays
-// inside it. E'…' strings' backslash escapes are honoured.
+// inside it. E'…' strings' backslash escapes are honoured. Unclosed, it
+// runs to the end of s.
 func skipQuote(s string, i int, q byte) int {
 	escapes := q == '\'' && i > 0 && (s[i-1] == 'E' || s[i-1] == 'e') && (i < 2 || !identCont(s[i-2]))
-	for j := i + 1; j < len(s); j++ {
-		switch {
-		case escapes && s[j] == '\\':
-			j++
-		case s[j] == q && j+1 < len(s) && s[j+1] == q:
-			j++
-		case s[j] == q:
-			return j + 1
-		}
+	if n := skipQuoted(s, i, q, escapes); n >= 0 {
+		return n
 	}
 	return len(s)
 }
@@ -240,21 +234,11 @@ func skipDollar(s string, i int) (int, bool) {
 	return len(s), true
 }
 
-// skipBlockComment skips a /* … */ comment, which nests.
+// skipBlockComment skips a /* … */ comment, which nests; unclosed, it
+// runs to the end of s.
 func skipBlockComment(s string, i int) int {
-	depth := 0
-	for j := i; j < len(s)-1; j++ {
-		switch {
-		case s[j] == '/' && s[j+1] == '*':
-			depth++
-			j++
-		case s[j] == '*' && s[j+1] == '/':
-			depth--
-			j++
-			if depth == 0 {
-				return j + 1
-			}
-		}
+	if n := skipComment(s, i); n >= 0 {
+		return n
 	}
 	return len(s)
 }
