@@ -128,14 +128,23 @@ one document per line, with bounded memory, inside a read-only transaction.
 connection.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		// A bare "fraise" with an unknown word is a usage error.
-		Args: cobra.NoArgs,
+		// A bare "fraise" with an unknown word is a usage error, with
+		// the commands it may have meant.
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			return &usageError{fmt.Errorf("unknown command %q for %q%s", args[0], cmd.CommandPath(), didYouMean(cmd, args[0]))}
+		},
+		// fraise --version prints what fraise version does.
+		Version: version,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return cmd.Help()
 		},
 		PersistentPreRun: func(*cobra.Command, []string) { app.ran = true },
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return &usageError{withFlagSuggestion(cmd, err)} })
+	root.SetVersionTemplate(versionText())
 	addConfigFlags(root.PersistentFlags())
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(newStreamCmd(app), newPingCmd(app), newViewsCmd(app), newVersionCmd(app), newCompletionCmd(app))

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/fraiseql/fraise/internal/suggest"
 	"github.com/fraiseql/fraise/internal/wire"
 	"github.com/fraiseql/fraise/internal/wire/pgconf"
 	"github.com/spf13/cobra"
@@ -78,6 +79,19 @@ func profileSetting(name string) *pflag.Flag {
 		}
 	}
 	return nil
+}
+
+// profileSettingNames are the flag names a profile may set.
+func profileSettingNames() []string {
+	var names []string
+	for _, fs := range connectingFlags() {
+		fs.VisitAll(func(f *pflag.Flag) {
+			if !slices.Contains(settingsNotInProfiles, f.Name) && !slices.Contains(names, f.Name) {
+				names = append(names, f.Name)
+			}
+		})
+	}
+	return names
 }
 
 // loadProfile reads the config file and its chosen profile, as s (the
@@ -159,6 +173,9 @@ func (p *profile) read(settings map[string]any) error {
 		}
 		f := profileSetting(flag)
 		if f == nil {
+			if near := suggest.Nearest(flag, profileSettingNames()); near != "" {
+				return &usageError{fmt.Errorf("config file %s, profile %s: %q is not a setting of fraise; did you mean %s?", file, p.name, key, strings.ReplaceAll(near, "-", "_"))}
+			}
 			return &usageError{fmt.Errorf("config file %s, profile %s: %q is not a setting of fraise; use a flag name of stream, ping or views, such as dsn, where, order_by, chunk_size or statement_timeout", file, p.name, key)}
 		}
 		typed, err := p.profileValue(key, f, val)

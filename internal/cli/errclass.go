@@ -96,6 +96,7 @@ var errClasses = []errClass{
 	{name: "identifier", match: is[*query.IdentError], exit: exitWith(ExitUsage)},
 	{name: "fragment", match: is[*query.FragmentError], exit: exitWith(ExitUsage)},
 	{name: "connection settings", match: is[*wire.ConfigError], exit: exitWith(ExitUsage)},
+	{name: "connection keyword mistyped", match: func(err error) bool { return keywordSuggestion(err) != "" }, advice: keywordSuggestion},
 
 	// Advice fraise knows better than the server's SQLSTATE.
 	{name: "parallel: no room", match: isWith(func(e *parallelError) bool { return e.connection }), exit: exitWith(ExitConnection)},

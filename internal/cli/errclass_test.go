@@ -12,6 +12,7 @@ import (
 	"github.com/fraiseql/fraise/internal/output"
 	"github.com/fraiseql/fraise/internal/query"
 	"github.com/fraiseql/fraise/internal/wire"
+	"github.com/fraiseql/fraise/internal/wire/pgconf"
 )
 
 // The advice fraise gives, as the user reads it after "hint: ".
@@ -117,6 +118,8 @@ var errCases = []errCase{
 	{"identifier", &query.IdentError{What: "relation", Input: "a..b", Reason: "empty name"}, ExitUsage, ""},
 	{"fragment", &query.FragmentError{Part: query.PartWhere, Reason: "the SQL fragment is empty"}, ExitUsage, ""},
 	{"connection settings", &wire.ConfigError{Keyword: "nosuchkeyword", Err: errors.New("unknown keyword")}, ExitUsage, ""},
+	{"connection keyword mistyped", &wire.ConfigError{Err: &pgconf.ParseError{Kind: pgconf.KindUnknownKeyword, Keyword: "dbnme", Msg: `invalid connection option "dbnme"`}}, ExitUsage,
+		`did you mean "dbname"? (a libpq connection keyword)`},
 	{"usage over a connection error", &usageError{connErr(wire.StepDial, syscall.ECONNREFUSED)}, ExitUsage, adviseDial},
 
 	// Connecting.

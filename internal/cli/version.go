@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 	"runtime/debug"
 
@@ -21,26 +22,31 @@ func newVersionCmd(app *app) *cobra.Command {
 		Short: "Print version, commit, build date and Go version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, d := commit, date
-			if info, ok := debug.ReadBuildInfo(); ok {
-				for _, s := range info.Settings {
-					switch {
-					case s.Key == "vcs.revision" && c == "":
-						c = s.Value
-					case s.Key == "vcs.time" && d == "":
-						d = s.Value
-					}
-				}
-			}
-			if c == "" {
-				c = "unknown"
-			}
-			if d == "" {
-				d = "unknown"
-			}
-			_, err := fmt.Fprintf(app.stdout, "fraise %s\ncommit: %s\nbuilt: %s\ngo: %s %s/%s\n",
-				version, c, d, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			_, err := io.WriteString(app.stdout, versionText())
 			return err
 		},
 	}
+}
+
+// versionText is what "fraise version" and "fraise --version" print.
+func versionText() string {
+	c, d := commit, date
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			switch {
+			case s.Key == "vcs.revision" && c == "":
+				c = s.Value
+			case s.Key == "vcs.time" && d == "":
+				d = s.Value
+			}
+		}
+	}
+	if c == "" {
+		c = "unknown"
+	}
+	if d == "" {
+		d = "unknown"
+	}
+	return fmt.Sprintf("fraise %s\ncommit: %s\nbuilt: %s\ngo: %s %s/%s\n",
+		version, c, d, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
