@@ -10,9 +10,9 @@ LDFLAGS     := -s -w -X github.com/fraiseql/fraise/internal/cli.version=$(VERSIO
                -X github.com/fraiseql/fraise/internal/cli.date=$(DATE)
 
 # Packages whose tests need no server.
-UNIT        := ./internal/query/... ./internal/output/... ./internal/filter/... ./internal/wire/pgconf/... ./internal/wire/scram/... ./tools/...
+UNIT        := ./internal/query/... ./internal/output/... ./internal/filter/... ./internal/wire/pgconf/... ./internal/wire/scram/... ./internal/rooms/ ./internal/units/ ./internal/suggest/ ./tools/...
 # Packages whose tests run against the throwaway PostgreSQL of internal/pgtest.
-INTEGRATION := ./internal/pgtest/ ./internal/wire/ ./internal/cli/
+INTEGRATION := ./internal/pgtest/ ./internal/wire/ ./internal/pushdown/ ./internal/cli/
 
 .PHONY: all build test lint cross generate check-generated licenses licenses-report release-check release-snapshot unit integration scripts fuzz bench-smoke bench demo clean pg-servers compat compat-servers compat-poolers
 
