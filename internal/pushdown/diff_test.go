@@ -86,7 +86,9 @@ func TestICUCollation(t *testing.T) {
 	}
 	defer conn.Close()
 	var got []string
-	err = conn.QueryText(ctx, `SELECT ('é' < 'f')::text, ('Z' > 'a')::text, ('é' COLLATE "C" < 'f')::text, datcollate || '/' || coalesce(daticulocale, '') FROM pg_database WHERE datname = current_database()`, nil,
+	// The ICU locale's column is daticulocale before PostgreSQL 17,
+	// datlocale from 17.
+	err = conn.QueryText(ctx, `SELECT ('é' < 'f')::text, ('Z' > 'a')::text, ('é' COLLATE "C" < 'f')::text, datcollate || '/' || coalesce(to_jsonb(d) ->> 'daticulocale', to_jsonb(d) ->> 'datlocale', '') FROM pg_database AS d WHERE datname = current_database()`, nil,
 		func(v [][]byte) error {
 			for _, x := range v {
 				got = append(got, string(x))
