@@ -388,7 +388,7 @@ func (s *Segments) lock() error {
 		}
 		// A run that ended removed the directory, lock and all, between
 		// the open and the lock: the lock held is on a file gone.
-		if a, b := statOf(f), statOf2(name); a != nil && b != nil && os.SameFile(a, b) {
+		if a, errA := f.Stat(); errA == nil && sameFile(a, name) {
 			s.locked = f
 			return nil
 		}
@@ -400,21 +400,10 @@ func (s *Segments) lock() error {
 	return &ResumeError{Msg: fmt.Sprintf("cannot resume the output in %s: its lock keeps being removed under this run by others", quoteName(s.dir))}
 }
 
-// statOf and statOf2 are the file's status, nil when it cannot be had.
-func statOf(f *os.File) os.FileInfo {
-	fi, err := f.Stat()
-	if err != nil {
-		return nil
-	}
-	return fi
-}
-
-func statOf2(name string) os.FileInfo {
-	fi, err := os.Stat(name)
-	if err != nil {
-		return nil
-	}
-	return fi
+// sameFile reports whether the file at name is fi's.
+func sameFile(fi os.FileInfo, name string) bool {
+	at, err := os.Stat(name)
+	return err == nil && os.SameFile(fi, at)
 }
 
 // unlock lets another run write the output.

@@ -237,15 +237,7 @@ func TestSegmentsPublishFails(t *testing.T) {
 	if err := s2.Publish(nil); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := zstd.NewReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(r)
+	got := published(t, name, segmentCodecs[2].decode)
 	if string(got) != wantLines(0, 100) {
 		t.Errorf("published %q…", got[:min(len(got), 80)])
 	}
@@ -287,16 +279,7 @@ func TestSegmentsSealWhileWriting(t *testing.T) {
 	if err := s.Publish(nil); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := zstd.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(r)
+	got := published(t, name, segmentCodecs[2].decode)
 	if string(got) != wantLines(0, 1000) {
 		t.Errorf("published %d bytes, want %d", len(got), len(wantLines(0, 1000)))
 	}
@@ -396,16 +379,26 @@ func TestSegmentsCompleteAndPublished(t *testing.T) {
 	if err := s3.Publish(nil); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(name)
+	if b := published(t, name, segmentCodecs[1].decode); len(b) != 0 {
+		t.Errorf("empty output decompresses to %q", b)
+	}
+}
+
+// published reads the output name, decoded: a file that does not decode
+// fails the test.
+func published(t *testing.T, name string, decode func(io.Reader) (io.Reader, error)) []byte {
+	t.Helper()
+	data, err := os.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	r, err := gzip.NewReader(f)
+	r, err := decode(bytes.NewReader(data))
 	if err != nil {
-		t.Fatalf("an empty output is not a gzip file: %v", err)
+		t.Fatalf("%s does not decode: %v", name, err)
 	}
-	if b, err := io.ReadAll(r); err != nil || len(b) != 0 {
-		t.Errorf("empty output decompresses to %q (%v)", b, err)
+	got, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("%s does not decode: %v", name, err)
 	}
+	return got
 }

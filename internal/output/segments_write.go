@@ -82,14 +82,6 @@ func (w *segmentWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// Pending reports whether a segment is open: bytes were asked for since
-// the last seal.
-func (s *Segments) Pending() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.open
-}
-
 // Size is the current segment's size so far, after compression.
 func (s *Segments) Size() int64 { return s.size.Load() }
 
