@@ -44,10 +44,16 @@ func TestParallelReaderGone(t *testing.T) {
 // TestParallelLeaderGone: when the connection holding the shared snapshot
 // ends while ranges are still to start, the next range cannot import it
 // and the run fails (exit 4, saying so) rather than read another snapshot.
+// A lock the test holds stops both workers at the first row of their
+// first range (the where clause takes it only in the ranges' queries, which
+// select "data" first), so that six of the eight ranges are still to start
+// when the leader is ended.
 func TestParallelLeaderGone(t *testing.T) {
 	srv := parallelServer(t)
 	const app = "fraise-test-parallel-leader-gone"
 	dsn := srv.ConnString(pgtest.RoleTrust, false) + " application_name=" + app
+	gate := pgQuote(app)
+	release := holdLock(t, srv, app)
 	type result struct {
 		code           int
 		stdout, stderr string
@@ -56,7 +62,8 @@ func TestParallelLeaderGone(t *testing.T) {
 	go func() {
 		var stdout bytes.Buffer
 		code, stderr := runGuarded(t, &stdout, "stream", "v_par_items", "-d", dsn, "--parallel", "2", "--order-by", "id",
-			"--where", "id <= 4000 AND pg_sleep(0.001) IS NOT NULL")
+			"--where", "id <= 4000 AND (current_query() NOT LIKE 'SELECT \"data\"%' OR "+
+				"(SELECT true FROM (SELECT pg_advisory_xact_lock_shared(hashtext("+gate+"))) l))")
 		done <- result{code, stdout.String(), stderr}
 	}()
 	// The leader: idle in its transaction, its last statement not a
@@ -64,9 +71,12 @@ func TestParallelLeaderGone(t *testing.T) {
 	leader := "SELECT pid FROM pg_stat_activity WHERE application_name = '" + app + "' AND state = 'idle in transaction'" +
 		` AND query NOT LIKE 'SELECT "data"%' AND query NOT LIKE 'BEGIN%' AND query <> 'ROLLBACK'`
 	awaitCount(t, srv, "SELECT count(*) FROM ("+leader+") l", "1")
+	awaitCount(t, srv, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '"+app+"' AND wait_event = 'advisory'", "2")
 	if _, err := srv.Psql(context.Background(), "SELECT pg_terminate_backend(pid) FROM ("+leader+") l"); err != nil {
 		t.Fatal(err)
 	}
+	awaitCount(t, srv, "SELECT count(*) FROM ("+leader+") l", "0")
+	release()
 	r := <-done
 	t.Log(r.stderr)
 	gone := strings.Contains(r.stderr, "invalid snapshot identifier") || // 18: `snapshot "…" does not exist`

@@ -176,8 +176,16 @@ func (c *resumeCase) setGate(t *testing.T, at int) {
 // waits there, and returns what lets it go on.
 func (c *resumeCase) holdGate(t *testing.T) (release func()) {
 	t.Helper()
+	return holdLock(t, c.srv, c.gate)
+}
+
+// holdLock takes the advisory lock hashtext(name) in a psql session of
+// its own, waits until the server shows it held, and returns what ends
+// the session and the lock with it (at the latest when the test ends).
+func holdLock(t *testing.T, srv *pgtest.Server, name string) (release func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := c.srv.PsqlCommand(ctx, "-X", "-q", "-v", "ON_ERROR_STOP=1")
+	cmd := srv.PsqlCommand(ctx, "-X", "-q", "-v", "ON_ERROR_STOP=1")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -187,8 +195,8 @@ func (c *resumeCase) holdGate(t *testing.T) (release func()) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(stdin, "SELECT pg_advisory_lock(hashtext(%s)), 'held';\n", pgQuote(c.gate))
-	if err := c.srv.Await(ctx, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ExclusiveLock' AND objid = hashtext("+pgQuote(c.gate)+")::oid", "1"); err != nil {
+	fmt.Fprintf(stdin, "SELECT pg_advisory_lock(hashtext(%s)), 'held';\n", pgQuote(name))
+	if err := srv.Await(ctx, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ExclusiveLock' AND objid = hashtext("+pgQuote(name)+")::oid", "1"); err != nil {
 		t.Fatalf("%v (psql: %s)", err, out.String())
 	}
 	var once sync.Once
