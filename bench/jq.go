@@ -133,12 +133,16 @@ func (r *jqResult) table(w *strings.Builder) {
 		runtime.NumCPU(), fr.Seconds()/fixed.Seconds(), median(walls(r.samples[toolPsqlJQ])).Seconds()/fr.Seconds())
 }
 
-// jqSection writes the jq comparison.
-func jqSection(w *strings.Builder, results []*jqResult, rounds int) {
+// jqSection writes the jq comparison, after image (the markdown of its
+// chart) unless that is empty.
+func jqSection(w *strings.Builder, results []*jqResult, rounds int, image string) {
 	if len(results) == 0 {
 		return
 	}
 	fmt.Fprintf(w, "\n## --jq against psql | jq (%d rounds)\n\nfraise applies the filter itself: by default it chooses as the rows flow between its network reader and up to %d workers; `--jq-workers` fixes the number (%d, one per CPU, was the default before). The pipeline runs under bash, its CPU and RSS are both processes'. Lines are checked equal (values differ only in key order).\n", rounds, runtime.NumCPU(), runtime.NumCPU())
+	if image != "" {
+		fmt.Fprintf(w, "\n%s\n", image)
+	}
 	for _, r := range results {
 		r.table(w)
 	}

@@ -279,6 +279,7 @@ func (b *bench) readerGone(ctx context.Context, argv []string, app string, limit
 		return 0, 0, "", false, err
 	}
 	defer r.Close()
+	b.prog.runs++
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(b.env(), "PGAPPNAME="+app)
 	cmd.Dir = b.work

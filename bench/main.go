@@ -1,10 +1,12 @@
 // Command bench measures fraise against the tools its users would pick
 // instead — psql (COPY, -At, -At with FETCH_COUNT) and a minimal pgx v5
 // program — in one run, on the data sets of product.md, and writes a
-// markdown report to bench/results/.
+// markdown report to bench/results/, with SVG charts of the rows per
+// second beside it (chart.go).
 //
 //	go run ./bench            full run (seeds a kept cluster once, 5 rounds)
-//	go run ./bench -smoke     tiny data, one round, temporary cluster (CI)
+//	go run ./bench -smoke     tiny data, one round, temporary cluster (CI):
+//	                          one line of output unless it fails
 //
 // Commands run alternately, round after round, each writing to a pipe
 // that the harness drains; wall time, CPU and peak RSS come from the
@@ -17,6 +19,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -33,8 +36,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
+	p := &progress{w: os.Stderr, start: time.Now()}
+	if err := run(ctx, p); err != nil {
+		p.failed(err, time.Since(p.start))
 		os.Exit(1)
 	}
 }
@@ -53,13 +57,17 @@ type bench struct {
 	toolFilter string
 	readBuf    []byte
 	logf       func(string, ...any)
+	// prog counts the commands measured and what was skipped.
+	prog *progress
 }
 
-func run(ctx context.Context) error {
+// run measures what the flags select and writes the report; p says how
+// it goes (quietly with -smoke).
+func run(ctx context.Context, p *progress) error {
 	smoke := flag.Bool("smoke", false, "tiny data sets, one round, a temporary cluster: checks the harness itself")
 	rounds := flag.Int("rounds", 5, "rounds of alternating runs per data set")
 	dir := flag.String("dir", "/var/tmp/fraise-bench", "where the kept benchmark cluster lives (ignored with -smoke)")
-	out := flag.String("out", "bench/results", "directory for the markdown report")
+	out := flag.String("out", "bench/results", "directory for the markdown report and its SVG charts")
 	only := flag.String("only", "", "comma-separated views to stream (default: all)")
 	noTLS := flag.Bool("no-tls", false, "skip the runs over TLS ("+strings.Join(tlsViews, ", ")+" a second time, sslmode=verify-full)")
 	baseline := flag.String("baseline", "", "other fraise binaries to measure beside this one, as a comma-separated list of [name=]path, to show a change's effect")
@@ -71,6 +79,7 @@ func run(ctx context.Context) error {
 	skipParallel := flag.Bool("no-parallel", false, "skip the --parallel measurements ("+parallelViewNames()+")")
 	skipResume := flag.Bool("no-resume", false, "skip the --resume measurements: its cost on an uninterrupted run, and a run killed half-way then resumed ("+resumeViewNames()+")")
 	flag.Parse()
+	p.quiet = *smoke
 	if _, err := os.Stat("bench/pgxloop/go.mod"); err != nil {
 		return fmt.Errorf("run me from the repository root (go run ./bench): %w", err)
 	}
@@ -78,10 +87,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b := &bench{smoke: *smoke, rounds: *rounds, baseline: *baseline, toolFilter: *toolFilter, readBuf: make([]byte, 1<<20)}
-	b.logf = func(f string, a ...any) {
-		fmt.Fprintf(os.Stderr, "bench: "+f+"\n", a...)
-	}
+	b := &bench{smoke: *smoke, rounds: *rounds, baseline: *baseline, toolFilter: *toolFilter, readBuf: make([]byte, 1<<20), logf: p.logf, prog: p}
 	if b.smoke {
 		b.rounds = 1
 	}
@@ -202,11 +208,22 @@ func run(ctx context.Context) error {
 			rep.outputs = append(rep.outputs, r)
 		}
 	}
-	path, err := rep.write(*out)
+	var echo io.Writer = p.w // a full run prints its report too
+	if p.quiet {
+		echo = nil
+	}
+	files, err := rep.write(*out, echo)
 	if err != nil {
 		return err
 	}
-	b.logf("report written to %s", path)
+	if p.quiet {
+		fmt.Fprintln(p.w, p.summary(files, time.Since(p.start)))
+		return nil
+	}
+	b.logf("report written to %s", files[0])
+	if len(files) > 1 {
+		b.logf("charts written to %s", strings.Join(files[1:], ", "))
+	}
 	return nil
 }
 

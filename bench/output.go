@@ -68,7 +68,7 @@ func (b *bench) outputs(ctx context.Context, view string) (*outputResult, error)
 	sel := "SELECT data FROM " + view
 	for _, c := range []struct{ prog, ext string }{{"zstd", "zst"}, {"gzip", "gz"}} {
 		if _, err := exec.LookPath(c.prog); err != nil {
-			b.logf("output: %s not installed; psql | %s not measured", c.prog, c.prog)
+			b.prog.skipf("psql | %s > FILE (%s not installed)", c.prog, c.prog)
 			continue
 		}
 		f := filepath.Join(dir, "p.ndjson."+c.ext)

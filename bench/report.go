@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,8 +69,19 @@ func (r *report) describe(ctx context.Context, b *bench) error {
 	return nil
 }
 
-// write saves the report under dir and prints it to standard error.
-func (r *report) write(dir string) (string, error) {
+// write saves the report under dir, with its charts beside it (see
+// charts), and returns the files written, the report first; echo, unless
+// nil, gets the report's text too.
+func (r *report) write(dir string, echo io.Writer) ([]string, error) {
+	name := r.started.UTC().Format("2006-01-02T150405Z")
+	if r.smoke {
+		name += "-smoke"
+	}
+	charts := r.charts(name)
+	images := map[string]string{}
+	for _, c := range charts {
+		images[c.name] = c.image()
+	}
 	var w strings.Builder
 	kind := "full run"
 	if r.smoke {
@@ -79,11 +91,14 @@ func (r *report) write(dir string) (string, error) {
 	for _, m := range r.machine {
 		fmt.Fprintf(&w, "- %s\n", m)
 	}
+	if img, ok := images[name+"-throughput.svg"]; ok {
+		fmt.Fprintf(&w, "\n%s\n", img)
+	}
 	for _, s := range r.sets {
 		s.table(&w)
 	}
 	parallelSection(&w, r.parallel)
-	jqSection(&w, r.jq, r.jqRounds)
+	jqSection(&w, r.jq, r.jqRounds, images[name+"-jq.svg"])
 	pushdownSection(&w, r.pushdown, r.jqRounds)
 	outputSection(&w, r.outputs)
 	resumeSection(&w, r.resume, r.rounds)
@@ -94,15 +109,28 @@ func (r *report) write(dir string) (string, error) {
 		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	name := r.started.UTC().Format("2006-01-02T150405Z")
-	if r.smoke {
-		name += "-smoke"
+		return nil, err
 	}
 	path := filepath.Join(dir, name+".md")
-	fmt.Fprint(os.Stderr, "\n"+w.String())
-	return path, os.WriteFile(path, []byte(w.String()), 0o644)
+	if echo != nil {
+		fmt.Fprint(echo, "\n"+w.String())
+	}
+	if err := os.WriteFile(path, []byte(w.String()), 0o644); err != nil {
+		return nil, err
+	}
+	files := []string{path}
+	for _, c := range charts {
+		svg := c.c.svg()
+		if err := wellFormed(svg); err != nil {
+			return files, fmt.Errorf("%s: %w", c.name, err)
+		}
+		p := filepath.Join(dir, c.name)
+		if err := os.WriteFile(p, svg, 0o644); err != nil {
+			return files, err
+		}
+		files = append(files, p)
+	}
+	return files, nil
 }
 
 // table writes one data set's throughput table.

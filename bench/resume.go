@@ -283,6 +283,7 @@ func (b *bench) cut(ctx context.Context, r *resumeResult, argv, env []string, fi
 // error: it left nothing to resume.
 func (b *bench) killAt(ctx context.Context, argv, env []string, manifest string, rows int64) (sample, error) {
 	var s sample
+	b.prog.runs++
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(b.env(), env...)
 	cmd.Dir = b.work

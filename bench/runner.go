@@ -160,6 +160,7 @@ var crc32c = crc32.MakeTable(crc32.Castagnoli)
 // process's rusage and what it wrote.
 func (b *bench) measure(ctx context.Context, argv []string, o runOpts) (sample, error) {
 	var s sample
+	b.prog.runs++
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(b.env(), o.env...)
 	cmd.Dir = b.work
