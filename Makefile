@@ -10,7 +10,7 @@ LDFLAGS     := -s -w -X github.com/fraiseql/fraise/internal/cli.version=$(VERSIO
                -X github.com/fraiseql/fraise/internal/cli.date=$(DATE)
 
 # Packages whose tests need no server.
-UNIT        := ./internal/query/... ./internal/output/... ./internal/filter/... ./internal/wire/pgconf/... ./internal/wire/scram/... ./internal/rooms/ ./internal/units/ ./internal/suggest/ ./tools/...
+UNIT        := ./internal/query/... ./internal/output/... ./internal/filter/... ./internal/wire/pgconf/... ./internal/wire/scram/... ./internal/rooms/ ./internal/units/ ./internal/suggest/ ./tools/... ./bench/
 # Packages whose tests run against the throwaway PostgreSQL of internal/pgtest.
 INTEGRATION := ./internal/pgtest/ ./internal/wire/ ./internal/pushdown/ ./internal/cli/
 
@@ -176,7 +176,9 @@ fuzz:
 		done; \
 	done
 
-# The benchmark harness on tiny data, one round: keeps it from rotting.
+# The benchmark harness on tiny data, one round: keeps it from rotting. It
+# prints one line (or, failing, its last steps and the error); the report
+# and its charts are in the -out directory.
 bench-smoke:
 	$(GO) run ./bench -smoke -out "$${TMPDIR:-/tmp}/fraise-bench-smoke"
 
