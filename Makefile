@@ -12,9 +12,9 @@ LDFLAGS     := -s -w -X github.com/fraiseql/fraise/internal/cli.version=$(VERSIO
 # Packages whose tests need no server.
 UNIT        := ./internal/query/... ./internal/output/... ./internal/filter/... ./internal/wire/pgconf/... ./internal/wire/scram/... ./internal/rooms/ ./internal/units/ ./internal/suggest/ ./tools/... ./bench/
 # Packages whose tests run against the throwaway PostgreSQL of internal/pgtest.
-INTEGRATION := ./internal/pgtest/ ./internal/wire/ ./internal/pushdown/ ./internal/cli/
+INTEGRATION := ./internal/pgtest/ ./internal/pgtest/demo/ ./internal/pgtest/sandbox/ ./internal/wire/ ./internal/pushdown/ ./internal/cli/
 
-.PHONY: all build test lint cross generate check-generated licenses licenses-report release-check release-snapshot unit integration scripts fuzz bench-smoke bench demo clean pg-servers compat compat-servers compat-poolers
+.PHONY: all build test lint cross generate check-generated licenses licenses-report release-check release-snapshot unit integration scripts fuzz bench-smoke bench demo sandbox clean pg-servers compat compat-servers compat-poolers
 
 all: build
 
@@ -187,8 +187,17 @@ bench-smoke:
 bench:
 	$(GO) run ./bench $(BENCHFLAGS)
 
-demo:
-	$(GO) run ./internal/pgtest/demo
+# A tour of fraise against a throwaway PostgreSQL, stopped at the end.
+demo: build
+	$(GO) run ./internal/pgtest/demo -fraise bin/fraise
+
+# A throwaway PostgreSQL with the sample relations, kept running until
+# Ctrl-C; it prints the FRAISE_DSN and commands to try from another shell.
+# Built, not go run: go run exits 1 when interrupted, whatever the program
+# exits with.
+sandbox: build
+	$(GO) build -o bin/sandbox ./internal/pgtest/sandbox
+	@bin/sandbox -fraise bin/fraise
 
 clean:
 	rm -rf bin dist .release

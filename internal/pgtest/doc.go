@@ -1,5 +1,5 @@
 // Package pgtest starts a throwaway PostgreSQL cluster for tests,
-// benchmarks and the demo program.
+// benchmarks and the demo and sandbox programs (demo/, sandbox/).
 //
 // A cluster lives in a fresh temporary directory (or, with Options.Dir, a
 // kept one that later runs start again): initdb creates it with a
@@ -29,11 +29,13 @@
 // Test binaries share one lazily started cluster, and another with TLS:
 // call Require or RequireTLS from tests, Shared or SharedTLS from
 // testscript setup code, and wrap TestMain with RunMain so the clusters
-// are stopped and removed when the tests end or are interrupted.
+// are stopped and removed when the tests end or are interrupted. Tests of
+// programs that start a cluster of their own call RequireBinaries.
 //
 // When the tests run as root, initdb and the server run as the "postgres"
 // user (or "nobody"), because PostgreSQL refuses to run as root.
 //
 // This package must never be imported by production code paths; only
-// tests, benchmarks and the demo and benchmark programs may use it.
+// tests, benchmarks and the demo, sandbox and benchmark programs may use
+// it.
 package pgtest

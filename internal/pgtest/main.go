@@ -144,6 +144,26 @@ func RequireTLS(tb testing.TB) *Server {
 	return sharedTLS.require(tb, "shared TLS PostgreSQL server")
 }
 
+// RequireBinaries checks, without starting a server, that the PostgreSQL
+// server binaries and psql can be found; when they cannot, it skips tb, or
+// fails it when CI=true, as Require does. It is for tests of programs that
+// start a server of their own, such as the demo and the sandbox.
+func RequireBinaries(tb testing.TB) {
+	tb.Helper()
+	f := systemFinder()
+	binDir, err := f.binDir()
+	if err == nil {
+		_, err = f.psqlPath(binDir)
+	}
+	switch {
+	case err == nil:
+	case os.Getenv("CI") == "true":
+		tb.Fatalf("pgtest: PostgreSQL is required when CI=true: %v", err)
+	default:
+		tb.Skipf("pgtest: skipping, no PostgreSQL: %v", err)
+	}
+}
+
 // RunMain runs the tests of m and then stops the shared servers (of Shared
 // and SharedTLS) that were started, returning the exit code for os.Exit. Use it as
 //

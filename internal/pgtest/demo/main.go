@@ -1,58 +1,106 @@
 // Command demo starts a throwaway PostgreSQL with the sample relations of
-// internal/pgtest, streams one of them through fraise with --where and
-// --order-by, and stops the server. Run it with "make demo".
+// internal/pgtest and runs a short tour of fraise against it: each
+// command is printed as a shell would show it, then its output. The tour
+// runs the fraise binary (-fraise, bin/fraise by default: make demo builds
+// it), so that its pipeline is a real one. The server is stopped and every
+// file removed at the end; a failing step ends the demo with exit code 1,
+// naming the step. Run it with "make demo"; "make sandbox" keeps a server
+// running instead.
 package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
-	"github.com/fraiseql/fraise/internal/cli"
 	"github.com/fraiseql/fraise/internal/pgtest"
 )
 
-func main() { os.Exit(run()) }
-
-func run() int {
+func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	fmt.Fprintln(os.Stderr, "demo: starting a throwaway PostgreSQL…")
-	srv, err := pgtest.Start(ctx, pgtest.Options{})
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run parses args, starts the server, runs the tour and stops the server.
+// The tour goes to stdout, fraise's own standard error and the demo's
+// status lines to stderr. It returns 0 when every step passed, 2 for a
+// bad command line and 1 otherwise.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fraise := fs.String("fraise", "bin/fraise", "the fraise `binary` to run (make demo builds bin/fraise)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	bin, err := binaryPath(*fraise)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "demo: %v\n", err)
+		fmt.Fprintf(stderr, "demo: %v\n", err)
+		return 2
+	}
+	err = withServer(ctx, stderr, func(srv *pgtest.Server, dir string) error {
+		t := newTour(srv, bin, dir, stdout, stderr)
+		return t.run(ctx, steps(dir))
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "demo: %v\n", err)
 		return 1
 	}
-	defer srv.Close()
-	dsn := srv.ConnString(pgtest.RoleSCRAM, true) + " password=" + quote(pgtest.Password(pgtest.RoleSCRAM))
-	fmt.Fprintf(os.Stderr, "demo: PostgreSQL %d on 127.0.0.1:%d, socket %s\n\n", srv.Major, srv.Port, srv.SocketDir)
-
-	args := []string{"stream", "v_user",
-		"--where", "data->>'active' = 'true'",
-		"--where", "(data->>'age')::int >= 30",
-		"--order-by", "data->>'name' DESC",
-		"--limit", "5"}
-	fmt.Fprintf(os.Stderr, "$ FRAISE_DSN='postgres://%s:…@127.0.0.1:%d/%s' fraise %s\n", pgtest.RoleSCRAM, srv.Port, pgtest.Database, shellJoin(args))
-	os.Setenv("FRAISE_DSN", dsn)
-	code := cli.Run(ctx, args, os.Stdout, os.Stderr)
-	fmt.Fprintf(os.Stderr, "\ndemo: fraise exited %d; stopping PostgreSQL\n", code)
-	return code
+	return 0
 }
 
-func quote(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
-}
-
-func shellJoin(args []string) string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if strings.ContainsAny(a, " '\"$>()") {
-			a = `"` + a + `"`
-		}
-		out[i] = a
+// withServer starts the server and a temporary directory, calls fn, and
+// stops and removes both, saying so on w.
+func withServer(ctx context.Context, w io.Writer, fn func(srv *pgtest.Server, dir string) error) (err error) {
+	dir, err := os.MkdirTemp("", "fraise-demo-*")
+	if err != nil {
+		return err
 	}
-	return strings.Join(out, " ")
+	defer func() { err = errors.Join(err, os.RemoveAll(dir)) }()
+	fmt.Fprintln(w, "demo: starting a throwaway PostgreSQL…")
+	srv, err := pgtest.Start(ctx, pgtest.Options{})
+	if err != nil {
+		return err
+	}
+	err = fn(srv, dir)
+	if cerr := srv.Close(); cerr != nil {
+		return errors.Join(err, fmt.Errorf("stopping PostgreSQL: %w", cerr))
+	}
+	if err != nil {
+		fmt.Fprintln(w, "demo: PostgreSQL stopped and its files removed")
+		return err
+	}
+	fmt.Fprintln(w, "demo: every step passed; PostgreSQL stopped and its files removed (make sandbox keeps one running)")
+	return nil
+}
+
+// binaryPath returns fraise as an absolute path when it names a file by a
+// path, and checks that the file exists; a bare name is looked up on PATH
+// when run.
+func binaryPath(fraise string) (string, error) {
+	if !strings.ContainsRune(fraise, '/') && !strings.ContainsRune(fraise, filepath.Separator) {
+		return fraise, nil
+	}
+	abs, err := filepath.Abs(fraise)
+	if err != nil {
+		return "", err
+	}
+	fi, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "", fmt.Errorf("%s does not exist: build it with make build (make demo does), or pass -fraise PATH", fraise)
+	case err != nil:
+		return "", err
+	case fi.IsDir():
+		return "", fmt.Errorf("-fraise %s is a directory, not the fraise binary", fraise)
+	}
+	return abs, nil
 }
