@@ -148,5 +148,6 @@ connection.`,
 	addConfigFlags(root.PersistentFlags())
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(newStreamCmd(app), newPingCmd(app), newViewsCmd(app), newVersionCmd(app), newCompletionCmd(app))
+	registerCompletions(root)
 	return root
 }

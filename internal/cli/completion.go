@@ -2,10 +2,14 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/fraiseql/fraise/internal/output"
+	"github.com/fraiseql/fraise/internal/wire/pgconf"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // completionShells are the shells "fraise completion" writes a script for.
@@ -88,4 +92,106 @@ func newCompletionCmd(app *app) *cobra.Command {
 func shellList() string {
 	n := len(completionShells)
 	return strings.Join(completionShells[:n-1], ", ") + " or " + completionShells[n-1]
+}
+
+// valueCompletions complete, by flag, the values of the flags that take
+// neither one of a fixed set (choicesOf) nor a file name (fileFlags).
+var valueCompletions = map[string]cobra.CompletionFunc{
+	"profile":  completeProfiles,
+	"column":   completeColumns(offerJSONColumn),
+	"order-by": completeColumns(offerOrderItem),
+	"split-by": completeColumns(offerColumn),
+}
+
+// fileFlags are the flags that name a file: the shell completes file
+// names for them.
+var fileFlags = []string{"config", "output"}
+
+// registerCompletions gives the flags of cmd and of its commands their
+// values' completion: a fixed set's values, valueCompletions', file
+// names for fileFlags, and for every other flag nothing (a file name
+// would be wrong).
+func registerCompletions(cmd *cobra.Command) {
+	cmd.NonInheritedFlags().VisitAll(func(f *pflag.Flag) {
+		fn := valueCompletions[f.Name]
+		switch {
+		case slices.Contains(fileFlags, f.Name):
+			return
+		case choicesOf(f.Name) != nil:
+			fn = completeChoices(f.Name)
+		case fn == nil:
+			fn = cobra.NoFileCompletions
+		}
+		if err := cmd.RegisterFlagCompletionFunc(f.Name, fn); err != nil {
+			panic(err) // a flag registered twice: a bug
+		}
+	})
+	for _, c := range cmd.Commands() {
+		registerCompletions(c)
+	}
+}
+
+// completeProfiles completes --profile with the profile names of the
+// config file --config or FRAISE_CONFIG names, else of the default one;
+// the default profile and each profile's database and host (from its
+// dsn, which is never shown) are described. A config file that is
+// missing, unreadable or wrong completes nothing, and says nothing.
+func completeProfiles(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	none := cobra.ShellCompDirectiveNoFileComp
+	s := &settings{vals: map[string]setting{}}
+	if f := cmd.Flag("config"); f != nil {
+		st, ok, err := commandLineSetting(f)
+		if err != nil {
+			return nil, none
+		}
+		if ok {
+			s.vals["config"] = st
+		}
+	}
+	file, _ := configFileName(s)
+	if file == "" {
+		return nil, none
+	}
+	cf, err := readConfig(file)
+	if err != nil {
+		return nil, none
+	}
+	var out []cobra.Completion
+	for _, name := range cf.names() {
+		if strings.HasPrefix(name, toComplete) && strings.IndexFunc(name, unicode.IsControl) < 0 {
+			out = append(out, withDesc(name, cf.describe(name)))
+		}
+	}
+	return out, none
+}
+
+// describe says of profile name whether it is the default, and which
+// database on which host its dsn names.
+func (cf *configFile) describe(name string) string {
+	var parts []string
+	if strings.EqualFold(cf.defaultProfile, name) {
+		parts = append(parts, "default profile")
+	}
+	dsn, _ := cf.profiles[name]["dsn"].(string)
+	if st, err := pgconf.Parse(dsn); err == nil && dsn != "" {
+		switch db, host := st["dbname"], st["host"]; {
+		case db != "" && host != "":
+			parts = append(parts, "database "+db+" on "+host)
+		case db != "":
+			parts = append(parts, "database "+db)
+		case host != "":
+			parts = append(parts, "host "+host)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// withDesc is value completed with desc as its description, when there is
+// one; its control characters escaped, for they would break the lines
+// the shell reads.
+func withDesc(value, desc string) cobra.Completion {
+	if desc == "" {
+		return value
+	}
+	return cobra.CompletionWithDesc(value, cell(desc))
 }

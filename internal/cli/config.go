@@ -94,15 +94,21 @@ func profileSettingNames() []string {
 	return names
 }
 
+// configFileName is the config file s names (--config, FRAISE_CONFIG),
+// else the default one, and whether s names it.
+func configFileName(s *settings) (file string, explicit bool) {
+	if s.given("config") {
+		return s.str("config"), true
+	}
+	return defaultConfigFile(), false
+}
+
 // loadProfile reads the config file and its chosen profile, as s (the
 // command line and the FRAISE_* variables, so far) names them. It returns
 // nil when no profile is chosen. warn receives a warning about a config
 // file others can read.
 func loadProfile(s *settings, warn func(string)) (*profile, error) {
-	file, explicit := s.str("config"), s.given("config")
-	if !explicit {
-		file = defaultConfigFile()
-	}
+	file, explicit := configFileName(s)
 	name, named := s.str("profile"), s.given("profile")
 	_, err := os.Stat(file)
 	switch {
@@ -114,6 +120,35 @@ func loadProfile(s *settings, warn func(string)) (*profile, error) {
 	case err != nil:
 		return nil, &usageError{fmt.Errorf("--config: cannot read %s: %w", file, unwrapPathError(err))}
 	}
+	cf, err := readConfig(file)
+	if err != nil {
+		return nil, err
+	}
+	checkConfigSecrets(file, cf.info, cf.profiles, warn)
+	if !named || name == "" {
+		name = cf.defaultProfile
+		if name == "" {
+			return nil, nil
+		}
+	}
+	settings, ok := cf.profiles[strings.ToLower(name)]
+	if !ok {
+		return nil, &usageError{fmt.Errorf("config file %s has no profile %q; its profiles: %s", file, name, strings.Join(cf.names(), ", "))}
+	}
+	p := &profile{name: strings.ToLower(name), file: file, values: map[string]any{}}
+	return p, p.read(settings)
+}
+
+// configFile is a config file as read: its profiles (by name, in lower
+// case) and default_profile, not yet checked against the flags.
+type configFile struct {
+	profiles       map[string]map[string]any
+	defaultProfile string
+	info           fs.FileInfo
+}
+
+// readConfig reads the config file file.
+func readConfig(file string) (*configFile, error) {
 	// A regular file of bounded size only: --config /dev/zero or a FIFO
 	// must neither fill memory nor wait.
 	data, fi, err := pgconf.ReadFile(file, pgconf.FileUse{What: "config file", Setting: "--config", Limit: pgconf.MaxSettingsFileSize})
@@ -130,32 +165,25 @@ func loadProfile(s *settings, warn func(string)) (*profile, error) {
 			return nil, &usageError{fmt.Errorf("config file %s: unknown setting %q; the file holds default_profile and profiles.<name>", file, top)}
 		}
 	}
-	profiles := map[string]map[string]any{}
+	cf := &configFile{profiles: map[string]map[string]any{}, defaultProfile: cv.GetString("default_profile"), info: fi}
 	for n, raw := range cv.GetStringMap("profiles") {
 		m, ok := raw.(map[string]any)
 		if !ok {
 			return nil, &usageError{fmt.Errorf("config file %s: profile %q must be a mapping of settings", file, n)}
 		}
-		profiles[n] = m
+		cf.profiles[n] = m
 	}
-	checkConfigSecrets(file, fi, profiles, warn)
-	if !named || name == "" {
-		name = cv.GetString("default_profile")
-		if name == "" {
-			return nil, nil
-		}
+	return cf, nil
+}
+
+// names returns the file's profile names, sorted.
+func (cf *configFile) names() []string {
+	names := make([]string, 0, len(cf.profiles))
+	for n := range cf.profiles {
+		names = append(names, n)
 	}
-	settings, ok := profiles[strings.ToLower(name)]
-	if !ok {
-		names := make([]string, 0, len(profiles))
-		for n := range profiles {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return nil, &usageError{fmt.Errorf("config file %s has no profile %q; its profiles: %s", file, name, strings.Join(names, ", "))}
-	}
-	p := &profile{name: strings.ToLower(name), file: file, values: map[string]any{}}
-	return p, p.read(settings)
+	sort.Strings(names)
+	return names
 }
 
 // read checks the profile's settings and keeps them by flag name.

@@ -97,13 +97,13 @@ func compileJQ(s *settings, stderr io.Writer) (*jqSettings, error) {
 		return nil, nil
 	}
 	var j jqSettings
-	switch p := s.str("on-jq-error"); p {
-	case "fail":
-		j.policy = filter.Fail
-	case "skip":
+	onError, err := oneOf(s, "on-jq-error")
+	if err != nil {
+		return nil, err
+	}
+	j.policy = filter.Fail
+	if onError == "skip" {
 		j.policy = filter.Skip
-	default:
-		return nil, &usageError{fmt.Errorf("--on-jq-error must be fail or skip, got %q", p)}
 	}
 	if j.workers = int(min(s.int("jq-workers"), 1<<16)); j.workers < 0 {
 		return nil, &usageError{fmt.Errorf("--jq-workers must be 0 (fraise chooses) or more, got %d", j.workers)}

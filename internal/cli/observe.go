@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 
 	"github.com/spf13/pflag"
 )
@@ -28,13 +26,14 @@ type observeSettings struct {
 // FILE, not stdout.
 func parseObserve(s *settings, toFile bool, stdout, stderr io.Writer) (observeSettings, error) {
 	o := observeSettings{stats: s.bool("stats"), quiet: s.bool("quiet")}
-	var err error
-	if o.progress, err = wantProgress(strings.ToLower(s.str("progress")), o.quiet, toFile, stdout, stderr); err != nil {
+	mode, err := oneOf(s, "progress")
+	if err != nil {
 		return o, err
 	}
-	format := strings.ToLower(s.str("log-format"))
-	if format != "text" && format != "json" {
-		return o, &usageError{fmt.Errorf("--log-format must be text or json, got %q", s.str("log-format"))}
+	o.progress = wantProgress(mode, o.quiet, toFile, stdout, stderr)
+	format, err := oneOf(s, "log-format")
+	if err != nil {
+		return o, err
 	}
 	if s.bool("verbose") {
 		opts := &slog.HandlerOptions{Level: slog.LevelInfo}

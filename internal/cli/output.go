@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/fraiseql/fraise/internal/output"
 	"github.com/spf13/pflag"
@@ -45,10 +44,9 @@ func parseOutput(s *settings, raw bool) (outputSettings, error) {
 		}
 		o.comp = c
 	}
-	switch o.format = strings.ToLower(s.str("format")); o.format {
-	case "ndjson", "json":
-	default:
-		return o, &usageError{fmt.Errorf("--format must be ndjson or json, got %q", s.str("format"))}
+	var err error
+	if o.format, err = oneOf(s, "format"); err != nil {
+		return o, err
 	}
 	if o.array() && raw {
 		return o, &usageError{fmt.Errorf("--raw-output writes strings that are not JSON, which cannot go in a --format json array; drop one of them")}

@@ -17,19 +17,18 @@ const progressEvery = 200 * time.Millisecond
 
 // wantProgress decides whether a bar is shown: --progress always, or auto
 // with stderr a terminal and stdout not one (the rows would be written
-// over the bar); never with --quiet.
-func wantProgress(mode string, quiet, toFile bool, stdout, stderr io.Writer) (bool, error) {
+// over the bar); never with --quiet. mode is one of --progress's values
+// (oneOf).
+func wantProgress(mode string, quiet, toFile bool, stdout, stderr io.Writer) bool {
 	switch mode {
 	case "always":
-		return !quiet, nil
+		return !quiet
 	case "never":
-		return false, nil
-	case "auto", "":
-		// Rows on the terminal leave no room for a bar; with -o FILE
-		// they go elsewhere, whatever stdout is.
-		return !quiet && isTerminal(stderr) && (toFile || !isTerminal(stdout)), nil
+		return false
 	}
-	return false, &usageError{fmt.Errorf("--progress must be auto, always or never, got %q", mode)}
+	// auto: rows on the terminal leave no room for a bar; with -o FILE
+	// they go elsewhere, whatever stdout is.
+	return !quiet && isTerminal(stderr) && (toFile || !isTerminal(stdout))
 }
 
 // progress draws a bar on stderr from a run's counters, on a goroutine of

@@ -69,11 +69,12 @@ func parseResume(s *settings, o *streamOptions) (*resumeOptions, error) {
 	switch v := strings.ToLower(s.str("resume")); v {
 	case "", "off", "false", "no", "0":
 		return nil, nil
-	case "continue", "on", "true", "yes", "1":
-	case "restart":
-		r.restart = true
+	case "on", "true", "yes", "1":
 	default:
-		return nil, &usageError{fmt.Errorf("--resume takes no value (continue), or =restart, got %q", s.str("resume"))}
+		if !isChoice("resume", v) {
+			return nil, &usageError{fmt.Errorf("--resume takes no value (continue), or =restart, got %q", s.str("resume"))}
+		}
+		r.restart = v == "restart"
 	}
 	switch {
 	case o.out.path == "":
@@ -118,7 +119,7 @@ func resumeIdentity(s *settings, o *streamOptions) output.Identity {
 		vals["arg"] = list(s.strs("arg"))
 		vals["argjson"] = list(s.strs("argjson"))
 		vals["raw-output"] = strconv.FormatBool(o.jq.raw)
-		vals["on-jq-error"] = s.str("on-jq-error")
+		vals["on-jq-error"] = strings.ToLower(s.str("on-jq-error"))
 	}
 	b, _ := json.Marshal(vals) // keys sorted
 	sum := sha256.Sum256(b)

@@ -42,7 +42,8 @@ var (
 var emptyAllowed = []string{"param"}
 
 // whatToGive says, by flag, what a setting takes, for the message when it
-// is empty.
+// is empty. A setting that takes one of a fixed set lists its values
+// (choicesOf), followed by what is here.
 var whatToGive = map[string]string{
 	"config":            "a config file",
 	"profile":           "a profile name",
@@ -53,12 +54,8 @@ var whatToGive = map[string]string{
 	"jq":                "a jq expression, such as --jq . or --jq .id",
 	"arg":               "NAME VALUE, or NAME=VALUE",
 	"argjson":           "NAME JSON, or NAME=JSON",
-	"on-jq-error":       "fail or skip",
 	"output":            "a file name, or - for standard output",
-	"compress":          "gzip, zstd or none (leave it out to choose by the --output suffix)",
-	"format":            "ndjson or json",
-	"progress":          "auto, always or never",
-	"log-format":        "text or json",
+	"compress":          "(leave it out to choose by the --output suffix)",
 	"connect-timeout":   "a duration such as 30s, or 0 for none",
 	"statement-timeout": "a duration such as 30s, or 0 for none",
 	"idle-timeout":      "a duration such as 30s, or 0 for none",
@@ -94,6 +91,9 @@ func envName(flag string) string {
 
 // whatToGiveFor says what flag f takes, for the message when it is empty.
 func whatToGiveFor(f *pflag.Flag) string {
+	if choicesOf(f.Name) != nil {
+		return strings.TrimSpace(choiceList(f.Name) + " " + whatToGive[f.Name])
+	}
 	if s := whatToGive[f.Name]; s != "" {
 		return s
 	}

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 	"unicode"
 
 	"github.com/fraiseql/fraise/internal/output"
@@ -18,6 +16,17 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
+
+// jsonTypesCTE begins a query with json_types: json and jsonb, and the
+// domains over either at any depth (arrays are other types), each with
+// the one it is over.
+const jsonTypesCTE = `WITH RECURSIVE json_types(oid, base) AS (
+    SELECT t.oid, t.oid FROM pg_catalog.pg_type t WHERE t.oid IN (114, 3802)
+  UNION ALL
+    SELECT d.oid, j.base
+    FROM pg_catalog.pg_type d JOIN json_types j ON d.typbasetype = j.oid
+    WHERE d.typtype = 'd'
+)`
 
 // viewsSQL lists the relations whose column $1 is json or jsonb, or a
 // domain over either at any depth (arrays are other types), that the user
@@ -28,13 +37,7 @@ import (
 // when unknown; before PostgreSQL 14 a relation never analyzed has 0 rows
 // in 0 pages, indistinguishable from an empty one, so that is unknown too.
 // It is fixed text: the column name is a parameter.
-const viewsSQL = `WITH RECURSIVE json_types(oid, base) AS (
-    SELECT t.oid, t.oid FROM pg_catalog.pg_type t WHERE t.oid IN (114, 3802)
-  UNION ALL
-    SELECT d.oid, j.base
-    FROM pg_catalog.pg_type d JOIN json_types j ON d.typbasetype = j.oid
-    WHERE d.typtype = 'd'
-)
+const viewsSQL = jsonTypesCTE + `
 SELECT n.nspname, c.relname, c.relkind,
        pg_catalog.format_type(j.base, NULL),
        CASE WHEN a.atttypid <> j.base THEN pg_catalog.format_type(a.atttypid, NULL) END,
@@ -258,85 +261,33 @@ func cell(s string) string {
 	return q[1 : len(q)-1]
 }
 
-// completionTimeout bounds a completion's lookup, connecting included: a
-// shell waits on it. (A variable for tests.)
-var completionTimeout = 2 * time.Second
-
-// completionEnv are the libpq variables any of which, when set, say that
-// a server is configured for completion to ask.
-var completionEnv = []string{"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"}
-
 // completeRelations completes stream's RELATION with the relations
 // "fraise views" lists for the --column given (default data), when a
-// connection is configured: --dsn on the command line, FRAISE_DSN, or one
-// of completionEnv. A name is offered as stream takes it, without its
-// schema when search_path finds it; once the word typed has a dot (or
-// nothing else matches), schema-qualified. Any failure, or a lookup
-// taking longer than completionTimeout, offers nothing and says nothing.
+// connection is configured (completionSettings). A name is offered as
+// stream takes it, without its schema when search_path finds it; once the
+// word typed has a dot (or nothing else matches), schema-qualified. Any
+// failure, or a lookup taking longer than completionTimeout, offers
+// nothing and says nothing.
 func completeRelations(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	none := cobra.ShellCompDirectiveNoFileComp
 	if len(args) > 0 {
 		return nil, none
 	}
-	s, err := resolveSettings(cmd, nil)
-	if err != nil || !connectionConfigured(s) {
+	s := completionSettings(cmd)
+	if s == nil {
 		return nil, none
 	}
 	col, err := query.ParseColumn(s.str("column"))
 	if err != nil {
 		return nil, none
 	}
-	// No password_command: a completion must never prompt.
-	cfg, err := connConfig(s, nil)
-	if err != nil {
+	rels, ok := completionLookup(cmd, s, func(ctx context.Context, conn *wire.Conn) ([]relationInfo, error) {
+		return listRelations(ctx, conn, col)
+	})
+	if !ok {
 		return nil, none
 	}
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
-	defer cancel()
-	type result struct {
-		rels []relationInfo
-		err  error
-	}
-	// The lookup ends soon after ctx does (the session is cancelled and
-	// closed); the shell is answered at once.
-	done := make(chan result, 1)
-	go func() {
-		conn, err := wire.Connect(ctx, cfg)
-		if err != nil {
-			done <- result{err: err}
-			return
-		}
-		defer conn.Close()
-		rels, err := listRelations(ctx, conn, col)
-		done <- result{rels, err}
-	}()
-	select {
-	case r := <-done:
-		if r.err != nil {
-			return nil, none
-		}
-		return completionNames(r.rels, toComplete), none
-	case <-ctx.Done():
-		return nil, none
-	}
-}
-
-// connectionConfigured reports whether --dsn, FRAISE_DSN, the profile or
-// a libpq variable names a server.
-func connectionConfigured(s *settings) bool {
-	if s.str("dsn") != "" {
-		return true
-	}
-	for _, k := range completionEnv {
-		if os.Getenv(k) != "" {
-			return true
-		}
-	}
-	return false
+	return completionNames(rels, toComplete), none
 }
 
 // completionNames returns the names of rels that start with prefix, each

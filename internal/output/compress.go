@@ -38,27 +38,44 @@ func (c Compression) String() string {
 	return "none"
 }
 
-// ParseCompression reads a format name: gzip (gz), zstd (zst) or none.
-func ParseCompression(s string) (Compression, error) {
-	switch strings.ToLower(s) {
-	case "gzip", "gz":
-		return Gzip, nil
-	case "zstd", "zst":
-		return Zstd, nil
-	case "none", "":
-		return None, nil
+// Compressions are the formats, in the order --compress lists them.
+var Compressions = []Compression{Gzip, Zstd, None}
+
+// alias is the format's short name, its file name suffix without the
+// dot; "" for none.
+func (c Compression) alias() string {
+	switch c {
+	case Gzip:
+		return "gz"
+	case Zstd:
+		return "zst"
 	}
-	return None, fmt.Errorf("unknown compression %q; use gzip, zstd or none", s)
+	return ""
+}
+
+// ParseCompression reads a format name, as String gives it or short:
+// gzip (gz), zstd (zst) or none; "" is none.
+func ParseCompression(s string) (Compression, error) {
+	lower := strings.ToLower(s)
+	names := make([]string, len(Compressions))
+	for i, c := range Compressions {
+		if lower == c.String() || lower == c.alias() {
+			return c, nil
+		}
+		names[i] = c.String()
+	}
+	n := len(names)
+	return None, fmt.Errorf("unknown compression %q; use %s or %s", s, strings.Join(names[:n-1], ", "), names[n-1])
 }
 
 // CompressionFor returns the format a file name's suffix asks for: .gz is
 // gzip, .zst zstd, anything else none.
 func CompressionFor(name string) Compression {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".gz":
-		return Gzip
-	case ".zst":
-		return Zstd
+	ext := strings.ToLower(filepath.Ext(name))
+	for _, c := range Compressions {
+		if a := c.alias(); a != "" && ext == "."+a {
+			return c
+		}
 	}
 	return None
 }

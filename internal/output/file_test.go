@@ -275,6 +275,26 @@ func TestParseCompression(t *testing.T) {
 	}
 }
 
+// TestCompressionNames: each format, as --compress lists it, reads back
+// as itself; "" is none; a file name's suffix chooses in any case.
+func TestCompressionNames(t *testing.T) {
+	for _, c := range output.Compressions {
+		if got, err := output.ParseCompression(c.String()); err != nil || got != c {
+			t.Errorf("ParseCompression(%q) = %v, %v; want %v", c.String(), got, err, c)
+		}
+	}
+	if got, err := output.ParseCompression(""); err != nil || got != output.None {
+		t.Errorf(`ParseCompression("") = %v, %v; want none`, got, err)
+	}
+	for name, want := range map[string]output.Compression{
+		"a.GZ": output.Gzip, "a.json.zst": output.Zstd, "a.gz.bak": output.None, "gz": output.None, "a.": output.None, "": output.None,
+	} {
+		if got := output.CompressionFor(name); got != want {
+			t.Errorf("CompressionFor(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
 // TestFileThroughProcFd: /dev/stdout and /dev/fd/N name a pipe through
 // links into /proc: written in place, never resolved into a directory of
 // its own.

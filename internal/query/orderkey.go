@@ -53,6 +53,26 @@ func OrderKeys(orderBy string) ([]OrderKey, error) {
 	return keys, nil
 }
 
+// LastItem splits an ORDER BY list being typed before its last item, as
+// LeadingOrderKey splits it: head runs to the last comma outside
+// parentheses, brackets, quotes, dollar quotes and comments, and the white
+// space after it; item is the rest ("a, b" is "a, " and "b"). Without such
+// a comma, head is the white space that begins list.
+func LastItem(list string) (head, item string) {
+	start := 0
+	for i := 0; i < len(list); {
+		n, kind := skipToken(list, i)
+		switch {
+		case kind == tokComma:
+			start = n
+		case kind == tokSpace && i == start:
+			start = n
+		}
+		i = n
+	}
+	return list[:start], list[start:]
+}
+
 // orderItem reads one ORDER BY item: its expression, ASC/DESC and NULLS.
 func orderItem(item string) (OrderKey, error) {
 	var k OrderKey

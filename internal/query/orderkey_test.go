@@ -41,6 +41,35 @@ func TestLeadingOrderKey(t *testing.T) {
 	}
 }
 
+func TestLastItem(t *testing.T) {
+	tests := []struct{ in, head, item string }{
+		{"", "", ""},
+		{"id", "", "id"},
+		{"  i", "  ", "i"},
+		{"id,", "id,", ""},
+		{"id, ", "id, ", ""},
+		{"id, na", "id, ", "na"},
+		{"id DESC,na", "id DESC,", "na"},
+		{"a, b DESC, c", "a, b DESC, ", "c"},
+		{"coalesce(a, b", "", "coalesce(a, b"},
+		{"coalesce(a, b), c", "coalesce(a, b), ", "c"},
+		{`"Odd, Na`, "", `"Odd, Na`},
+		{`id, "Odd, Na`, "id, ", `"Odd, Na`},
+		{"data->>'a,b', x", "data->>'a,b', ", "x"},
+		{"x /* a, b */, y", "x /* a, b */, ", "y"},
+		{"x -- a, b", "", "x -- a, b"},
+		{"$q$a,b$q$, y", "$q$a,b$q$, ", "y"},
+		{"id,\tna", "id,\t", "na"},
+		{"a b", "", "a b"},
+	}
+	for _, tt := range tests {
+		head, item := LastItem(tt.in)
+		if head != tt.head || item != tt.item {
+			t.Errorf("LastItem(%q) = %q, %q, want %q, %q", tt.in, head, item, tt.head, tt.item)
+		}
+	}
+}
+
 func TestSameExpr(t *testing.T) {
 	tests := []struct {
 		a, b string
