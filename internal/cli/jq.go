@@ -57,7 +57,7 @@ func addJQFlags(f *pflag.FlagSet) {
 	f.StringArray("arg", nil, "bind $`NAME` to the string VALUE in --jq (\"--arg NAME VALUE\" or \"--arg NAME=VALUE\"); repeatable")
 	f.StringArray("argjson", nil, "bind $`NAME` to the JSON value in --jq (\"--argjson NAME JSON\" or \"--argjson NAME=JSON\"); repeatable")
 	addBoolFlag(f, "raw-output", "r", "write --jq string outputs without quotes, as jq -r")
-	f.String("on-jq-error", "fail", "when --jq fails on a row: fail (stop, exit 5) or skip (warn, drop the row, go on)")
+	f.String("on-jq-error", "fail", "when --jq fails on a row: fail (stop, exit 5) or skip (drop the row, go on; warn once per kind of error, sum up at the end)")
 	f.Int("jq-workers", 0, "run --jq on `N` goroutines; 0: fraise chooses as the rows flow, between the network reader alone and up to GOMAXPROCS workers")
 }
 

@@ -189,19 +189,23 @@ func TestParallelJQEnds(t *testing.T) {
 
 // TestParallelJQSkips: with --on-jq-error skip, the warnings and the
 // summary are one connection's, word for word: each kind of failure at
-// its first row in the whole output, the twentieth kind's notice, and
-// the counts.
+// its first row in the whole output, with that row's values, the
+// twentieth kind's notice, and the counts.
 func TestParallelJQSkips(t *testing.T) {
 	srv := parallelServer(t)
 	dsn := srv.ConnString(pgtest.RoleTrust, false)
-	for _, jq := range []string{
-		`if .id % 7 == 0 then error("seven") elif .id % 11 == 0 then error("eleven \(.id % 3)") else .id end`,
-		`if .id % 5 == 0 then error("kind \(.id % 30)") else .id end`, // 30 kinds: past the 20 shown
+	for _, tc := range []struct{ jq, want string }{
+		{`if .id % 7 == 0 then error("seven") elif .id % 11 == 0 then error("eleven \(.id % 3)") else .id end`, "skipped 4416 of 20000 rows"},
+		{`if .id % 5 == 0 then error("kind \(.id % 150)") else .id end`, "20 kinds of jq error so far"}, // 30 kinds: past the 20 shown
+		// gojq's messages, a different value on each row: two kinds.
+		{`if .id % 7 == 0 then .id + "x" elif .id % 11 == 0 then .name | tonumber else .id end`,
+			"\n  2857 × cannot add: number (…) and string (…) — first on row 7: 7, \"x\"\n" +
+				"  1559 × tonumber cannot be applied to \"…\": invalid number — first on row 11: \"Zoë 11\"\n"},
 	} {
-		args := []string{"stream", "v_par_items", "-d", dsn, "--order-by", "id", "--jq", jq, "--on-jq-error", "skip"}
+		args := []string{"stream", "v_par_items", "-d", dsn, "--order-by", "id", "--jq", tc.jq, "--on-jq-error", "skip"}
 		code, want, wantErr := run(t, args...)
-		if code != 0 || !strings.Contains(wantErr, "skipped") {
-			t.Fatalf("one connection: exit %d, stderr %q", code, wantErr)
+		if code != 0 || !strings.Contains(wantErr, tc.want) {
+			t.Fatalf("one connection: exit %d, stderr %q, want %q in it", code, wantErr, tc.want)
 		}
 		for _, n := range []string{"2", "4"} {
 			code, got, gotErr := run(t, append(args, "--parallel", n)...)

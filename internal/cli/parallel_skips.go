@@ -10,24 +10,21 @@ import "github.com/fraiseql/fraise/internal/filter"
 const maxRangeSkipKinds = 1024
 
 // rangeSkips are the rows --on-jq-error skip dropped in one range, kept
-// small: each kind of failure with its first row and its count, in the
-// order they first came, and the rest counted.
+// small: each kind of failure (filter.SkipGroup: its first row, that
+// row's message and values, its count), in the order they first came,
+// and the rest counted.
 type rangeSkips struct {
-	kinds  []skipKind
+	kinds  []filter.SkipGroup
 	index  map[string]int
 	others int64
 }
 
-type skipKind struct {
-	msg   string
-	first int64 // row number in the range, from 1
-	n     int64
-}
-
-// add records a skipped row (filter.PipelineOptions.OnSkip).
+// add records a skipped row (filter.PipelineOptions.OnSkip), row counted
+// from 1 in the range.
 func (r *rangeSkips) add(row int64, msg string) {
-	if i, ok := r.index[msg]; ok {
-		r.kinds[i].n++
+	kind := filter.SkipKind(msg)
+	if i, ok := r.index[kind]; ok {
+		r.kinds[i].N++
 		return
 	}
 	if len(r.kinds) >= maxRangeSkipKinds {
@@ -37,15 +34,16 @@ func (r *rangeSkips) add(row int64, msg string) {
 	if r.index == nil {
 		r.index = map[string]int{}
 	}
-	r.index[msg] = len(r.kinds)
-	r.kinds = append(r.kinds, skipKind{msg: msg, first: row, n: 1})
+	r.index[kind] = len(r.kinds)
+	r.kinds = append(r.kinds, filter.NewSkipGroup(row, msg))
 }
 
 // replay adds the range's skips to report, its rows numbered after
 // before rows of the ranges written ahead of it.
 func (r *rangeSkips) replay(report *filter.SkipReport, before int64) {
-	for _, k := range r.kinds {
-		report.Add(before+k.first, k.msg, k.n)
+	for _, g := range r.kinds {
+		g.Row += before
+		report.AddGroup(g)
 	}
 	report.AddOthers(r.others)
 }

@@ -34,7 +34,9 @@ role's privileges, and are the only way SQL gets in.
 core, keeping row order; each output is a line, compact, object keys sorted,
 numbers as the server sent them unless computed. It is compiled before
 connecting. A row it fails on stops the stream with exit 5, or with
---on-jq-error skip is dropped with a warning.
+--on-jq-error skip is dropped: a warning at the first row of each kind of
+error (its message, the values it quotes from the row elided), and a
+summary of the kinds with their counts at the end.
 
 --jq is pushed down to the server where that pays, without changing one
 output byte: on a jsonb column whose rows the planner puts at 512 bytes or

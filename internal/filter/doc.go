@@ -10,7 +10,9 @@
 // filters them on workers or on the caller's goroutine (worker.go,
 // level.go; how many workers is chosen as the rows flow, tune.go), writes
 // their output in row order (collect.go) and ends on Close, Abort or the
-// first error (stop.go). Each row is decoded only as far as the expression
+// first error (stop.go); with policy Skip, the rows it drops are told
+// grouped by kind of failure (skipreport.go), their messages' values
+// elided (errkind.go). Each row is decoded only as far as the expression
 // reads it, numbers keeping the text the server sent, into values built in
 // place that are valid until the next row (decode*.go, box.go); outputs
 // are written as jq writes them (encode.go). The error types are in

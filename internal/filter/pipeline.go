@@ -45,8 +45,9 @@ type PipelineOptions struct {
 	MaxRows int
 	// Policy says what a failing row does.
 	Policy Policy
-	// Warn receives warnings about skipped rows, one line each, in row
-	// order; nil discards them.
+	// Warn receives the pipeline's SkipReport: a warning at the first
+	// skipped row of each kind of failure, in row order, and a summary
+	// (several lines) on Close; nil discards them.
 	Warn func(msg string)
 	// OnSkip, when set, receives each skipped row's number and message
 	// instead of Warn: for a caller that reports several pipelines' skips
@@ -96,9 +97,6 @@ const (
 	// stays written.
 	skipHoldBytes = 16 << 20
 )
-
-// maxWarned bounds the distinct failure messages a Skip pipeline shows.
-const maxWarned = 20
 
 // Pipeline runs a filter over rows, on the caller's goroutine or on
 // workers, and writes the outputs in row order. Write, Flush, Close and

@@ -126,7 +126,7 @@ func TestPipelineSkip(t *testing.T) {
 	want := []string{
 		"jq error on row 10, row skipped: error: ten 10",
 		"jq error on row 20, row skipped: error: ten 0",
-		"skipped 10 of 100 rows on jq errors (--on-jq-error skip)\n  5 × error: ten 10\n  5 × error: ten 0",
+		"skipped 10 of 100 rows on jq errors (--on-jq-error skip)\n  5 × error: ten 10 — first on row 10\n  5 × error: ten 0 — first on row 20",
 	}
 	if !slices.Equal(warnings, want) {
 		t.Errorf("warnings %q, want %q", warnings, want)
@@ -143,7 +143,7 @@ func TestPipelineSkipBoundsWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(warnings) != maxWarned+2 || !strings.Contains(warnings[maxWarned], "further new ones are counted") ||
+	if len(warnings) != maxWarned+2 || !strings.Contains(warnings[maxWarned], "another kind are counted") ||
 		!strings.HasSuffix(warnings[maxWarned+1], "10 × other errors") {
 		t.Errorf("warnings %q", warnings)
 	}
