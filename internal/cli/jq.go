@@ -58,7 +58,7 @@ func addJQFlags(f *pflag.FlagSet) {
 	f.StringArray("argjson", nil, "bind $`NAME` to the JSON value in --jq (\"--argjson NAME JSON\" or \"--argjson NAME=JSON\"); repeatable")
 	addBoolFlag(f, "raw-output", "r", "write --jq string outputs without quotes, as jq -r")
 	f.String("on-jq-error", "fail", "when --jq fails on a row: fail (stop, exit 5) or skip (warn, drop the row, go on)")
-	f.Int("jq-workers", 0, "run --jq on `N` goroutines; 0: fraise chooses as the rows flow, between the network reader alone and up to GOMAXPROCS workers")
+	addNumberFlag(f, "jq-workers", 0, "run --jq on `N` goroutines; 0: fraise chooses as the rows flow, between the network reader alone and up to GOMAXPROCS workers")
 }
 
 // jqSettings is the transform a stream applies, if any.
