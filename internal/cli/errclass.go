@@ -116,6 +116,9 @@ var errClasses = []errClass{
 	{name: "connection lost", match: is[*wire.ConnLostError], exit: exitWith(ExitConnection),
 		advice: says("the server closed the connection or the network failed; check the server log, then retry")},
 	{name: "protocol", match: is[*wire.ProtocolError], exit: exitWith(ExitConnection)},
+	// A refused password: where it came from, in fraise's one hint (the
+	// server's own HINT, if any, is shown as the server's).
+	{name: "password refused", match: is[*wire.PasswordRefusedError], advice: passwordRefusedAdvice},
 	// A pooler's refusal of the password has a code of its own
 	// (PgBouncer 08P01, pgpool-II XX000), not 28P01.
 	{name: "password refused by a pooler", match: poolerRefusal, advice: says(passwordAdvice)},
@@ -243,6 +246,12 @@ func says(advice string) func(error) string {
 
 // passwordAdvice is the advice on a password the server refused.
 const passwordAdvice = "check the password (PGPASSWORD, ~/.pgpass, the connection string, or the profile's password_command) and the user name"
+
+// passwordRefusedAdvice is the advice on a password the server refused,
+// naming where it came from.
+func passwordRefusedAdvice(err error) string {
+	return "check the password, which came from " + first[*wire.PasswordRefusedError](err).From + ", and the user name"
+}
 
 // terminatedAdvice is the advice on a session the server ended.
 const terminatedAdvice = "the server ended the session (pg_terminate_backend, or a shutdown); the lines written before are whole, but the output is incomplete: retry"
