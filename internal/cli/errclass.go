@@ -104,6 +104,9 @@ var errClasses = []errClass{
 		advice: func(err error) string { return first[*parallelError](err).hint }},
 	{name: "authentication not attempted", match: is[*wire.AuthError],
 		advice: func(err error) string { return first[*wire.AuthError](err).Hint }},
+	// What the catalog said after the server's error (relation_hints.go):
+	// the relations named like a missing one, a relation's json columns.
+	{name: "catalog hint", match: is[*hintedError], advice: func(err error) string { return first[*hintedError](err).hint }},
 	{name: "column type", match: is[*wire.ColumnError],
 		advice: says("fraise streams one json or jsonb column; choose it with --column (default \"data\")")},
 	{name: "output that says what to do", match: isWith(func(e *output.WriteError) bool { return e.Msg != "" }),
@@ -272,7 +275,7 @@ type messageAdvice struct {
 // sqlStateAdvices is the advice on a server error, by its SQLSTATE.
 // docs/troubleshooting.md has a section on each (TestTroubleshootingSQLStates).
 var sqlStateAdvices = map[string]stateAdvice{
-	"42P01": {advice: "check the relation name and schema; unquoted names are folded to lower case, so quote mixed-case names: '\"MyView\"'"},
+	"42P01": {advice: relationAdvice("data")},
 	"42703": {advice: "the relation has no such column; choose its json/jsonb column with --column (default \"data\")"},
 	// The server names what it refused ("permission denied for function
 	// lo_import"), and a function only some roles may call says so.

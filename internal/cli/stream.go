@@ -242,7 +242,7 @@ func streamSingle(run *wire.Stop, app *app, o *streamOptions, target io.Writer, 
 	stats.server = conn.ServerParam("server_version")
 	if r := o.resume; r != nil {
 		if err := r.prepare(ctx, conn.QueryText, o, stats.server); err != nil {
-			return nil, nil, err
+			return nil, nil, o.withCatalogHint(ctx, conn, err)
 		}
 	}
 	if err := o.narrow(ctx, conn.QueryText, conn.ServerParam("server_encoding")); err != nil {
@@ -262,7 +262,8 @@ func streamSingle(run *wire.Stop, app *app, o *streamOptions, target io.Writer, 
 		if r := o.resume; r != nil {
 			jq.wrap = func(inner wire.RowSink, p *filter.Pipeline) wire.RowSink { return r.sink(inner, w, p, stats.server) }
 		}
-		err = streamFiltered(run, conn, st, observer, w, &jq, o.chunk, stats)
+		hint := func(err error) error { return o.withCatalogHint(ctx, conn, err) }
+		err = streamFiltered(run, conn, st, observer, w, &jq, o.chunk, stats, hint)
 	} else {
 		var sink wire.RowSink = &ndjsonSink{w}
 		if r := o.resume; r != nil {
@@ -271,6 +272,7 @@ func streamSingle(run *wire.Stop, app *app, o *streamOptions, target io.Writer, 
 		var res wire.Result
 		res, err = conn.Stream(run, st, sink, observer)
 		stats.progress(res.Rows, res.Bytes)
+		err = o.withCatalogHint(ctx, conn, err)
 	}
 	// The session ends now, not once a slow reader has taken the output.
 	_ = conn.Close()
