@@ -143,8 +143,11 @@ connection.`,
 		},
 		PersistentPreRun: func(*cobra.Command, []string) { app.ran = true },
 	}
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return &usageError{withFlagSuggestion(cmd, err)} })
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &usageError{numberFlagError(withFlagSuggestion(cmd, err))}
+	})
 	root.SetVersionTemplate(versionText())
+	root.SetUsageFunc(writeUsage)
 	addConfigFlags(root.PersistentFlags())
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(newStreamCmd(app), newPingCmd(app), newViewsCmd(app), newVersionCmd(app), newCompletionCmd(app))

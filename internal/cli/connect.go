@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/fraiseql/fraise/internal/wire"
+	"github.com/fraiseql/fraise/internal/wire/pgconf"
 	"github.com/spf13/pflag"
 )
 
@@ -27,7 +31,7 @@ func connConfig(s *settings, stderr io.Writer) (*wire.Config, error) {
 	}
 	cfg, err := wire.ParseConfig(s.str("dsn"), wire.Environment{})
 	if err != nil {
-		return nil, err
+		return nil, withDSNSource(err, s)
 	}
 	if set {
 		cfg.ConnectTimeout = timeout
@@ -37,6 +41,30 @@ func connConfig(s *settings, stderr io.Writer) (*wire.Config, error) {
 		cfg.OnNotice = func(n *wire.PgError) { printSafe(stderr, "fraise: %s: %s\n", n.Severity, n.Message) }
 	}
 	return cfg, nil
+}
+
+// withDSNSource adds to the error of a connection string that does not
+// parse where the string came from (--dsn, FRAISE_DSN or the profile's
+// dsn), as the errors of a setting say where the setting came from
+// ("(from PGSSLMODE)"). Any other error is returned as it is.
+func withDSNSource(err error, s *settings) error {
+	var ce *wire.ConfigError
+	var pe *pgconf.ParseError
+	if !errors.As(err, &ce) || !errors.As(ce.Err, &pe) {
+		return err
+	}
+	form := "connection string"
+	if dsn := s.str("dsn"); strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		form = "connection URI"
+	}
+	from := "--dsn"
+	switch st := s.vals["dsn"]; {
+	case st.from == fromEnv:
+		from = envName("dsn")
+	case st.from == fromProfile && s.profile != nil:
+		from = fmt.Sprintf("profile %s's dsn, config file %s", s.profile.name, s.profile.file)
+	}
+	return &wire.ConfigError{Keyword: ce.Keyword, Err: fmt.Errorf("%w (in the %s of %s)", ce.Err, form, from)}
 }
 
 // connectTimeout reads --connect-timeout: whether it is set, and to what

@@ -104,6 +104,9 @@ var errClasses = []errClass{
 		advice: func(err error) string { return first[*parallelError](err).hint }},
 	{name: "authentication not attempted", match: is[*wire.AuthError],
 		advice: func(err error) string { return first[*wire.AuthError](err).Hint }},
+	// What the catalog said after the server's error (relation_hints.go):
+	// the relations named like a missing one, a relation's json columns.
+	{name: "catalog hint", match: is[*hintedError], advice: func(err error) string { return first[*hintedError](err).hint }},
 	{name: "column type", match: is[*wire.ColumnError],
 		advice: says("fraise streams one json or jsonb column; choose it with --column (default \"data\")")},
 	{name: "output that says what to do", match: isWith(func(e *output.WriteError) bool { return e.Msg != "" }),
@@ -116,6 +119,9 @@ var errClasses = []errClass{
 	{name: "connection lost", match: is[*wire.ConnLostError], exit: exitWith(ExitConnection),
 		advice: says("the server closed the connection or the network failed; check the server log, then retry")},
 	{name: "protocol", match: is[*wire.ProtocolError], exit: exitWith(ExitConnection)},
+	// A refused password: where it came from, in fraise's one hint (the
+	// server's own HINT, if any, is shown as the server's).
+	{name: "password refused", match: is[*wire.PasswordRefusedError], advice: passwordRefusedAdvice},
 	// A pooler's refusal of the password has a code of its own
 	// (PgBouncer 08P01, pgpool-II XX000), not 28P01.
 	{name: "password refused by a pooler", match: poolerRefusal, advice: says(passwordAdvice)},
@@ -244,6 +250,12 @@ func says(advice string) func(error) string {
 // passwordAdvice is the advice on a password the server refused.
 const passwordAdvice = "check the password (PGPASSWORD, ~/.pgpass, the connection string, or the profile's password_command) and the user name"
 
+// passwordRefusedAdvice is the advice on a password the server refused,
+// naming where it came from.
+func passwordRefusedAdvice(err error) string {
+	return "check the password, which came from " + first[*wire.PasswordRefusedError](err).From + ", and the user name"
+}
+
 // terminatedAdvice is the advice on a session the server ended.
 const terminatedAdvice = "the server ended the session (pg_terminate_backend, or a shutdown); the lines written before are whole, but the output is incomplete: retry"
 
@@ -263,7 +275,7 @@ type messageAdvice struct {
 // sqlStateAdvices is the advice on a server error, by its SQLSTATE.
 // docs/troubleshooting.md has a section on each (TestTroubleshootingSQLStates).
 var sqlStateAdvices = map[string]stateAdvice{
-	"42P01": {advice: "check the relation name and schema; unquoted names are folded to lower case, so quote mixed-case names: '\"MyView\"'"},
+	"42P01": {advice: relationAdvice("data")},
 	"42703": {advice: "the relation has no such column; choose its json/jsonb column with --column (default \"data\")"},
 	// The server names what it refused ("permission denied for function
 	// lo_import"), and a function only some roles may call says so.

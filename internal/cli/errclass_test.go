@@ -31,7 +31,7 @@ const (
 	adviseVerify     = "the server's certificate was not trusted: check that sslrootcert names the CA that signed it (default ~/.postgresql/root.crt) and, with sslmode=verify-full, that the host name matches the certificate"
 	adviseTLS        = "TLS could not be set up with this server: check sslmode, ssl_min_protocol_version and sslnegotiation, and whether a proxy is in between; if the server asks for a client certificate, check that sslcert and sslkey name one its ssl_ca_file trusts"
 	adviseCheck      = "no server offered the kind of session target_session_attrs asks for; check the host list, or relax target_session_attrs"
-	adviseRelation   = "check the relation name and schema; unquoted names are folded to lower case, so quote mixed-case names: '\"MyView\"'"
+	adviseRelation   = "check the relation name and schema; unquoted names are folded to lower case, so quote mixed-case names: '\"MyView\"'; \"fraise views\" lists the relations you can stream"
 	adviseNoColumn   = "the relation has no such column; choose its json/jsonb column with --column (default \"data\")"
 	adviseFunction   = "the role may not call that function (it lacks EXECUTE on it): leave the call out of --where / --order-by, or ask for GRANT EXECUTE ON FUNCTION"
 	adviseSchema     = "the role lacks USAGE on the schema; ask for GRANT USAGE ON SCHEMA, or connect as another user"
@@ -133,6 +133,10 @@ var errCases = []errCase{
 	{"password refused", connErr(wire.StepAuth, pgErr("28P01", "password authentication failed")), ExitConnection, advisePassword},
 	{"password refused by PgBouncer", connErr(wire.StepAuth, pgErr("08P01", "SASL authentication failed")), ExitConnection, advisePassword},
 	{"password refused by pgpool-II", connErr(wire.StepAuth, pgErr("XX000", "authentication failed")), ExitConnection, advisePassword},
+	{"password refused, from PGPASSWORD", connErr(wire.StepAuth, &wire.PasswordRefusedError{Err: pgErr("28P01", "password authentication failed"), From: "PGPASSWORD"}),
+		ExitConnection, "check the password, which came from PGPASSWORD, and the user name"},
+	{"password refused by PgBouncer, from the password file", connErr(wire.StepAuth, &wire.PasswordRefusedError{Err: pgErr("08P01", "SASL authentication failed"), From: "the password file /h/.pgpass"}),
+		ExitConnection, "check the password, which came from the password file /h/.pgpass, and the user name"},
 	{"PgBouncer, server down", connErr(wire.StepStartup, pgErr("08P01", "server login has been failing")), ExitConnection, ""},
 	{"no login", connErr(wire.StepAuth, pgErr("28000", `role "batch" is not permitted to log in`)), ExitConnection, adviseNoLogin},
 	{"client certificate", connErr(wire.StepAuth, pgErr("28000", `certificate authentication failed for user "u"`)), ExitConnection, adviseClientCert},
@@ -165,6 +169,8 @@ var errCases = []errCase{
 	{"column type alone", &wire.ColumnError{}, ExitInternal, adviseColumn},
 	{"no relation", inQuery(pgErr("42P01", `relation "v_users" does not exist`)), ExitQuery, adviseRelation},
 	{"no column", inQuery(pgErr("42703", `column "data" does not exist`)), ExitQuery, adviseNoColumn},
+	{"no relation, with the catalog's hint", &hintedError{err: inQuery(pgErr("42P01", `relation "v_usr" does not exist`)), hint: "did you mean v_user?"}, ExitQuery, "did you mean v_user?"},
+	{"column type, with the catalog's hint", &hintedError{err: inQuery(&wire.ColumnError{Columns: []string{`"data" of type integer`}}), hint: "v_int has none"}, ExitQuery, "v_int has none"},
 	{"privilege on a relation", inQuery(pgErr("42501", "permission denied for view v_secret")), ExitQuery, adviseGrant},
 	{"privilege on a function", inQuery(pgErr("42501", "permission denied for function lo_import")), ExitQuery, adviseFunction},
 	{"privilege on a procedure", inQuery(pgErr("42501", "permission denied for procedure p")), ExitQuery, adviseFunction},

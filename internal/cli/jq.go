@@ -58,7 +58,7 @@ func addJQFlags(f *pflag.FlagSet) {
 	f.StringArray("argjson", nil, "bind $`NAME` to the JSON value in --jq (\"--argjson NAME JSON\" or \"--argjson NAME=JSON\"); repeatable")
 	addBoolFlag(f, "raw-output", "r", "write --jq string outputs without quotes, as jq -r")
 	f.String("on-jq-error", "fail", "when --jq fails on a row: fail (stop, exit 5) or skip (drop the row, go on; warn once per kind of error, sum up at the end)")
-	f.Int("jq-workers", 0, "run --jq on `N` goroutines; 0: fraise chooses as the rows flow, between the network reader alone and up to GOMAXPROCS workers")
+	addNumberFlag(f, "jq-workers", 0, "run --jq on `N` goroutines; 0: fraise chooses as the rows flow, between the network reader alone and up to GOMAXPROCS workers")
 }
 
 // jqSettings is the transform a stream applies, if any.
@@ -167,18 +167,21 @@ func tuneGC() (restore func()) {
 
 // streamFiltered runs the statement with every row going through the jq
 // pipeline; obs is told how the stream goes.
-func streamFiltered(run *wire.Stop, conn *wire.Conn, st wire.Statement, obs wire.Observer, w *output.NDJSON, s *jqSettings, chunk int, stats *runStats) error {
-	return filterStream(run, conn, st, obs, w, s, chunk, stats, func(res wire.Result) {
+func streamFiltered(run *wire.Stop, conn *wire.Conn, st wire.Statement, obs wire.Observer, w *output.NDJSON, s *jqSettings, chunk int, stats *runStats, hint func(error) error) error {
+	return filterStream(run, conn, st, obs, w, s, chunk, stats, func(res wire.Result, err error) error {
 		stats.progress(res.Rows, res.Bytes)
+		err = hint(err) // on the session, before it ends
 		// The session ends now, not once a slow reader has taken the output.
 		_ = conn.Close()
+		return err
 	})
 }
 
 // filterStream runs st on conn with every row going through a jq pipeline
-// of its own into w; ended is told the stream's result as soon as it
-// returns, before the pipeline has written what it holds.
-func filterStream(run *wire.Stop, conn *wire.Conn, st wire.Statement, obs wire.Observer, w *output.NDJSON, s *jqSettings, chunk int, stats *runStats, ended func(wire.Result)) error {
+// of its own into w; ended is told the stream's result and error as soon
+// as it returns, before the pipeline has written what it holds, and
+// returns the error to go on with.
+func filterStream(run *wire.Stop, conn *wire.Conn, st wire.Statement, obs wire.Observer, w *output.NDJSON, s *jqSettings, chunk int, stats *runStats, ended func(wire.Result, error) error) error {
 	ctx := run.Context()
 	p := filter.NewPipeline(ctx, s.f, w, filter.PipelineOptions{
 		Workers: s.workers,
@@ -198,7 +201,7 @@ func filterStream(run *wire.Stop, conn *wire.Conn, st wire.Statement, obs wire.O
 	}
 	defer tuneGC()()
 	res, err := conn.Stream(run, st, sink, obs)
-	ended(res)
+	err = ended(res, err)
 	switch {
 	case err == nil:
 		return p.Close()

@@ -82,7 +82,7 @@ func streamParallel(run *wire.Stop, app *app, o *streamOptions, target io.Writer
 		pr.warn = app.warn
 	}
 	if err := pr.prepare(ctx, leader); err != nil {
-		return nil, nil, err
+		return nil, nil, o.withCatalogHint(ctx, leader, err)
 	}
 	workers, err := pr.connect(ctx)
 	defer func() {
@@ -101,6 +101,7 @@ func streamParallel(run *wire.Stop, app *app, o *streamOptions, target io.Writer
 	}
 	defer tuneGC()() // as for --jq: the heap near the live one
 	err = pr.stream(workers, w, spillDir(o.out.path))
+	err = o.withCatalogHint(ctx, leader, err)
 	if err == nil {
 		// Every range has imported the snapshot and read its rows: a
 		// leader that cannot end its transaction itself (its connection
@@ -370,7 +371,7 @@ func (pr *parallelRun) runRange(worker int, conn *wire.Conn, i int) error {
 		if pr.resume != nil {
 			pr.resume.wrapJQ(&jq, &rs)
 		}
-		err = filterStream(pr.run, conn, st, obs, nd, &jq, o.chunk, pr.stats, func(r wire.Result) { res = r })
+		err = filterStream(pr.run, conn, st, obs, nd, &jq, o.chunk, pr.stats, func(r wire.Result, err error) error { res = r; return err })
 	} else {
 		var sink wire.RowSink = &rangeSink{ndjsonSink{nd}, part}
 		if pr.resume != nil {

@@ -74,7 +74,7 @@ func newPingCmd(app *app) *cobra.Command {
 // addPingFlags declares ping's flags.
 func addPingFlags(f *pflag.FlagSet) {
 	addConnFlags(f)
-	f.Int("count", defaultPingCount, "time `N` round trips and report their median and the best")
+	addNumberFlag(f, "count", defaultPingCount, "time `N` round trips and report their median and the best")
 	addBoolFlag(f, "json", "", "print the report as one JSON object")
 }
 

@@ -5,7 +5,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -120,9 +119,9 @@ func envValue(f *pflag.Flag, name, s string) (any, error) {
 		}
 		return b, nil
 	case kindInt:
-		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		n, err := parseWholeNumber(s)
 		if err != nil {
-			return nil, &usageError{fmt.Errorf("--%s: %q is not a whole number (from --%s, %s or the profile)", f.Name, s, f.Name, name)}
+			return nil, &usageError{wholeNumberError(f.Name, name, s, err)}
 		}
 		return n, nil
 	}

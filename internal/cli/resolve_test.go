@@ -212,7 +212,7 @@ func TestSettingVariableErrors(t *testing.T) {
 			case kindBool:
 				cases = append(cases, struct{ value, want string }{"banana", env + `="banana" is not a boolean`})
 			case kindInt:
-				cases = append(cases, struct{ value, want string }{"1e3", `--` + f.Name + `: "1e3" is not a whole number (from --` + f.Name + `, ` + env})
+				cases = append(cases, struct{ value, want string }{"1e3", `invalid value "1e3" for ` + env + `: want ` + numberWhat(f.Name) + ` (e.g. ` + env + `=`})
 			}
 			for _, c := range cases {
 				t.Run(cmd.Name()+"/"+f.Name+"/"+c.value, func(t *testing.T) {

@@ -169,7 +169,7 @@ func (p *profile) profileValue(key string, f *pflag.Flag, val any) (any, error) 
 		if n, ok := wholeNumber(val); ok {
 			return n, nil
 		}
-		return nil, wrong("a whole number", val)
+		return nil, wrong(numberWhat(f.Name), val)
 	case kindDuration:
 		return parsedValue(at, f, val, parseDurationAt, wrong, "a duration such as 30s or 1m30s (0 for none)")
 	case kindSize:

@@ -40,21 +40,21 @@ summary of the kinds with their counts at the end.
 
 --jq is pushed down to the server where that pays, without changing one
 output byte: on a jsonb column whose rows the planner puts at 512 bytes or
-more, the server sends only the parts the expression can observe; a row
-a leading select(...) certainly drops is sent as a bare NULL (it keeps
-its place, for --limit, --offset and error row numbers). fraise still runs
-the whole expression on every row it receives. --explain prints the statement with
-what is pushed marked, and exits without streaming; --no-pushdown sends
-whole rows.
+more, the server sends only the parts the expression can observe; a row a
+leading select(...) certainly drops is sent as a bare NULL (it keeps its
+place, for --limit, --offset and error row numbers). fraise still runs the
+whole expression on every row it receives. --explain prints the statement
+with what is pushed marked, and exits without streaming; --no-pushdown
+sends whole rows.
 
 A reader that goes away (| head, | true) ends the run at once, quietly, with
 exit 0; SIGINT or SIGTERM cancels the query, drains the server for 5 s at
-most and exits 130 or 143. Either way the server is told to cancel, and
-the output ends with a whole line unless its reader stops reading for
-good, or a file behind standard output takes only part of a write (at its
-size limit, ulimit -f, or on a full disk: exit 6); -o never leaves a cut
-line. --statement-timeout, --idle-timeout and
---max-row-size bound a run; they end it with exit 4.
+most and exits 130 or 143. Either way the server is told to cancel, and the
+output ends with a whole line unless its reader stops reading for good, or
+a file behind standard output takes only part of a write (at its size
+limit, ulimit -f, or on a full disk: exit 6); -o never leaves a cut line.
+--statement-timeout, --idle-timeout and --max-row-size bound a run; they
+end it with exit 4.
 
 -o FILE writes atomically: a temporary file beside FILE, synced and renamed
 onto it only when the run succeeds; on any failure or interruption it is
@@ -134,11 +134,11 @@ func addStreamFlags(f *pflag.FlagSet) {
 	f.StringArrayP("where", "w", nil, "`SQL` condition on the rows; repeatable, conditions are ANDed")
 	f.StringArray("param", nil, "`VALUE` bound to $1, $2, … in --where and --order-by, in order; repeatable; sent apart from the SQL, never pasted into it")
 	f.String("order-by", "", "`SQL` ORDER BY expression list")
-	f.Int64("limit", -1, "stop after `N` rows")
-	f.Int64("offset", 0, "skip the first `N` rows")
+	addNumberFlag(f, "limit", -1, "stop after `N` rows")
+	addNumberFlag(f, "offset", 0, "skip the first `N` rows")
 	f.String("column", "data", "the json/jsonb column to stream")
-	f.Int("chunk-size", output.DefaultChunkRows, "rows written out together at most (bounds rows in flight and output latency)")
-	f.Int("parallel", 1, "stream on `N` connections that share one snapshot, each taking ranges of the split key; the output is the same as on one")
+	addNumberFlag(f, "chunk-size", output.DefaultChunkRows, "rows written out together at most (bounds rows in flight and output latency)")
+	addNumberFlag(f, "parallel", 1, "stream on `N` connections that share one snapshot, each taking ranges of the split key; the output is the same as on one")
 	f.String("split-by", "", "SQL `EXPR`ession whose ranges --parallel splits the rows by (default: the --order-by expression, else the id column)")
 	f.Lookup("limit").DefValue = "none"
 	addJQFlags(f)
@@ -244,7 +244,7 @@ func streamSingle(run *wire.Stop, app *app, o *streamOptions, target io.Writer, 
 	stats.server = conn.ServerParam("server_version")
 	if r := o.resume; r != nil {
 		if err := r.prepare(ctx, conn.QueryText, o, stats.server); err != nil {
-			return nil, nil, err
+			return nil, nil, o.withCatalogHint(ctx, conn, err)
 		}
 	}
 	if err := o.narrow(ctx, conn.QueryText, conn.ServerParam("server_encoding")); err != nil {
@@ -264,7 +264,8 @@ func streamSingle(run *wire.Stop, app *app, o *streamOptions, target io.Writer, 
 		if r := o.resume; r != nil {
 			jq.wrap = func(inner wire.RowSink, p *filter.Pipeline) wire.RowSink { return r.sink(inner, w, p, stats.server) }
 		}
-		err = streamFiltered(run, conn, st, observer, w, &jq, o.chunk, stats)
+		hint := func(err error) error { return o.withCatalogHint(ctx, conn, err) }
+		err = streamFiltered(run, conn, st, observer, w, &jq, o.chunk, stats, hint)
 	} else {
 		var sink wire.RowSink = &ndjsonSink{w}
 		if r := o.resume; r != nil {
@@ -273,6 +274,7 @@ func streamSingle(run *wire.Stop, app *app, o *streamOptions, target io.Writer, 
 		var res wire.Result
 		res, err = conn.Stream(run, st, sink, observer)
 		stats.progress(res.Rows, res.Bytes)
+		err = o.withCatalogHint(ctx, conn, err)
 	}
 	// The session ends now, not once a slow reader has taken the output.
 	_ = conn.Close()

@@ -173,6 +173,8 @@ func TestTroubleshootingAdvice(t *testing.T) {
 		"parallel, no export":   &parallelError{msg: "the server could not export a snapshot for the other connections", err: pg("0A000", "x"), hint: exportHint},
 		"resume key":            &wire.QueryError{Err: &resumeKeyError{row: 2, key: []string{"18"}}},
 		"parallel, connections": &parallelError{msg: "1 of the 4 connections of --parallel could not be opened", err: conn(wire.StepStartup), hint: connectionsHint},
+		"password refused": &wire.ConnectError{Host: "db:5432", User: "u", Step: wire.StepAuth,
+			Err: &wire.PasswordRefusedError{Err: &wire.PgError{Severity: "FATAL", Code: "28P01", Message: "x"}, From: "PGPASSWORD"}},
 	}
 	for _, s := range documentedSQLStates {
 		errs[s.code+" "+s.message] = pg(s.code, s.message)

@@ -1,22 +1,18 @@
 // Package suggest finds the name a mistyped one was probably meant to be:
-// the "did you mean" of a command, a flag, a config key or a connection
-// keyword.
+// the "did you mean" of a command, a flag, a config key, a connection
+// keyword or a relation.
 package suggest
 
 import "strings"
 
-// Nearest returns the candidate closest to word, "" when none is close:
-// within two edits (one for words of four letters or fewer), or the only
-// candidate word is a prefix of. Ties go to the first candidate.
+// Nearest returns the candidate closest to word, "" when none is close
+// (see Close), or the only candidate word is a prefix of. Ties go to the
+// first candidate.
 func Nearest(word string, candidates []string) string {
 	if word == "" {
 		return ""
 	}
-	limit := 2
-	if len(word) <= 4 {
-		limit = 1
-	}
-	best, bestD := "", limit+1
+	best, bestD := "", -1
 	var prefixed []string
 	for _, c := range candidates {
 		if c == word {
@@ -25,7 +21,7 @@ func Nearest(word string, candidates []string) string {
 		if strings.HasPrefix(c, word) {
 			prefixed = append(prefixed, c)
 		}
-		if d := distance(strings.ToLower(word), strings.ToLower(c)); d < bestD {
+		if d, ok := Close(word, c); ok && (bestD < 0 || d < bestD) {
 			best, bestD = c, d
 		}
 	}
@@ -33,6 +29,18 @@ func Nearest(word string, candidates []string) string {
 		return prefixed[0]
 	}
 	return best
+}
+
+// Close returns how many edits candidate is from word, letter case
+// aside, and whether that is close enough to suggest it for word: within
+// two edits, one for words of four letters or fewer.
+func Close(word, candidate string) (edits int, ok bool) {
+	limit := 2
+	if len(word) <= 4 {
+		limit = 1
+	}
+	d := distance(strings.ToLower(word), strings.ToLower(candidate))
+	return d, word != "" && d <= limit
 }
 
 // distance is the Damerau–Levenshtein (optimal string alignment) distance

@@ -25,7 +25,8 @@ import (
 // *QueryError wrapping ctx's cause once the server has been asked to
 // cancel and has acknowledged (or a few seconds have passed). An error from
 // row cancels the statement, closes the connection and is returned as it
-// is. After any error the session cannot run another statement: close it.
+// is. After an error the session runs another statement only once
+// EndTransaction has ended the failed one's transaction; else close it.
 func (c *Conn) QueryText(ctx context.Context, sql string, params []string, row func(values [][]byte) error) error {
 	st := Statement{SQL: sql, Params: params}
 	return c.inTransaction(ctx, st, func(l *life) error { return c.extended(l, row) })

@@ -154,3 +154,36 @@ func TestChannelBindingReported(t *testing.T) {
 		})
 	}
 }
+
+// TestEndTransaction: after a failed QueryText, whose transaction is left
+// aborted, EndTransaction rolls it back and the session runs the next
+// statement; on an idle session it does nothing, on a closed one it fails.
+func TestEndTransaction(t *testing.T) {
+	srv := pgtest.Require(t)
+	conn := connectTo(t, srv.ConnString(pgtest.RoleTrust, false))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := conn.EndTransaction(ctx); err != nil {
+		t.Fatalf("EndTransaction on an idle session: %v", err)
+	}
+	if _, err := queryText(conn, "SELECT data FROM no_such_view"); err == nil {
+		t.Fatal("QueryText on a relation that does not exist succeeded")
+	}
+	// The aborted transaction refuses the next BEGIN until it ends.
+	_, err := queryText(conn, "SELECT 1")
+	var pe *wire.PgError
+	if !errors.As(err, &pe) || pe.Code != "25P02" {
+		t.Fatalf("QueryText after a failed one, without EndTransaction = %v, want 25P02 (in failed transaction)", err)
+	}
+	if err := conn.EndTransaction(ctx); err != nil {
+		t.Fatalf("EndTransaction after a failed statement: %v", err)
+	}
+	rows, err := queryText(conn, "SELECT 1")
+	if err != nil || len(rows) != 1 || rows[0][0] != "1" {
+		t.Fatalf("QueryText after EndTransaction = %v, %v; want one row, 1", rows, err)
+	}
+	_ = conn.Close()
+	if err := conn.EndTransaction(ctx); err == nil {
+		t.Error("EndTransaction on a closed session succeeded")
+	}
+}

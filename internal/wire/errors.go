@@ -103,6 +103,25 @@ type AuthError struct {
 
 func (e *AuthError) Error() string { return e.Msg }
 
+// PasswordRefusedError reports that the server, or a pooler in front of
+// it, refused the password sent (28P01, or a pooler's code of its own),
+// and where that password came from. Its message is the server's; the
+// server's detail and hint are Err's, as it sent them.
+type PasswordRefusedError struct {
+	// Err is the server's error.
+	Err *PgError
+	// From names where the password came from, for messages:
+	// "PGPASSWORD", "the connection string", "service \"prod\" in FILE",
+	// "the password_command of profile prod (FILE)", "the password file
+	// FILE".
+	From string
+}
+
+func (e *PasswordRefusedError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the server's error.
+func (e *PasswordRefusedError) Unwrap() error { return e.Err }
+
 // QueryStep names the step of running a statement that failed, for a
 // QueryError.
 type QueryStep string

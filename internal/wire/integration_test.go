@@ -123,8 +123,9 @@ func TestWrongPasswordIsRefusedAndNeverShown(t *testing.T) {
 			if !errors.As(err, &pe) || pe.Code != code || !strings.HasPrefix(pe.Message, msg) {
 				t.Fatalf("err = %v, want SQLSTATE %s %q", err, code, msg)
 			}
-			if !strings.Contains(pe.Hint, "connection string") {
-				t.Errorf("hint %q does not say where the password came from", pe.Hint)
+			var pr *wire.PasswordRefusedError
+			if !errors.As(err, &pr) || pr.From != "the connection string" {
+				t.Errorf("err = %v (%+v) does not say where the password came from", err, pr)
 			}
 			if strings.Contains(err.Error(), secret) || strings.Contains(fmt.Sprintf("%+v %#v", err, pe), secret) {
 				t.Errorf("the password appears in the error: %v", err)
@@ -170,9 +171,10 @@ func TestPassfile(t *testing.T) {
 	}
 	_, err := wire.Connect(context.Background(), config(t, srv.ConnString(pgtest.RoleMD5, true)+" passfile="+bad))
 	var pe *wire.PgError
+	var pr *wire.PasswordRefusedError
 	code, _ := passwordRefusal(srv, pgtest.RoleMD5, false)
-	if !errors.As(err, &pe) || pe.Code != code || !strings.Contains(pe.Hint, bad) || strings.Contains(err.Error(), "wrong-from-file") {
-		t.Errorf("err = %v (hint %q), want %s naming the password file and not the password", err, pe.Hint, code)
+	if !errors.As(err, &pe) || pe.Code != code || !errors.As(err, &pr) || pr.From != "the password file "+bad || strings.Contains(err.Error(), "wrong-from-file") {
+		t.Errorf("err = %v (%+v), want %s naming the password file and not the password", err, pr, code)
 	}
 
 	// Group- or world-readable: ignored with libpq's warning.

@@ -511,8 +511,9 @@ func TestPgpassAgainstServer(t *testing.T) {
 				if !errors.As(err, &pe) || pe.Code != badCode || !strings.HasPrefix(pe.Message, badMsg) {
 					t.Fatalf("err = %v, want %s %q", err, badCode, badMsg)
 				}
-				if !strings.Contains(pe.Hint, pass) {
-					t.Errorf("hint %q does not name the password file", pe.Hint)
+				var pr *wire.PasswordRefusedError
+				if !errors.As(err, &pr) || !strings.Contains(pr.From, pass) {
+					t.Errorf("err = %v (%+v) does not name the password file", err, pr)
 				}
 			case noPW:
 				var ae *wire.AuthError

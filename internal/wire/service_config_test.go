@@ -359,11 +359,12 @@ func TestServiceFileLogin(t *testing.T) {
 		if !errors.As(err, &pe) || pe.Code != code || !strings.HasPrefix(pe.Message, msg) {
 			t.Fatalf("err = %v, want %s %q", err, code, msg)
 		}
-		if !strings.Contains(pe.Hint, `service "fraise_badpw"`) {
-			t.Errorf("hint %q does not name the service", pe.Hint)
+		var pr *wire.PasswordRefusedError
+		if !errors.As(err, &pr) || !strings.Contains(pr.From, `service "fraise_badpw"`) {
+			t.Errorf("err = %v (%+v) does not name the service", err, pr)
 		}
-		if strings.Contains(fmt.Sprintf("%v %+v %s", err, err, pe.Hint), wrong) {
-			t.Errorf("the password appears in the error: %v (hint %q)", err, pe.Hint)
+		if strings.Contains(fmt.Sprintf("%v %+v %+v", err, err, pr), wrong) {
+			t.Errorf("the password appears in the error: %v (%+v)", err, pr)
 		}
 		mhAgreeWithLibpq(t, srv, "service=fraise_badpw", 0, msg, "PGSERVICEFILE="+file)
 	})

@@ -11,6 +11,7 @@ package wire
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -77,7 +78,7 @@ func (c *Conn) ExportSnapshot(ctx context.Context, st Statement) (*Snapshot, err
 // fragments (never unchecked text), with params, inside the leader's
 // transaction: it sees the exported snapshot. row is called as for
 // QueryText. After an error the transaction is aborted: close the
-// connection.
+// connection, or end it with EndTransaction (the snapshot is then gone).
 func (s *Snapshot) Query(ctx context.Context, sql string, params []string, row func(values [][]byte) error) error {
 	st := s.st
 	st.SQL, st.Params = sql, params
@@ -106,7 +107,8 @@ func (s *Snapshot) Estimate(ctx context.Context, sql string, params []string) (r
 }
 
 // Plan returns the planner's plan for sql with params, under the leader's
-// snapshot: EXPLAIN (FORMAT JSON)'s text.
+// snapshot: EXPLAIN (FORMAT JSON)'s text. A server error's position
+// points into sql, as a stream's does, not into the EXPLAIN around it.
 func (s *Snapshot) Plan(ctx context.Context, sql string, params []string) (string, error) {
 	var text []byte
 	err := s.Query(ctx, explainPrefix+sql, params, func(values [][]byte) error {
@@ -115,5 +117,9 @@ func (s *Snapshot) Plan(ctx context.Context, sql string, params []string) (strin
 		}
 		return nil
 	})
+	var pe *PgError
+	if errors.As(err, &pe) && pe.Position > len(explainPrefix) {
+		pe.Position -= len(explainPrefix)
+	}
 	return string(text), err
 }

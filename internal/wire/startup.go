@@ -184,19 +184,25 @@ func (c *Conn) credentialsRefused(pe *PgError) bool {
 		strings.Contains(strings.ToLower(pe.Message), "authentication failed")
 }
 
-// explainAuthError adds where the password came from to a server refusal.
+// explainAuthError adds where the password came from to a server's
+// refusal of it (a *PasswordRefusedError), leaving the server's own error
+// as it sent it.
 func (c *Conn) explainAuthError(pe *PgError) error {
-	if (pe.Code == "28P01" || c.credentialsRefused(pe)) && pe.Hint == "" {
-		switch {
-		case c.cfg.HasPassword:
-			pe.Hint = "the password came from " + c.cfg.PasswordSource
-		case c.passwordFromCommand:
-			pe.Hint = "the password came from the " + c.cfg.PasswordCommandSource
-		case c.passwordFromFile:
-			pe.Hint = "the password came from the password file " + c.cfg.Passfile
-		}
+	if pe.Code != "28P01" && !c.credentialsRefused(pe) {
+		return pe
 	}
-	return pe
+	var from string
+	switch {
+	case c.cfg.HasPassword:
+		from = c.cfg.PasswordSource
+	case c.passwordFromCommand:
+		from = "the " + c.cfg.PasswordCommandSource
+	case c.passwordFromFile:
+		from = "the password file " + c.cfg.Passfile
+	default:
+		return pe
+	}
+	return &PasswordRefusedError{Err: pe, From: from}
 }
 
 func (c *Conn) notice(m *pgproto3.ErrorResponse) {

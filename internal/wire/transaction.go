@@ -10,6 +10,7 @@ package wire
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -179,4 +180,26 @@ func (c *Conn) rollback(l *life) error {
 	}
 	c.cfg.logger().Info("rolled back", "reason", "read-only: nothing to keep")
 	return nil
+}
+
+// errSessionClosed is EndTransaction's answer on a session already
+// closed.
+var errSessionClosed = errors.New("the session is closed")
+
+// EndTransaction ends, with ROLLBACK, a transaction that a failed
+// statement left open (QueryText's and a Snapshot's end aborted, a
+// Snapshot's stays open until Release), so that the session can run
+// another statement; a session in no transaction is left as it is. ctx
+// bounds it as it bounds QueryText. It fails on a session that is closed,
+// or that breaks.
+func (c *Conn) EndTransaction(ctx context.Context) error {
+	if c.closed {
+		return errSessionClosed
+	}
+	if s := c.txStatus; s != 'T' && s != 'E' {
+		return nil
+	}
+	l := c.live(ctx, Statement{}, nil)
+	defer l.finish()
+	return c.rollback(l)
 }
