@@ -5,11 +5,13 @@ package main
 // the report's measurements (not from its markdown) by chart_svg.go.
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -43,7 +45,7 @@ type chartBar struct {
 func (c *chart) add(label string, bars []chartBar) {
 	g := chartGroup{label: label}
 	for _, b := range bars {
-		if !c.hasTool(b.tool) {
+		if !slices.Contains(c.tools, b.tool) {
 			c.tools = append(c.tools, b.tool)
 		}
 		if b.value > 0 && !math.IsInf(b.value, 0) {
@@ -51,15 +53,6 @@ func (c *chart) add(label string, bars []chartBar) {
 		}
 	}
 	c.groups = append(c.groups, g)
-}
-
-func (c *chart) hasTool(t string) bool {
-	for _, x := range c.tools {
-		if x == t {
-			return true
-		}
-	}
-	return false
 }
 
 // bar returns the group's bar of tool t, if it has one.
@@ -164,7 +157,7 @@ func (f chartFile) image() string {
 // wellFormed reports whether data is well-formed XML with one root
 // element.
 func wellFormed(data []byte) error {
-	d := xml.NewDecoder(strings.NewReader(string(data)))
+	d := xml.NewDecoder(bytes.NewReader(data))
 	roots := 0
 	depth := 0
 	for {

@@ -18,7 +18,7 @@ type choice struct{ value, desc string }
 
 // fixedChoices are, by flag, the values of the settings that take one of a
 // fixed set, in the order messages list them. --compress's come from
-// output (compressChoices).
+// output.Compressions, described by compressDescs (choicesOf).
 var fixedChoices = map[string][]choice{
 	"format": {
 		{"ndjson", "one value per line"},

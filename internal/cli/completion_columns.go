@@ -117,8 +117,13 @@ func offerColumn(c columnInfo, toComplete string) string {
 
 // offerOrderItem offers a column as the last item of the ORDER BY list
 // typed so far, what comes before it kept: "id, na" offers "id, name".
+// Nothing when what comes before holds a control character: a tab or a
+// newline would split the completion the shell reads.
 func offerOrderItem(c columnInfo, toComplete string) string {
 	head, item := query.LastItem(toComplete)
+	if strings.IndexFunc(head, unicode.IsControl) >= 0 {
+		return ""
+	}
 	if strings.HasPrefix(c.sql, item) {
 		return head + c.sql
 	}

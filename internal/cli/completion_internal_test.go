@@ -146,6 +146,7 @@ func TestColumnOffers(t *testing.T) {
 		{"order-by list", offerOrderItem, "id DESC, d", []string{"id DESC, data", "id DESC, doc"}},
 		{"order-by comma", offerOrderItem, "id,", []string{"id,id", "id,data", "id,doc", `id,"Odd"`, `id,"order"`}},
 		{"order-by in a call", offerOrderItem, "lower(d", nil},
+		{"order-by after a tab", offerOrderItem, "id,\td", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -89,7 +89,8 @@ func reportEarlyEnd(w io.Writer, out, errOut []byte) error {
 	var stats struct {
 		RowsWritten *int64 `json:"rows_written"`
 	}
-	line := bytes.TrimSpace(errOut[bytes.LastIndexByte(bytes.TrimSpace(errOut), '\n')+1:])
+	rest := bytes.TrimSpace(errOut)
+	line := rest[bytes.LastIndexByte(rest, '\n')+1:]
 	if err := json.Unmarshal(line, &stats); err != nil || stats.RowsWritten == nil {
 		return errors.New("fraise printed no --stats line with rows_written")
 	}

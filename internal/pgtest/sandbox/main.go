@@ -1,9 +1,9 @@
 // Command sandbox starts a throwaway PostgreSQL with the sample relations
 // of internal/pgtest (internal/pgtest/fixtures.sql: v_user, v_seq, …),
 // prints the FRAISE_DSN and the fraise commands to try from another shell,
-// and keeps the server running until Ctrl-C or SIGTERM; then it stops the
-// server and removes its directory. Run it with "make sandbox", which
-// builds bin/fraise first.
+// and keeps the server running until Ctrl-C, SIGTERM or SIGHUP (its
+// terminal closed); then it stops the server and removes its directory.
+// Run it with "make sandbox", which builds bin/fraise first.
 //
 // The printed DSN logs in as pgtest.RoleTrust over TCP to 127.0.0.1, which
 // pg_hba.conf lets in without a password, so it works for any local user,
@@ -28,7 +28,9 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP too: a terminal closed must stop the server, not leave it
+	// running with nobody to stop it.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -14,7 +14,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,6 +32,39 @@ const sandboxTimeout = 3 * time.Minute
 // the commands must work (views listing v_user, among them), and the
 // sandbox must exit 0 leaving neither its directory nor a server behind.
 func TestSandbox(t *testing.T) {
+	r := startSandbox(t)
+	out := runBlock(t, r.ctx, r.block)
+	if !regexp.MustCompile(`(?m)^public +v_user +view +jsonb`).MatchString(out) {
+		t.Errorf("fraise views, run as the sandbox printed it, does not list v_user:\n%s", out)
+	}
+	r.stop(t, os.Interrupt)
+}
+
+// TestSandboxHangup: the terminal the sandbox runs in closed (SIGHUP), it
+// stops its server and removes its directory as for Ctrl-C.
+func TestSandboxHangup(t *testing.T) {
+	startSandbox(t).stop(t, syscall.SIGHUP)
+}
+
+// sandboxRun is a sandbox a test started, once it has said how to use it.
+type sandboxRun struct {
+	ctx     context.Context // ends at sandboxTimeout
+	cmd     *exec.Cmd
+	stdout  io.Reader // past what it printed
+	stderr  *bytes.Buffer
+	printed string
+	dir     string // its server's files
+	dsn     string // of its export line
+	block   string // its shell lines
+	waited  bool
+}
+
+// startSandbox builds the sandbox and fraise, runs the sandbox as make
+// sandbox does and reads what it prints up to how to stop it. Ended early
+// (the test failing, or out of time), the sandbox is interrupted as a user
+// would, and a server it left running is stopped.
+func startSandbox(t *testing.T) *sandboxRun {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the sandbox and fraise")
 	}
@@ -39,65 +74,85 @@ func TestSandbox(t *testing.T) {
 	fraise := goBuild(t, bin, "github.com/fraiseql/fraise/cmd/fraise")
 
 	ctx, cancel := context.WithTimeout(context.Background(), sandboxTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, sandbox, "-fraise", fraise)
-	// Ended early (the test failing, or out of time), the sandbox is
-	// interrupted as a user would, so that it stops its server: killed,
-	// it would leave the server running.
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = time.Minute
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
+	t.Cleanup(cancel)
+	r := &sandboxRun{ctx: ctx, stderr: &bytes.Buffer{}}
+	r.cmd = exec.CommandContext(ctx, sandbox, "-fraise", fraise)
+	// Killed, the sandbox would leave its server running.
+	r.cmd.Cancel = func() error { return r.cmd.Process.Signal(os.Interrupt) }
+	r.cmd.WaitDelay = time.Minute
+	r.cmd.Stderr = r.stderr
+	stdout, err := r.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var waited bool
+	r.stdout = stdout
 	t.Cleanup(func() {
-		if !waited {
-			_ = cmd.Process.Signal(os.Interrupt)
+		if !r.waited {
+			_ = r.cmd.Process.Signal(os.Interrupt)
 			_, _ = io.Copy(io.Discard, stdout)
-			_ = cmd.Wait()
+			_ = r.cmd.Wait()
 		}
+		stopLeftServer(t, r.dir)
 	})
-	printed, ok := readUsage(stdout)
-	if !ok {
-		err := cmd.Wait()
-		waited = true
-		t.Fatalf("the sandbox ended (%v) before saying how to stop it; it printed:\n%s\n--- standard error:\n%s", err, printed, &stderr)
+	var ok bool
+	if r.printed, ok = readUsage(stdout); !ok {
+		err := r.cmd.Wait()
+		r.waited = true
+		t.Fatalf("the sandbox ended (%v) before saying how to stop it; it printed:\n%s\n--- standard error:\n%s", err, r.printed, r.stderr)
 	}
-	dir, dsn, block := usageParts(t, printed)
+	r.dir, r.dsn, r.block = usageParts(t, r.printed)
+	return r
+}
 
-	out := runBlock(t, ctx, block)
-	if !regexp.MustCompile(`(?m)^public +v_user +view +jsonb`).MatchString(out) {
-		t.Errorf("fraise views, run as the sandbox printed it, does not list v_user:\n%s", out)
-	}
-
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+// stop sends the sandbox sig: it must exit 0, saying that it removed its
+// directory, which must be gone, and its server must accept no more
+// connections.
+func (r *sandboxRun) stop(t *testing.T, sig os.Signal) {
+	t.Helper()
+	if err := r.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
-	rest, _ := io.ReadAll(stdout)
-	err = cmd.Wait()
-	waited = true
+	rest, _ := io.ReadAll(r.stdout)
+	err := r.cmd.Wait()
+	r.waited = true
 	if err != nil {
-		t.Fatalf("the sandbox, interrupted, ended with %v, want exit 0; it printed:\n%s%s\n%s", err, printed, rest, &stderr)
+		t.Fatalf("the sandbox, sent %v, ended with %v, want exit 0; it printed:\n%s%s\n%s", sig, err, r.printed, rest, r.stderr)
 	}
-	if want := "PostgreSQL stopped and " + dir + " removed"; !strings.Contains(stderr.String(), want) {
-		t.Errorf("the sandbox's standard error does not say %q:\n%s", want, &stderr)
+	if want := "PostgreSQL stopped and " + r.dir + " removed"; !strings.Contains(r.stderr.String(), want) {
+		t.Errorf("the sandbox's standard error does not say %q:\n%s", want, r.stderr)
 	}
-	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the sandbox's directory %s is still there (stat: %v)", dir, err)
+	if _, err := os.Stat(r.dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the sandbox's directory %s is still there (stat: %v)", r.dir, err)
 	}
-	u, err := url.Parse(dsn)
+	u, err := url.Parse(r.dsn)
 	if err != nil {
-		t.Fatalf("the printed DSN %q: %v", dsn, err)
+		t.Fatalf("the printed DSN %q: %v", r.dsn, err)
 	}
 	if c, err := net.Dial("tcp", u.Host); err == nil {
 		_ = c.Close()
 		t.Errorf("%s still accepts connections after the sandbox ended", u.Host)
+	}
+}
+
+// stopLeftServer stops, by an immediate shutdown, the server of a sandbox
+// that ended without stopping it (the failure a test reports), and
+// removes its directory dir.
+func stopLeftServer(t *testing.T, dir string) {
+	if dir == "" {
+		return
+	}
+	pidFile, err := os.ReadFile(filepath.Join(dir, "data", "postmaster.pid"))
+	if err != nil {
+		return
+	}
+	if pid, err := strconv.Atoi(strings.SplitN(string(pidFile), "\n", 2)[0]); err == nil && pid > 0 {
+		_ = syscall.Kill(pid, syscall.SIGQUIT)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Logf("removing the sandbox's directory: %v", err)
 	}
 }
 
