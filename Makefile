@@ -1,7 +1,18 @@
 # fraise — build, test and demo. "make test" is what CI runs.
 
 GO          ?= go
-STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+# The tools make runs, pinned here and nowhere else. Each is built once
+# from the Go module proxy into bin/tools (staticcheck about a minute on
+# two cores, go-licenses half a minute, GoReleaser three), then reused;
+# a version changed here builds it again.
+TOOLS             := $(CURDIR)/bin/tools
+STATICCHECK_PKG   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GO_LICENSES_PKG   := github.com/google/go-licenses@v1.6.0
+GORELEASER_PKG    := github.com/goreleaser/goreleaser/v2@v2.15.1
+STATICCHECK       := $(TOOLS)/staticcheck
+GO_LICENSES       := $(TOOLS)/go-licenses
+GORELEASER        := $(TOOLS)/goreleaser
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT      ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 DATE        ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -14,21 +25,37 @@ UNIT        := ./internal/query/... ./internal/output/... ./internal/filter/... 
 # Packages whose tests run against the throwaway PostgreSQL of internal/pgtest.
 INTEGRATION := ./internal/pgtest/ ./internal/pgtest/demo/ ./internal/pgtest/sandbox/ ./internal/wire/ ./internal/pushdown/ ./internal/cli/
 
-.PHONY: all build test lint cross generate check-generated licenses licenses-report release-check release-snapshot unit integration scripts fuzz bench-smoke bench demo sandbox clean pg-servers compat compat-servers compat-poolers
+.PHONY: all build test release-checks tools lint cross generate check-generated licenses licenses-report release-check release-snapshot unit integration scripts fuzz bench-smoke bench demo sandbox clean pg-servers compat compat-servers compat-poolers
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/fraise ./cmd/fraise
 
-test: lint check-generated licenses release-check unit integration scripts fuzz bench-smoke
+# What a change must pass: the checks of this platform, the tests and the
+# benchmark harness's smoke run. The release checks (every platform, the
+# licenses, GoReleaser) are release-checks: CI runs both.
+test: lint check-generated unit integration scripts fuzz bench-smoke
 
-lint:
+release-checks: cross licenses release-check
+
+# Each tool of the block above, built into bin/tools when missing or when
+# the Makefile (its version) changed.
+$(TOOLS)/%: Makefile
+	@mkdir -p $(TOOLS)
+	@pkg=$$(case $* in staticcheck) echo $(STATICCHECK_PKG);; go-licenses) echo $(GO_LICENSES_PKG);; \
+		goreleaser) echo $(GORELEASER_PKG);; esac); \
+	echo "tools: building $$pkg into bin/tools"; \
+	GOBIN="$(TOOLS)" GOOS= GOARCH= $(GO) install "$$pkg"
+	@touch $@
+
+tools: $(STATICCHECK) $(GO_LICENSES) $(GORELEASER)
+
+lint: $(STATICCHECK)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
-	@$(MAKE) --no-print-directory cross
 
 # Every release platform: go vet (tests included) and the binary, with
 # CGO off as the release builds it (seconds once the build cache is warm).
@@ -67,11 +94,7 @@ check-generated:
 # terms an MIT binary can meet by shipping the notices; MPL-2.0 is
 # file-level copyleft, met as long as those files' sources stay available
 # (they do, in the module proxy). Anything else, or no license, fails.
-GO_LICENSES      := bin/tools/go-licenses
 ALLOWED_LICENSES := MIT,BSD-2-Clause,BSD-3-Clause,Apache-2.0,ISC,MPL-2.0
-$(GO_LICENSES): Makefile
-	GOBIN="$(CURDIR)/bin/tools" GOOS= GOARCH= $(GO) install github.com/google/go-licenses@v1.6.0
-	@touch $@
 
 licenses: $(GO_LICENSES)
 	@set -e; for p in $(PLATFORMS); do \
@@ -90,15 +113,15 @@ licenses-report: $(GO_LICENSES)
 		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO_LICENSES) report ./cmd/fraise 2>/dev/null; \
 	done | sort -u
 
-# GoReleaser, through the Go module proxy (the first run compiles it, a
-# few minutes; then about 2 s). release-snapshot builds every archive,
-# package and checksum into dist/ as a release would, publishing nothing.
-GORELEASER := $(GO) run github.com/goreleaser/goreleaser/v2@v2.15.1
-release-check:
-	$(GORELEASER) check
+# GoReleaser (bin/tools, pinned above). release-snapshot builds every
+# archive, package and checksum into dist/ as a release would, publishing
+# nothing. CI is cleared for it: with CI set it colours its log even into
+# a file or pipe, and NO_COLOR does not stop it.
+release-check: $(GORELEASER)
+	CI= $(GORELEASER) check
 
-release-snapshot:
-	$(GORELEASER) release --snapshot --clean --skip=publish
+release-snapshot: $(GORELEASER)
+	CI= $(GORELEASER) release --snapshot --clean --skip=publish
 
 # Every go test runs through tools/testsummary: failures in full, then per
 # package how many tests ran, passed, failed and were skipped, and why each
