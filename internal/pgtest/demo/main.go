@@ -15,18 +15,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"path/filepath"
-	"strings"
-	"syscall"
 
 	"github.com/fraiseql/fraise/internal/pgtest"
+	"github.com/fraiseql/fraise/internal/pgtest/tryout"
 )
 
 func main() {
-	// SIGHUP too: a terminal closed must stop the server, not leave it
-	// running with nobody to stop it.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, stop := tryout.NotifyContext(context.Background())
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -43,7 +38,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	bin, err := binaryPath(*fraise)
+	bin, err := tryout.Binary(*fraise, "demo")
 	if err != nil {
 		fmt.Fprintf(stderr, "demo: %v\n", err)
 		return 2
@@ -82,27 +77,4 @@ func withServer(ctx context.Context, w io.Writer, fn func(srv *pgtest.Server, di
 	}
 	fmt.Fprintln(w, "demo: every step passed; PostgreSQL stopped and its files removed (make sandbox keeps one running)")
 	return nil
-}
-
-// binaryPath returns fraise as an absolute path when it names a file by a
-// path, and checks that the file exists; a bare name is looked up on PATH
-// when run.
-func binaryPath(fraise string) (string, error) {
-	if !strings.ContainsRune(fraise, '/') && !strings.ContainsRune(fraise, filepath.Separator) {
-		return fraise, nil
-	}
-	abs, err := filepath.Abs(fraise)
-	if err != nil {
-		return "", err
-	}
-	fi, err := os.Stat(abs)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return "", fmt.Errorf("%s does not exist: build it with make build (make demo does), or pass -fraise PATH", fraise)
-	case err != nil:
-		return "", err
-	case fi.IsDir():
-		return "", fmt.Errorf("-fraise %s is a directory, not the fraise binary", fraise)
-	}
-	return abs, nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fraiseql/fraise/internal/pgtest"
+	"github.com/fraiseql/fraise/internal/pgtest/tryout"
 )
 
 // stepTimeout bounds each step, so that a hung one fails, named, instead
@@ -74,7 +75,7 @@ func dsn(srv *pgtest.Server) string {
 func (t *tour) run(ctx context.Context, steps []step) error {
 	fmt.Fprintf(t.stderr, "demo: PostgreSQL %d on 127.0.0.1:%d, with the sample relations of internal/pgtest/fixtures.sql; fraise is %s\n\n",
 		t.srv.Major, t.srv.Port, t.fraise)
-	fmt.Fprintf(t.stdout, "$ export FRAISE_DSN=%s\n\n", shellQuote(dsn(t.srv)))
+	fmt.Fprintf(t.stdout, "$ export FRAISE_DSN=%s\n\n", tryout.ShellQuote(dsn(t.srv)))
 	for i, s := range steps {
 		line := commandLine(s)
 		fmt.Fprintf(t.stdout, "# %s\n$ %s\n", s.title, line)
@@ -181,34 +182,9 @@ func exited(name string, err error) error {
 
 // commandLine is the shell command of s, with fraise by that name.
 func commandLine(s step) string {
-	line := "fraise " + shellJoin(s.args)
+	line := "fraise " + tryout.ShellJoin(s.args)
 	if s.pipe != nil {
-		line += " | " + shellJoin(s.pipe)
+		line += " | " + tryout.ShellJoin(s.pipe)
 	}
 	return line
-}
-
-// shellJoin quotes each of args for a POSIX shell and joins them.
-func shellJoin(args []string) string {
-	quoted := make([]string, len(args))
-	for i, a := range args {
-		quoted[i] = shellQuote(a)
-	}
-	return strings.Join(quoted, " ")
-}
-
-// shellQuote quotes s for a POSIX shell: bare when it holds only letters,
-// digits and -_./:@=,+%; in double quotes when nothing in it is special
-// there (easier to read around SQL's single quotes); else in single
-// quotes.
-func shellQuote(s string) string {
-	const plain = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@=,+%"
-	switch {
-	case s != "" && strings.Trim(s, plain) == "":
-		return s
-	case !strings.ContainsAny(s, "\"$`\\!"):
-		return `"` + s + `"`
-	default:
-		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-	}
 }

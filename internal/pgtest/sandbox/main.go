@@ -13,24 +13,20 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/fraiseql/fraise/internal/pgtest"
+	"github.com/fraiseql/fraise/internal/pgtest/tryout"
 )
 
 func main() {
-	// SIGHUP too: a terminal closed must stop the server, not leave it
-	// running with nobody to stop it.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, stop := tryout.NotifyContext(context.Background())
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -47,7 +43,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := checkBinary(*fraise); err != nil {
+	if _, err := tryout.Binary(*fraise, "sandbox"); err != nil {
 		fmt.Fprintf(stderr, "sandbox: %v\n", err)
 		return 2
 	}
@@ -66,25 +62,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "sandbox: PostgreSQL stopped and %s removed\n", srv.Dir)
 	return 0
-}
-
-// checkBinary makes sure that fraise, a path (it has a separator), is a
-// file; a bare name is left to the shell's PATH.
-func checkBinary(fraise string) error {
-	if !strings.ContainsRune(fraise, filepath.Separator) && !strings.ContainsRune(fraise, '/') {
-		return nil
-	}
-	fi, err := os.Stat(fraise)
-	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("%s does not exist: build it with make build (make sandbox does), or pass -fraise PATH", fraise)
-	}
-	if err != nil {
-		return err
-	}
-	if fi.IsDir() {
-		return fmt.Errorf("-fraise %s is a directory, not the fraise binary", fraise)
-	}
-	return nil
 }
 
 // printUsage prints the server's address and directory and the commands
@@ -110,12 +87,12 @@ func shellLines(dsn, fraise string) []string {
 	var lines []string
 	if !filepath.IsAbs(fraise) && strings.ContainsRune(fraise, '/') {
 		if wd, err := os.Getwd(); err == nil {
-			lines = append(lines, "cd "+shellQuote(wd))
+			lines = append(lines, "cd "+tryout.ShellQuote(wd))
 		}
 	}
-	f := shellQuote(fraise)
+	f := tryout.ShellQuote(fraise)
 	return append(lines,
-		"export FRAISE_DSN="+shellQuote(dsn),
+		"export FRAISE_DSN="+tryout.ShellQuote(dsn),
 		f+" views",
 		f+" ping",
 		f+` stream v_user --where "data->>'active' = 'true'" --order-by "data->>'name' DESC" --limit 3`,
@@ -130,14 +107,5 @@ func psqlCommand(srv *pgtest.Server) string {
 	if _, err := exec.LookPath("psql"); err == nil {
 		return "psql"
 	}
-	return shellQuote(srv.PsqlPath)
-}
-
-// shellQuote quotes s for a POSIX shell when it holds anything but
-// letters, digits and -_./:@=,+%.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@=,+%") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return tryout.ShellQuote(srv.PsqlPath)
 }

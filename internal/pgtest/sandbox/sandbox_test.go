@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/fraiseql/fraise/internal/pgtest"
+	"github.com/fraiseql/fraise/internal/pgtest/tryout"
 )
 
 // sandboxTimeout bounds the whole sandbox run of a test: start, the
@@ -244,13 +245,13 @@ func TestShellLines(t *testing.T) {
 		{"bin/fraise", true, "bin/fraise views"},
 		{"fraise", false, "fraise views"},
 		{"/opt/fraise/bin/fraise", false, "/opt/fraise/bin/fraise views"},
-		{"./my dir/it's/fraise", true, `'./my dir/it'\''s/fraise' views`},
+		{"./my dir/it's/fraise", true, `"./my dir/it's/fraise" views`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fraise, func(t *testing.T) {
 			lines := shellLines(dsn, tt.fraise)
 			if tt.cd {
-				if want := "cd " + shellQuote(wd); len(lines) == 0 || lines[0] != want {
+				if want := "cd " + tryout.ShellQuote(wd); len(lines) == 0 || lines[0] != want {
 					t.Fatalf("shellLines(%q) = %q, want first %q", tt.fraise, lines, want)
 				}
 				lines = lines[1:]
