@@ -49,7 +49,7 @@ const completionExample = `  source <(fraise completion bash)
 func newCompletionCmd(app *app) *cobra.Command {
 	return &cobra.Command{
 		Use:       "completion SHELL",
-		Short:     "Print the shell completion script for bash, zsh, fish or powershell",
+		Short:     "Print the completion script for bash, zsh, fish or powershell",
 		Long:      completionLong,
 		Example:   completionExample,
 		ValidArgs: completionShells,

@@ -54,7 +54,7 @@ const pingExample = `  fraise ping
 func newPingCmd(app *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:               "ping",
-		Short:             "Check a connection: server version, TLS, authentication, round-trip time",
+		Short:             "Check a connection: server, TLS, authentication, round trip",
 		Long:              pingLong,
 		Example:           pingExample,
 		Args:              cobra.NoArgs,
