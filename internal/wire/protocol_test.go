@@ -150,7 +150,9 @@ func TestProtocolMalformedResults(t *testing.T) {
 }
 
 // fakeTypeNames answers the client's format_type lookups until it closes,
-// and fails if the client binds or executes anything.
+// and fails if the client binds or executes anything. The first lookup of
+// a type named "!cancel:NAME" fails as a late cancel request would make it
+// (57014); the next one answers NAME.
 func fakeTypeNames(names map[uint32]string) fakeScript {
 	re := regexp.MustCompile(`^SELECT format_type\((\d+), NULL\)$`)
 	return func(b *pgproto3.Backend, _ net.Conn) error {
@@ -172,6 +174,12 @@ func fakeTypeNames(names map[uint32]string) fakeScript {
 				}
 				oid, _ := strconv.ParseUint(sub[1], 10, 32)
 				name, ok := names[uint32(oid)]
+				if after, cancelled := strings.CutPrefix(name, "!cancel:"); cancelled {
+					names[uint32(oid)] = after
+					b.Send(fakeError("ERROR", "57014", "canceling statement due to user request"))
+					b.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+					break
+				}
 				if !ok {
 					b.Send(fakeError("ERROR", "XX000", "cache lookup failed"))
 					b.Send(&pgproto3.ReadyForQuery{TxStatus: 'E'})
@@ -198,7 +206,6 @@ func fakeTypeNames(names map[uint32]string) fakeScript {
 // error names the columns' types as the server does, asked once the
 // session is idle again.
 func TestProtocolColumnsCheckedBeforeAnyRow(t *testing.T) {
-	names := map[uint32]string{23: "integer", 3807: "jsonb[]", 199: "json[]", wire.OIDJSONB: "jsonb", wire.OIDJSON: "json"}
 	tests := []struct {
 		name   string
 		fields []pgproto3.FieldDescription
@@ -210,10 +217,14 @@ func TestProtocolColumnsCheckedBeforeAnyRow(t *testing.T) {
 		{"jsonb[]", []pgproto3.FieldDescription{fakeField("j", 3807)}, `column "j" of type jsonb[] is not json or jsonb`},
 		{"json[]", []pgproto3.FieldDescription{fakeField("j", 199)}, `column "j" of type json[] is not json or jsonb`},
 		{"type name lookup fails", []pgproto3.FieldDescription{fakeField("x", 16000)}, `column "x" of type oid 16000 is not json or jsonb`},
+		// The statement's cancel request, signalled late, cancels the
+		// lookup instead: asked again.
+		{"type name lookup cancelled", []pgproto3.FieldDescription{fakeField("t", 25)}, `column "t" of type text is not json or jsonb`},
 		{"no result columns", nil, "returns no columns"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			names := map[uint32]string{23: "integer", 3807: "jsonb[]", 199: "json[]", wire.OIDJSONB: "jsonb", wire.OIDJSON: "json", 25: "!cancel:text"}
 			executed := fakeSend(&pgproto3.BindComplete{}, &pgproto3.DataRow{Values: [][]byte{[]byte("1"), []byte("2")}},
 				&pgproto3.CommandComplete{CommandTag: []byte("SELECT 1")}, &pgproto3.ReadyForQuery{TxStatus: 'T'})
 			fs := startFake(t, fakeSeq(fakeTrust(nil), fakeBegin, fakeDescribe(tt.fields...), fakeExecute, executed,

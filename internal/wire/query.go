@@ -158,13 +158,27 @@ func (c *Conn) checkColumns(fields []pgproto3.FieldDescription, extra int) (Colu
 }
 
 // typeName asks the server for the SQL name of a type, falling back to its
-// OID.
+// OID. The statement before it was cancelled, and the server hung up the
+// cancel connection before the lookup was sent; but a server may signal
+// the backend after that hang-up (seen with PostgreSQL 18), and the
+// signal then cancels the lookup instead. A cancel request stops one
+// query at most: the lookup cancelled is asked once more.
 func (c *Conn) typeName(oid uint32) string {
-	name, err := c.lookup("SELECT format_type(" + strconv.FormatUint(uint64(oid), 10) + ", NULL)")
+	sql := "SELECT format_type(" + strconv.FormatUint(uint64(oid), 10) + ", NULL)"
+	name, err := c.lookup(sql)
+	if isCanceled(err) {
+		name, err = c.lookup(sql)
+	}
 	if err != nil || name == "" {
 		return "oid " + strconv.FormatUint(uint64(oid), 10)
 	}
 	return name
+}
+
+// isCanceled reports whether err is the server's query_canceled (57014).
+func isCanceled(err error) bool {
+	var pe *PgError
+	return errors.As(err, &pe) && pe.Code == "57014"
 }
 
 // lookup runs a fixed statement of fraise's own with the simple query

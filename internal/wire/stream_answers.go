@@ -180,8 +180,11 @@ func (r *streamRun) described() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	// Delivered before anything else is sent: it cannot hit the type
-	// name lookups that follow the stream.
+	// Delivered (the server hung up the cancel connection) before
+	// anything else is sent, so that it does not hit the type name
+	// lookups that follow the stream; a server that signals the backend
+	// only after that hang-up can still cancel one, which typeName then
+	// asks again.
 	err := r.c.Cancel(ctx)
 	r.c.cfg.logger().Info("result is not one json or jsonb column: cancelled the statement, draining", "cancel_error", errString(err))
 	return nil
