@@ -183,7 +183,7 @@ FUZZ := ./internal/wire/pgconf:FuzzParse ./internal/wire/pgconf:FuzzParsePassfil
         ./internal/wire:FuzzMsgReader ./internal/wire:FuzzDataRowValue ./internal/wire:FuzzDataRowValues \
         ./internal/wire:FuzzErrorResponse ./internal/wire:FuzzPlanRows \
         ./internal/filter:FuzzDecode ./internal/filter:FuzzEncode ./internal/filter:FuzzDemand \
-        ./internal/filter:FuzzExprDepth \
+        ./internal/filter:FuzzExprDepth ./internal/filter:FuzzErrorKind \
         ./internal/query:FuzzParseRelation ./internal/query:FuzzParseColumn ./internal/query:FuzzFormatIdent \
         ./internal/cli:FuzzParseSize ./internal/cli:FuzzParseDuration
 # Go 1.26's fuzz coordinator can report a bare "context deadline exceeded"

@@ -11,8 +11,10 @@ import (
 
 // The flags that take a whole number (--limit, --offset, --chunk-size,
 // --parallel, --jq-workers, --count): decimal digits, read the same from
-// the command line, a FRAISE_* variable and a profile, and a value that is
-// not one is refused with what a valid one looks like.
+// the command line, a FRAISE_* variable and a profile's quoted string, and
+// a value that is not one is refused with what a valid one looks like. A
+// profile's unquoted number is YAML's, read before fraise sees it: YAML
+// takes 010 as octal 8, 0x10 as 16 and 1_000 as 1000.
 
 // numberSpec says what a whole-number flag takes, for messages.
 type numberSpec struct {

@@ -39,11 +39,14 @@ func (r *rangeSkips) add(row int64, msg string) {
 }
 
 // replay adds the range's skips to report, its rows numbered after
-// before rows of the ranges written ahead of it.
+// before rows of the ranges written ahead of it, and lets them go: a run
+// keeps the skips of the ranges not yet written only, so that their
+// memory is bounded by the connections, not by the ranges.
 func (r *rangeSkips) replay(report *filter.SkipReport, before int64) {
 	for _, g := range r.kinds {
 		g.Row += before
 		report.AddGroup(g)
 	}
 	report.AddOthers(r.others)
+	*r = rangeSkips{}
 }

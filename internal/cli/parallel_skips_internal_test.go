@@ -68,3 +68,24 @@ func TestRangeSkipsReplay(t *testing.T) {
 		t.Errorf("ranges replayed:\n%s\none pipeline:\n%s", strings.Join(merged, "\n"), strings.Join(one, "\n"))
 	}
 }
+
+// TestRangeSkipsLetGo: a range's skips, once replayed into the report,
+// are let go, and a range told again adds nothing: a run with many ranges
+// holds the kinds of the ranges still to write only.
+func TestRangeSkipsLetGo(t *testing.T) {
+	var rs rangeSkips
+	for i := range 50 {
+		rs.add(int64(i+1), "error: e"+strconv.Itoa(i))
+	}
+	var lines []string
+	report := filter.NewSkipReport(func(m string) { lines = append(lines, m) })
+	rs.replay(report, 0)
+	if len(rs.kinds) != 0 || rs.index != nil || rs.others != 0 {
+		t.Errorf("after replay the range still holds %d kinds, %d others", len(rs.kinds), rs.others)
+	}
+	rs.replay(report, 0)
+	report.Summarize(50)
+	if got := lines[len(lines)-1]; !strings.HasPrefix(got, "skipped 50 of 50 rows") {
+		t.Errorf("summary after a second replay:\n%s\nwant 50 rows skipped, each told once", got)
+	}
+}

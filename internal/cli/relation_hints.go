@@ -139,8 +139,9 @@ func viewsCommand(column string) string {
 // nearRelations returns, as the user would type them, the relations of
 // rels named most like rel (see suggest.Close), maxSuggestions at most:
 // rel's name against theirs and, when rel has a schema, schema.name
-// against theirs, the name alone then counting one edit more. A relation search_path finds is offered without its
-// schema, unless rel has one, and before those it does not find.
+// against theirs, the name alone then counting one edit more. A relation
+// search_path finds is offered without its schema, unless rel has one,
+// and before those it does not find.
 func nearRelations(rel query.Relation, rels []relationInfo) []string {
 	type candidate struct {
 		typed  string

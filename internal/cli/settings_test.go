@@ -261,6 +261,14 @@ func TestEmptyValues(t *testing.T) {
 			want: "--limit must be 0 or more, got -1; leave it out for no limit"},
 		settingCase{name: "profile limit -1", profile: "limit: -1", code: 2,
 			want: "--limit must be 0 or more, got -1; leave it out for no limit"},
+		// Decimal, as the command line reads it; a profile's unquoted
+		// number is YAML's, which reads a leading 0 as octal (README).
+		settingCase{name: "--limit -010", args: []string{"--limit", "-010"}, code: 2,
+			want: "--limit must be 0 or more, got -10; leave it out for no limit"},
+		settingCase{name: "profile limit \"-010\"", profile: `limit: "-010"`, code: 2,
+			want: "--limit must be 0 or more, got -10; leave it out for no limit"},
+		settingCase{name: "profile limit -010", profile: "limit: -010", code: 2,
+			want: "--limit must be 0 or more, got -8; leave it out for no limit"},
 		// Meaningful: standard output, an empty parameter, no limit.
 		settingCase{name: "-o -", args: []string{"-o", "-"}, code: 3, has: reached},
 		settingCase{name: "FRAISE_OUTPUT=-", env: []string{"FRAISE_OUTPUT=-"}, code: 3, has: reached},

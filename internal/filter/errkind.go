@@ -57,6 +57,10 @@ type elider struct {
 	out    strings.Builder
 	keep   bool // the values too
 	values []string
+	// unclosed is set once a quote of a wrapped error's found no end:
+	// none after it will (their escapes fall in step with its), and
+	// scanning each to the end would be quadratic in a long message.
+	unclosed [2]bool // '"', '\''
 }
 
 func (e *elider) elide(msg string) {
@@ -157,12 +161,21 @@ var bareLeads = []struct {
 var typeNames = []string{"boolean", "number", "string", "array", "object"}
 
 // text writes the kind of s, a message or a wrapped error's tail
-// (wrapped: a Go library's quoted strings are the row's too).
+// (wrapped: a Go library's quoted strings are the row's too). A wrapped
+// error is taken in turn, as a tail of its own, in the same loop: however
+// deep the wrapping, the stack is not.
 func (e *elider) text(s string, wrapped bool) {
 	if n, ok := e.leads(s); ok {
 		s = s[n:]
 	}
 	for i := 0; i < len(s); {
+		if j, ok := e.wrap(s, i); ok {
+			s, i, wrapped = s[j:], 0, true
+			if n, ok := e.leads(s); ok {
+				s = s[n:]
+			}
+			continue
+		}
 		if j, ok := e.at(s, i, wrapped); ok {
 			i = j
 			continue
@@ -170,6 +183,24 @@ func (e *elider) text(s string, wrapped bool) {
 		e.out.WriteByte(s[i])
 		i++
 	}
+}
+
+// wrap writes, when s[i:] is " cannot be applied to " a value and ": ",
+// that with the value elided, and returns where the error it wraps starts.
+func (e *elider) wrap(s string, i int) (int, bool) {
+	const applied = " cannot be applied to "
+	if !strings.HasPrefix(s[i:], applied) {
+		return 0, false
+	}
+	start := i + len(applied)
+	j, ok := preview(s, start, ": ")
+	if !ok {
+		return 0, false
+	}
+	e.out.WriteString(applied)
+	e.bare(s[start:j])
+	e.out.WriteString(": ")
+	return j + len(": "), true
 }
 
 // leads writes a message that starts with one of bareLeads, its values
@@ -208,21 +239,7 @@ func (e *elider) leads(s string) (int, bool) {
 // where it ends.
 func (e *elider) at(s string, i int, wrapped bool) (int, bool) {
 	rest := s[i:]
-	const applied = " cannot be applied to "
-	switch {
-	case strings.HasPrefix(rest, applied):
-		// A wrapped error: the value, then the error it wraps.
-		start := i + len(applied)
-		j, ok := preview(s, start, ": ")
-		if !ok {
-			return 0, false
-		}
-		e.out.WriteString(applied)
-		e.bare(s[start:j])
-		e.out.WriteString(": ")
-		e.text(s[j+2:], true)
-		return len(s), true
-	case i == 0 || s[i-1] == ' ':
+	if i == 0 || s[i-1] == ' ' {
 		for _, t := range typeNames {
 			if !strings.HasPrefix(rest, t) || !strings.HasPrefix(rest[len(t):], " (") {
 				continue
@@ -271,16 +288,18 @@ func (e *elider) byteOffset(s string, i int) (int, bool) {
 // regular expression to the end (`…`).
 func (e *elider) quoted(s string, i int) (int, bool) {
 	switch {
-	case s[i] == '"':
+	case s[i] == '"' && !e.unclosed[0]:
 		if n, ok := scanString(s[i:], '"'); ok {
 			e.value(s[i:i+n], `"`+elided+`"`)
 			return i + n, true
 		}
-	case s[i] == '\'' && strings.HasSuffix(s[:i], "invalid character "):
+		e.unclosed[0] = true
+	case s[i] == '\'' && !e.unclosed[1] && strings.HasSuffix(s[:i], "invalid character "):
 		if n, ok := scanString(s[i:], '\''); ok {
 			e.value(s[i:i+n], "'"+elided+"'")
 			return i + n, true
 		}
+		e.unclosed[1] = true
 	case s[i] == '`' && len(s)-i >= 2 && s[len(s)-1] == '`':
 		e.value(s[i:], "`"+elided+"`")
 		return len(s), true

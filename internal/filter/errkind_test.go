@@ -2,6 +2,7 @@ package filter
 
 import (
 	"context"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -170,4 +171,33 @@ func FuzzErrorKind(f *testing.F) {
 			t.Errorf("%q: kind %q, its kind %q", msg, kind, again)
 		}
 	})
+}
+
+// TestErrorKindDeepWrapping: a message that wraps errors many times over
+// has its kind in a loop, not by recursion, whose stack would grow with
+// the message (a row's message may be 100 MB: the process died of it);
+// the stack is held small here for the test to tell.
+func TestErrorKindDeepWrapping(t *testing.T) {
+	defer debug.SetMaxStack(debug.SetMaxStack(16 << 20))
+	const depth = 100_000
+	msg := strings.Repeat(`f cannot be applied to "x": `, depth) + "invalid number"
+	want := strings.Repeat(`f cannot be applied to "…": `, depth) + "invalid number"
+	if kind := kindOf(msg); kind != want {
+		t.Errorf("kind of %d wrapped errors: %.80q…, want %.80q…", depth, kind, want)
+	}
+}
+
+// TestErrorKindUnclosedQuotes: a wrapped error's quote that never closes
+// is kept as it is, and so are the quotes after it, escaped or not.
+func TestErrorKindUnclosedQuotes(t *testing.T) {
+	for msg, want := range map[string]string{
+		`f cannot be applied to 1: "a\"b\"c`:                      `f cannot be applied to …: "a\"b\"c`,
+		`f cannot be applied to 1: "a" "b`:                        `f cannot be applied to …: "…" "b`,
+		`f cannot be applied to 1: invalid character '\' x`:       `f cannot be applied to …: invalid character '\' x`,
+		`f cannot be applied to 1: ` + strings.Repeat(`"\`, 1000): `f cannot be applied to …: ` + strings.Repeat(`"\`, 1000),
+	} {
+		if kind := kindOf(msg); kind != want {
+			t.Errorf("kind of %.60q: %.60q, want %.60q", msg, kind, want)
+		}
+	}
 }
