@@ -217,7 +217,7 @@ func run(ctx context.Context, p *progress) error {
 		return err
 	}
 	if p.quiet {
-		fmt.Fprintln(p.w, p.summary(files, time.Since(p.start)))
+		fmt.Fprintln(p.w, p.summary(files, time.Since(p.start), b.toolFilter))
 		return nil
 	}
 	b.logf("report written to %s", files[0])

@@ -63,13 +63,17 @@ func (p *progress) failed(err error, elapsed time.Duration) {
 }
 
 // summary is a quiet run's one line: what ran, how long it took, what
-// was left out, and the files written (the report first).
-func (p *progress) summary(files []string, elapsed time.Duration) string {
+// was left out (tools, the -tools filter), and the files written (the
+// report first).
+func (p *progress) summary(files []string, elapsed time.Duration, tools string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "bench smoke: %d commands measured in %s, every output checked; ", p.runs, elapsed.Round(time.Second))
-	if len(p.skipped) == 0 {
+	switch {
+	case len(p.skipped) == 0 && tools != "":
+		fmt.Fprintf(&b, "fraise and the tools -tools %q names ran", tools)
+	case len(p.skipped) == 0:
 		b.WriteString("all tools ran")
-	} else {
+	default:
 		b.WriteString("not measured: " + strings.Join(p.skipped, "; "))
 	}
 	if len(files) > 0 {

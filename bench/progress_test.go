@@ -59,12 +59,19 @@ func TestProgressSummary(t *testing.T) {
 		name    string
 		skipped []string
 		files   []string
+		tools   string
 		want    string
 	}{
 		{
 			name:  "everything ran",
 			files: []string{"/tmp/x/r-smoke.md", "/tmp/x/r-smoke-throughput.svg", "/tmp/x/r-smoke-jq.svg"},
 			want:  "bench smoke: 300 commands measured in 20s, every output checked; all tools ran; report /tmp/x/r-smoke.md, charts /tmp/x/r-smoke-throughput.svg, /tmp/x/r-smoke-jq.svg",
+		},
+		{
+			name:  "tools filtered",
+			files: []string{"r.md"},
+			tools: "pgx",
+			want:  `bench smoke: 300 commands measured in 20s, every output checked; fraise and the tools -tools "pgx" names ran; report r.md`,
 		},
 		{
 			name:    "a compressor missing, no charts",
@@ -80,7 +87,7 @@ func TestProgressSummary(t *testing.T) {
 			for _, s := range tt.skipped {
 				p.skipf("%s", s)
 			}
-			if got := p.summary(tt.files, 19600*time.Millisecond); got != tt.want {
+			if got := p.summary(tt.files, 19600*time.Millisecond, tt.tools); got != tt.want {
 				t.Errorf("summary\n%s\nwant\n%s", got, tt.want)
 			}
 			if out.Len() != 0 {

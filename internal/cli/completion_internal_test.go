@@ -166,10 +166,11 @@ func TestColumnOffers(t *testing.T) {
 	}
 }
 
-// TestColumnCompletionGivesUp: a server that accepts the connection and
-// then says nothing is given up on: the shell gets no completions and no
-// message. (Without the limit the completion would wait for ever.)
-func TestColumnCompletionGivesUp(t *testing.T) {
+// TestCompletionGivesUp: a server that accepts the connection and then
+// says nothing is given up on, for RELATION and for the flags that ask
+// the server: the shell gets no completions and no message. (Without the
+// limit the completion would wait for ever, and the test with it.)
+func TestCompletionGivesUp(t *testing.T) {
 	clearPGEnv(t)
 	old := completionTimeout
 	completionTimeout = 300 * time.Millisecond
@@ -186,13 +187,13 @@ func TestColumnCompletionGivesUp(t *testing.T) {
 		}
 	}()
 	dsn := "host=127.0.0.1 port=" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port) + " sslmode=disable"
-	for _, flag := range []string{"--column", "--order-by", "--split-by"} {
+	for i, words := range [][]string{{"v_"}, {"t", "--column", ""}, {"t", "--order-by", ""}, {"t", "--split-by", ""}} {
 		var stdout, stderr bytes.Buffer
-		code := Run(context.Background(), []string{"__complete", "stream", "-d", dsn, "t", flag, ""}, &stdout, &stderr)
+		code := Run(context.Background(), append([]string{"__complete", "stream", "-d", dsn}, words...), &stdout, &stderr)
 		if code != 0 || stdout.String() != ":4\n" || stderr.String() != "Completion ended with directive: ShellCompDirectiveNoFileComp\n" {
-			t.Errorf("%s: exit %d, stdout %q, stderr %q; want 0, only the directive", flag, code, stdout.String(), stderr.String())
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 0, only the directive", words, code, stdout.String(), stderr.String())
 		}
-		if flag == "--column" {
+		if i == 0 {
 			select {
 			case c := <-accepted:
 				defer c.Close()

@@ -1,56 +1,11 @@
 package cli
 
 import (
-	"bytes"
-	"context"
-	"net"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fraiseql/fraise/internal/query"
 )
-
-// TestCompletionGivesUpInTime: a server that accepts the connection and
-// then says nothing gets no more than completionTimeout; the shell gets no
-// completions and no message.
-func TestCompletionGivesUpInTime(t *testing.T) {
-	clearPGEnv(t)
-	old := completionTimeout
-	completionTimeout = 300 * time.Millisecond
-	t.Cleanup(func() { completionTimeout = old })
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		if c, err := l.Accept(); err == nil {
-			accepted <- c // held open, never answered
-		}
-	}()
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	var stdout, stderr bytes.Buffer
-	start := time.Now()
-	code := Run(context.Background(), []string{"__complete", "stream", "-d", "host=127.0.0.1 port=" + port + " sslmode=disable", "v_"}, &stdout, &stderr)
-	elapsed := time.Since(start)
-	select {
-	case c := <-accepted:
-		defer c.Close()
-	default:
-		t.Error("the completion never connected")
-	}
-	if code != 0 || stdout.String() != ":4\n" || stderr.String() != "Completion ended with directive: ShellCompDirectiveNoFileComp\n" {
-		t.Errorf("exit %d, stdout %q, stderr %q; want 0, only the directive", code, stdout.String(), stderr.String())
-	}
-	// Generous for a loaded machine, yet far below a connect that waits
-	// for the server.
-	if elapsed > completionTimeout+2*time.Second {
-		t.Errorf("took %s with a timeout of %s", elapsed, completionTimeout)
-	}
-}
 
 func TestCompletionNames(t *testing.T) {
 	rel := func(schema, name string, visible bool) relationInfo {
