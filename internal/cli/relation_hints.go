@@ -220,7 +220,7 @@ func (o *streamOptions) columnHint(ctx context.Context, conn *wire.Conn) (string
 	rel := o.spec.Relation.Display()
 	switch len(cols) {
 	case 0:
-		return fmt.Sprintf("%s has no json or jsonb column you can read; %s lists the relations that have one", rel, viewsCommand("data")), nil
+		return fmt.Sprintf("%s has no json or jsonb column you can read; %s lists the relations whose column data is json or jsonb, \"fraise views --column NAME\" those whose column NAME is", rel, viewsCommand("data")), nil
 	case 1:
 		return fmt.Sprintf("the json/jsonb column of %s is %s: stream it with --column %s", rel, cols[0], cols[0]), nil
 	}
