@@ -65,6 +65,15 @@ func (g chartGroup) bar(t string) (chartBar, bool) {
 	return chartBar{}, false
 }
 
+// rateBars is a bar for each of tools: rows per second over its samples.
+func rateBars(tools []string, rows int64, samples map[string][]sample) []chartBar {
+	bars := make([]chartBar, 0, len(tools))
+	for _, t := range tools {
+		bars = append(bars, chartBar{t, rowsPerSecond(rows, samples[t])})
+	}
+	return bars
+}
+
 // rowsPerSecond is rows over the median wall time of samples; 0 without
 // samples.
 func rowsPerSecond(rows int64, samples []sample) float64 {
@@ -103,11 +112,7 @@ func (r *report) throughputChart() *chart {
 	}
 	c := &chart{title: "fraise and its peers: rows per second", subtitle: r.chartSubtitle(r.rounds), unit: "rows/s"}
 	for _, s := range r.sets {
-		var bars []chartBar
-		for _, t := range s.tools {
-			bars = append(bars, chartBar{t, rowsPerSecond(s.rows, s.samples[t])})
-		}
-		c.add(fmt.Sprintf("%s (%s, %d rows)", s.d.name(), s.d.typ, s.rows), bars)
+		c.add(fmt.Sprintf("%s (%s, %d rows)", s.d.name(), s.d.typ, s.rows), rateBars(s.tools, s.rows, s.samples))
 	}
 	return c
 }
@@ -120,11 +125,7 @@ func (r *report) jqChart() *chart {
 	}
 	c := &chart{title: "fraise --jq against psql | jq: rows per second", subtitle: r.chartSubtitle(r.jqRounds), unit: "rows/s"}
 	for _, j := range r.jq {
-		var bars []chartBar
-		for _, t := range j.tools {
-			bars = append(bars, chartBar{t, rowsPerSecond(j.rows, j.samples[t])})
-		}
-		c.add(fmt.Sprintf("%s, --jq %s (%d rows in, %d lines out)", j.c.view, shellQuote(j.c.filter), j.rows, j.lines), bars)
+		c.add(fmt.Sprintf("%s, --jq %s (%d rows in, %d lines out)", j.c.view, shellQuote(j.c.filter), j.rows, j.lines), rateBars(j.tools, j.rows, j.samples))
 	}
 	return c
 }

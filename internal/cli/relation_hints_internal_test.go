@@ -139,14 +139,7 @@ func TestCatalogHintOnSession(t *testing.T) {
 	srv := pgtest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cfg, err := wire.ParseConfig(srv.ConnString(pgtest.RoleTrust, false), wire.Environment{
-		LookupEnv: func(string) (string, bool) { return "", false },
-		Username:  func() (string, error) { return "nobody", nil },
-		HomeDir:   func() (string, error) { return t.TempDir(), nil },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := trustConfig(t, srv)
 	o := &streamOptions{spec: query.Spec{Relation: query.Relation{Name: "v_usr"}, Column: "data", Limit: -1}}
 	st, err := query.Build(o.spec)
 	if err != nil {

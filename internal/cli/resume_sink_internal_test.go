@@ -51,18 +51,12 @@ INSERT INTO rsk SELECT g, jsonb_build_object('id', g, 's', repeat('é', g % 9)) 
 GRANT SELECT ON rsk TO PUBLIC;`); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := wire.ParseConfig(srv.ConnString(pgtest.RoleTrust, false), wire.Environment{
-		LookupEnv: func(string) (string, bool) { return "", false },
-		Username:  func() (string, error) { return "nobody", nil },
-		HomeDir:   func() (string, error) { return t.TempDir(), nil },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := trustConfig(t, srv)
 	for _, expr := range []string{"", "select(.id % 3 != 0) | {id}"} {
 		t.Run("jq "+expr, func(t *testing.T) {
 			var f *filter.Filter
 			if expr != "" {
+				var err error
 				if f, err = filter.Compile(expr, filter.Options{}); err != nil {
 					t.Fatal(err)
 				}
@@ -237,4 +231,19 @@ func TestResumeSinkRefusesKeys(t *testing.T) {
 			t.Errorf("%q: %v after %d values; want %q after %d", tc.rows, err, inner.n, tc.want, want)
 		}
 	}
+}
+
+// trustConfig is the connection to srv as its trust role, parsed with
+// nothing of this machine's environment: no PG* variables, no files.
+func trustConfig(t *testing.T, srv *pgtest.Server) *wire.Config {
+	t.Helper()
+	cfg, err := wire.ParseConfig(srv.ConnString(pgtest.RoleTrust, false), wire.Environment{
+		LookupEnv: func(string) (string, bool) { return "", false },
+		Username:  func() (string, error) { return "nobody", nil },
+		HomeDir:   func() (string, error) { return t.TempDir(), nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

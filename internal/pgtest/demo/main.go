@@ -20,12 +20,7 @@ import (
 	"github.com/fraiseql/fraise/internal/pgtest/tryout"
 )
 
-func main() {
-	ctx, stop := tryout.NotifyContext(context.Background())
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { tryout.Main(run) }
 
 // run parses args, starts the server, runs the tour and stops the server.
 // The tour goes to stdout, fraise's own standard error and the demo's

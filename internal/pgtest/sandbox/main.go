@@ -25,12 +25,7 @@ import (
 	"github.com/fraiseql/fraise/internal/pgtest/tryout"
 )
 
-func main() {
-	ctx, stop := tryout.NotifyContext(context.Background())
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { tryout.Main(run) }
 
 // run starts the server, prints how to use it to stdout and waits for ctx
 // to end (a signal, in main); status lines and errors go to stderr. It

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -15,10 +16,20 @@ import (
 	"syscall"
 )
 
-// NotifyContext returns a context that ends on Ctrl-C, SIGTERM or SIGHUP:
+// Main runs a demo or sandbox program's run with its arguments and
+// standard streams, under a context notifyContext ends, and exits with
+// the code run returns.
+func Main(run func(ctx context.Context, args []string, stdout, stderr io.Writer) int) {
+	ctx, stop := notifyContext(context.Background())
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// notifyContext returns a context that ends on Ctrl-C, SIGTERM or SIGHUP:
 // SIGHUP too, so that a terminal closed stops the server rather than
 // leaving it running with nobody to stop it.
-func NotifyContext(ctx context.Context) (context.Context, context.CancelFunc) {
+func notifyContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 }
 
